@@ -1,0 +1,66 @@
+// swift-tools-version:6.0
+// rnnode: recurrent networks that learn to step ODEs and iterate toward eigenvectors,
+// checked against GNU GSL. Imports flow one way: rnnode → Experiments → {Problems, Reference, Recurrent}.
+import PackageDescription
+
+
+let package = Package(
+    name: "rnnode",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "rnnode", targets: ["rnnode"]),
+        .library(name: "Problems", targets: ["Problems"]),
+        .library(name: "Reference", targets: ["Reference"]),
+        .library(name: "Recurrent", targets: ["Recurrent"]),
+        .library(name: "Experiments", targets: ["Experiments"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // MARK: C libraries (one module each: GSL's and OpenBLAS's CBLAS headers clash)
+        .systemLibrary(name: "CGSL", path: "Sources/CGSL"),
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+
+        // MARK: Problem files, the expression language, symbolic Jacobians
+        .target(
+            name: "Problems",
+            dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]
+        ),
+
+        // MARK: Ground truth: GSL odeiv2 integrators and symmetric eigensolvers
+        .target(name: "Reference", dependencies: ["CGSL"]),
+
+        // MARK: Recurrent networks on OpenBLAS: cells, BPTT, optimizers, checkpoints, ESN
+        .target(name: "Recurrent", dependencies: ["CBLAS"]),
+
+        // MARK: Datasets, training runs, rollouts, metrics, CSV and plots
+        .target(
+            name: "Experiments",
+            dependencies: [
+                "Problems", "Reference", "Recurrent",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+        ),
+
+        // MARK: The command-line tool
+        .executableTarget(
+            name: "rnnode",
+            dependencies: [
+                "Experiments",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+        ),
+
+        // MARK: Tests
+        .target(name: "TestSupport", path: "Sources/TestSupport"),
+        .testTarget(name: "ProblemsTests", dependencies: ["Problems", "TestSupport"]),
+        .testTarget(name: "ReferenceTests", dependencies: ["Reference", "Problems", "TestSupport"]),
+        .testTarget(name: "RecurrentTests", dependencies: ["Recurrent", "TestSupport"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Problems", "Recurrent", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["rnnode", "TestSupport"]),
+    ]
+)

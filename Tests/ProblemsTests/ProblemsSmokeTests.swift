@@ -1,0 +1,3 @@
+import Testing
+
+@Test func problemsTargetBuilds() { #expect(Bool(true)) }
