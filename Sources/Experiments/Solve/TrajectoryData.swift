@@ -202,6 +202,9 @@ public enum TrajectoryGenerator {
         var seconds: [String: [Double]]
         var notes: [String]
         var specification: String
+        /// For the peer scripts: the output step and the largest Lyapunov exponent (when known).
+        var step: Double?
+        var lyapunov: Double?
     }
 
     static func write(_ data: TrajectoryData, to directory: URL, specification: DataSpecification) throws {
@@ -221,7 +224,8 @@ public enum TrajectoryGenerator {
             counts[split.rawValue] = trajectories.count
         }
         let meta = Meta(problem: data.problem, variables: data.variables, key: data.key, counts: counts, seconds: seconds,
-                        notes: data.notes, specification: specification.description)
+                        notes: data.notes, specification: specification.description,
+                        step: specification.problem.time.step, lyapunov: specification.problem.lyapunov)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(encoder.encode(meta), to: directory.appendingPathComponent("data.json"))
