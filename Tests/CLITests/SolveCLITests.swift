@@ -48,13 +48,14 @@ private func temporaryDirectory() throws -> URL {
 }
 
 @Test(arguments: [
-    (["harmonic", "--model", "transformer"], "unknown model 'transformer'; known: rnn, lstm, gru, esn, linear"),
-    (["harmonic", "--window=-3"], "--window must be at least 1 (got -3)"),
-    (["harmonic", "--window", "0"], "--window must be at least 1 (got 0)"),
-    (["harmonic", "--horizon", "1e9"], "is beyond the available data"),
-    (["harmonic", "--horizon", "-1"], "--horizon must be positive"),
-    (["harmonic", "--set", "omega"], "--set 'omega': expected NAME=VALUE"),
-    (["harmonic", "--epochs", "0"], "--epochs must be at least 1"),
+    (["harmonic-oscillator", "--model", "transformer"], "unknown model 'transformer'; known: rnn, lstm, gru, esn, linear"),
+    (["harmonic-oscillator", "--window=-3"], "--window must be at least 1 (got -3)"),
+    (["harmonic-oscillator", "--window", "0"], "--window must be at least 1 (got 0)"),
+    (["harmonic-oscillator", "--horizon", "1e9"], "is beyond the available data"),
+    (["harmonic-oscillator", "--horizon=-1"], "--horizon must be positive"),
+    (["harmonic-oscillator", "--set", "omega"], "--set 'omega': expected NAME=VALUE"),
+    (["harmonic-oscillator", "--epochs", "0"], "--epochs must be at least 1"),
+    (["harmonic-oscillator", "--set", "nosuch=1"], "nosuch"),
     (["no-such-problem"], "no-such-problem"),
 ])
 func solveRejectsBadInput(arguments: [String], message: String) throws {
@@ -74,24 +75,24 @@ func solveRejectsBadInput(arguments: [String], message: String) throws {
 
 @Test func solveWritesTrajectoryRowsAndManifest() throws {
     let out = try temporaryDirectory()
-    let result = try runSolve(["harmonic", "--model", "linear", "--train-trajectories", "2", "--test-trajectories", "3",
+    let result = try runSolve(["harmonic-oscillator", "--model", "linear", "--train-trajectories", "2", "--test-trajectories", "3",
                                "--out", out.path])
     #expect(result.status == 0, "stderr was: \(result.errors)")
     #expect(result.output.contains("rel_l2_final"))
-    for name in ["harmonic-linear-trajectory.csv", "harmonic-linear-manifest.json", "harmonic-linear-trajectory.gp",
-                 "harmonic-linear-error.gp", "errors.csv"] {
+    for name in ["harmonic-oscillator-linear-trajectory.csv", "harmonic-oscillator-linear-manifest.json", "harmonic-oscillator-linear-trajectory.gp",
+                 "harmonic-oscillator-linear-error.gp", "errors.csv"] {
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(name).path), "missing \(name)")
     }
-    let trajectory = try String(contentsOf: out.appendingPathComponent("harmonic-linear-trajectory.csv"), encoding: .utf8)
+    let trajectory = try String(contentsOf: out.appendingPathComponent("harmonic-oscillator-linear-trajectory.csv"), encoding: .utf8)
     let header = trajectory.prefix { $0 != "\n" }
     #expect(header.hasPrefix("t,ref_") && header.contains(",linear_") && header.hasSuffix(",error"))
     let errors = try String(contentsOf: out.appendingPathComponent("errors.csv"), encoding: .utf8)
     #expect(errors.hasPrefix("experiment,problem,model,seed,metric,value,unit\n"))
-    #expect(errors.contains("solve,harmonic,linear,0,rel_l2_final,"))
-    #expect(errors.contains("solve,harmonic,linear,0,vpt_q25,"))
+    #expect(errors.contains("solve,harmonic-oscillator,linear,0,rel_l2_final,"))
+    #expect(errors.contains("solve,harmonic-oscillator,linear,0,vpt_q25,"))
 
     // A second run finds the trained model in the cache.
-    let again = try runSolve(["harmonic", "--model", "linear", "--train-trajectories", "2", "--test-trajectories", "3",
+    let again = try runSolve(["harmonic-oscillator", "--model", "linear", "--train-trajectories", "2", "--test-trajectories", "3",
                               "--out", out.path])
     #expect(again.status == 0)
     #expect(again.errors.contains("model loaded from"), "stderr was: \(again.errors)")
