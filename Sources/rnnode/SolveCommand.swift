@@ -28,8 +28,8 @@ struct SolveCommand: ParsableCommand {
     @Option(help: "Recurrent layers (rnn, lstm, gru).")
     var layers: Int = 1
 
-    @Option(help: "k: reference states the model sees before predicting (its window and warm-up).")
-    var window: Int = 16
+    @Option(help: "k: reference states the model sees before predicting, its window and warm-up (default: 100 for esn, 16 for the others).")
+    var window: Int?
 
     @Option(help: "Training epochs (rnn, lstm, gru; default \(SolveDefaults.epochs(for: .lstm))).")
     var epochs: Int?
@@ -87,7 +87,7 @@ struct SolveCommand: ParsableCommand {
             throw ValidationError("unknown model '\(model)'; known: \(ModelKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         var c = SolveConfiguration(problem: problem, model: kind)
-        c.hidden = hidden; c.layers = layers; c.window = window; c.epochs = epochs
+        c.hidden = hidden; c.layers = layers; c.windowOverride = window; c.epochs = epochs
         c.trainTrajectories = trainTrajectories; c.validationTrajectories = validationTrajectories
         c.testTrajectories = testTrajectories; c.horizon = horizon; c.seed = seed
         c.outputDirectory = out; c.retrain = retrain

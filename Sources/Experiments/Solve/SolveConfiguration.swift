@@ -54,8 +54,9 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
     /// Hidden units per layer (rnn, lstm, gru).
     public var hidden: Int = 64
     public var layers: Int = 1
-    /// k: the number of reference states the model sees before it predicts (its input window / warm-up).
-    public var window: Int = 16
+    /// k: the number of reference states the model sees before it predicts (its input window / warm-up);
+    /// nil: `SolveDefaults.window(for: model)`.
+    public var windowOverride: Int?
     /// Training epochs of the recurrent networks; nil: `SolveDefaults.epochs`.
     public var epochs: Int?
     /// Steps after the warm-up in each training sequence (the loss is taken over these).
@@ -75,12 +76,20 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
     public var outputDirectory: String = "results"
     /// Ignore a cached model and train again.
     public var retrain: Bool = false
+    /// Show the training progress line on stderr.
+    public var showProgress: Bool = true
     /// Write the trajectory CSV, manifest and plots (the harness may turn this off and keep only the rows).
     public var writeFiles: Bool = true
 
     public init(problem: String, model: ModelKind = .lstm) {
         self.problem = problem
         self.model = model
+    }
+
+    /// The effective window k.
+    public var window: Int {
+        get { windowOverride ?? SolveDefaults.window(for: model) }
+        set { windowOverride = newValue }
     }
 
     /// The effective number of epochs.
@@ -113,6 +122,12 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
 
 /// Defaults that work on every catalog problem within the time budget of a default run.
 public enum SolveDefaults {
+    /// The warm-up/window k: an echo state network needs about 100 steps to forget its zero initial reservoir
+    /// state (with spectral radius 0.9, 0.9^100 ≈ 3e-5); the others see 16 states.
+    public static func window(for model: ModelKind) -> Int {
+        model == .esn ? 100 : 16
+    }
+
     public static func epochs(for model: ModelKind) -> Int {
         switch model {
         case .rnn, .lstm, .gru: return 30

@@ -53,9 +53,10 @@ public enum SolvePipeline {
         return problem
     }
 
-    /// The index of the last evaluated output: round(horizon / step).
+    /// The index of the last evaluated output: ⌊horizon / step⌋ (within the data).
     public static func lastIndex(horizon: Double, problem: Problem) -> Int {
-        Int((horizon / problem.time.step).rounded(.toNearestOrEven))
+        min(Int((horizon / problem.time.step * (1 + 1e-12)).rounded(.down)),
+            TrajectoryGenerator.gridCount(span: problem.time.end - problem.time.start, step: problem.time.step) - 1)
     }
 
     /// Checks the configuration against the problem; every message names the option.
@@ -86,7 +87,7 @@ public enum SolvePipeline {
         if c.window >= last {
             try fail("--window \(c.window) leaves nothing to predict: the horizon \(CSV.format(horizon)) holds \(last) steps of \(CSV.format(problem.time.step)); use a shorter window or a longer horizon")
         }
-        let steps = Int((span / problem.time.step).rounded())
+        let steps = TrajectoryGenerator.gridCount(span: span, step: problem.time.step) - 1
         if c.model.isRecurrentNetwork && c.window + c.sequenceSteps > steps {
             try fail("--window \(c.window) plus \(c.sequenceSteps) training steps exceeds the \(steps) steps of a trajectory")
         }
@@ -258,6 +259,9 @@ public enum SolvePipeline {
             options.schedule = .cosine(minimum: c.learningRate * 0.02)
             options.clipNorm = 1.0
             options.seed = c.seed
+            // Keep the weights with the best validation loss (patience only triggers that restore here).
+            options.patience = validationSet == nil ? nil : options.epochs
+            options.progress = c.showProgress
             log("training \(c.model.rawValue) (\(network.parameterCount) parameters) on \(trainingSet.count) sequences of \(trainingSet.steps) steps for \(options.epochs) epochs")
             let history = try Trainer(network: network, options: options)
                 .fit(training: trainingSet, validation: validationSet, checkpoint: trainingURL, metadata: normalization.metadata)

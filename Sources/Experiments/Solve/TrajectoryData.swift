@@ -130,7 +130,8 @@ public enum TrajectoryGenerator {
         let (stepper, tolerances) = try problem.referenceStepper()
         let system = problem.odeSystem
         let t0 = problem.time.start, t1 = problem.time.end, step = problem.time.step
-        let expectedCount = Int((specification.span / step).rounded()) + 1
+        // Outputs on the grid t0 + n·step up to t1 (GSL adds t1 itself when it is off the grid: dropped).
+        let expectedCount = TrajectoryGenerator.gridCount(span: specification.span, step: step)
         var notes: [String] = []
         var times: [Double] = []
         var splits: [DataSplit: [Trajectory]] = [:]
@@ -158,12 +159,13 @@ public enum TrajectoryGenerator {
                         attemptNotes.append("\(label): \(failure); redrawn")
                         continue
                     }
-                    guard solution.times.count == expectedCount, solution.states.allSatisfy(\.isFinite) else {
+                    let states = Array(solution.states.prefix(expectedCount * problem.dimension))
+                    guard solution.times.count >= expectedCount, states.allSatisfy(\.isFinite) else {
                         attemptNotes.append("\(label): \(solution.times.count) outputs, expected \(expectedCount), or non-finite states; redrawn")
                         continue
                     }
-                    if times.isEmpty { times = solution.times }
-                    accepted = Trajectory(states: solution.states, seconds: solution.statistics.seconds)
+                    if times.isEmpty { times = Array(solution.times.prefix(expectedCount)) }
+                    accepted = Trajectory(states: states, seconds: solution.statistics.seconds)
                 }
                 notes += attemptNotes
                 attemptNotes.forEach(log)
@@ -178,6 +180,11 @@ public enum TrajectoryGenerator {
         return TrajectoryData(problem: problem.name, variables: problem.variables, times: times,
                               training: splits[.training] ?? [], validation: splits[.validation] ?? [],
                               test: splits[.test] ?? [], notes: notes, key: "", directory: nil)
+    }
+
+    /// Number of grid outputs t0 + n·step ≤ t0 + span.
+    public static func gridCount(span: Double, step: Double) -> Int {
+        Int((span / step * (1 + 1e-12)).rounded(.down)) + 1
     }
 
     /// A start drawn uniformly from the `[sampling]` box; without one, from ±10% (at least ±0.1) around the
