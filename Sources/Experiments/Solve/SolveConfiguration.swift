@@ -130,7 +130,7 @@ public enum SolveDefaults {
 
     public static func epochs(for model: ModelKind) -> Int {
         switch model {
-        case .rnn, .lstm, .gru: return 30
+        case .rnn, .lstm, .gru: return 60
         case .esn, .linear: return 0
         }
     }

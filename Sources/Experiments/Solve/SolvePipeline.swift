@@ -396,7 +396,7 @@ public enum SolvePipeline {
         let errorSVG = "\(stem)-error.svg"
         var errorScript = Gnuplot.preamble(svgName: errorSVG, title: "\(problem.name), \(model.rawValue): normalised error E(t) against GSL")
         errorScript += "set logscale y\nset format y '10^{%L}'\nset xlabel 't'\nset ylabel 'E(t)'\n"
-        errorScript += "plot \(Gnuplot.quote(csvName)) using 1:(column('error') > 0 ? column('error') : 1/0) skip 1 with lines lw 2 lc rgb '#d62728' title \(Gnuplot.quote(model.rawValue)), "
+        errorScript += "plot \(Gnuplot.quote(csvName)) using 1:($\(2 + 2 * d) > 0 ? $\(2 + 2 * d) : 1/0) skip 1 with lines lw 2 lc rgb '#d62728' title \(Gnuplot.quote(model.rawValue)), "
             + "\(validPredictionThreshold) with lines dt 2 lc rgb 'black' title 'VPT threshold 0.4'\n"
         files += try render(errorScript, name: errorSVG, stem: "\(stem)-error", directory: directory, notes: &notes)
         return files
