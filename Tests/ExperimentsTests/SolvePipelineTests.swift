@@ -27,7 +27,9 @@ private func smallConfiguration(_ model: ModelKind, out: URL) -> SolveConfigurat
     c.hidden = 16
     c.window = 8
     c.sequenceSteps = 16
-    c.epochs = 8
+    c.epochs = 40
+    c.batchSize = 8
+    c.horizon = 5
     c.reservoir.size = 100
     c.outputDirectory = out.path
     c.writeFiles = false
@@ -47,7 +49,7 @@ private func accuracyRows(_ rows: [ErrorRow]) -> [ErrorRow] {
     let b = try TrajectoryGenerator.data(for: problem, counts: [.training: 2, .validation: 1, .test: 2], seed: 3, cacheRoot: nil)
     let c = try TrajectoryGenerator.data(for: problem, counts: [.training: 5, .validation: 1, .test: 2], seed: 3, cacheRoot: nil)
     let other = try TrajectoryGenerator.data(for: problem, counts: [.training: 2, .validation: 1, .test: 2], seed: 4, cacheRoot: nil)
-    #expect(a.training == b.training && a.test == b.test)
+    #expect(a.training.map(\.states) == b.training.map(\.states) && a.test.map(\.states) == b.test.map(\.states))
     #expect(c.test.map(\.states) == a.test.map(\.states))
     #expect(c.training.prefix(2).map(\.states) == a.training.map(\.states))
     #expect(other.test.map(\.states) != a.test.map(\.states))
@@ -74,16 +76,34 @@ private func accuracyRows(_ rows: [ErrorRow]) -> [ErrorRow] {
 @Test(arguments: ModelKind.allCases)
 func shortRunOnTheHarmonicOscillatorStaysAccurate(model: ModelKind) throws {
     let out = try temporaryDirectory("short\(model.rawValue)")
-    let result = try SolvePipeline.run(smallConfiguration(model, out: out)) { _ in }
+    let configuration = smallConfiguration(model, out: out)
+    let result = try SolvePipeline.run(configuration) { _ in }
     let value = { (metric: String) in result.rows.first { $0.metric == metric }!.value }
-    // Loose: a model that learned nothing (zero increment = constant state) has relative error of order 1.
-    #expect(value("rel_l2_final") < 0.3, "\(model.rawValue): \(result.summary.text)")
+    // Loose bounds, 1.6 periods after a tiny training: the recurrent nets keep E(t) ≤ 0.4 for at least one time
+    // unit (20 steps), which constant extrapolation of the last warm-up state does not (checked below); the ESN
+    // and the linear model (exact for a linear ODE) stay within 5% at the horizon.
+    #expect(value("vpt") >= 1.0, "\(model.rawValue): \(result.summary.text)")
+    if !model.isRecurrentNetwork { #expect(value("rel_l2_final") < 0.05, "\(model.rawValue): \(result.summary.text)") }
     #expect(value("diverged_fraction") == 0)
     #expect(value("parameters") > 0)
     #expect(result.trajectories.count == 3)
     // Rows reached errors.csv.
     let written = try ErrorLog(directory: out).read()
     #expect(written == result.rows)
+
+    // The bound is meaningful: holding the last warm-up state fixed loses E(t) ≤ 0.4 within one time unit.
+    let problem = try harmonic()
+    let data = try TrajectoryGenerator.data(for: problem, counts: [.training: 2, .validation: 1, .test: 3], seed: 0, cacheRoot: nil)
+    let normalization = Normalization.fit(trajectories: data.training.map(\.states), dimension: 2)
+    let k = configuration.window, last = SolvePipeline.lastIndex(horizon: 5, problem: problem)
+    let constantVPT = data.test.map { trajectory in
+        let start = Array(trajectory.states[((k - 1) * 2)..<(k * 2)])
+        let comparison = RolloutComparison(
+            dimension: 2, times: Array(data.times[(k - 1)...last]), reference: Array(trajectory.states[((k - 1) * 2)..<((last + 1) * 2)]),
+            predicted: Array((0...(last - k + 1)).map { _ in start }.joined()), divergedIndex: nil, scale: normalization.stateScale)
+        return Metrics.evaluate(comparison).validPredictionTime
+    }
+    #expect(Metrics.median(constantVPT) < 1.0)
 }
 
 @Test func sameSeedGivesIdenticalAccuracyRows() throws {
