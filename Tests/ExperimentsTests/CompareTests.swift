@@ -139,12 +139,12 @@ func shardsPartitionTheGrid(count: Int) {
 @Test func summaryGivesMedianAndQuartilesOverSeedsAndMarksTheBest() {
     var rows: [ErrorRow] = []
     for (seed, value) in [4.0, 1.0, 3.0, 2.0].enumerated() {
-        rows.append(ErrorRow(experiment: "solve", problem: "lorenz", model: "lstm", seed: seed + 1, metric: "vpt", value: value, unit: "time"))
-        rows.append(ErrorRow(experiment: "solve", problem: "lorenz", model: "esn", seed: seed + 1, metric: "vpt", value: 10 * value, unit: "time"))
-        rows.append(ErrorRow(experiment: "solve", problem: "lorenz", model: "lstm", seed: seed + 1, metric: "rel_l2_final", value: value, unit: ""))
-        rows.append(ErrorRow(experiment: "solve", problem: "lorenz", model: "esn", seed: seed + 1, metric: "rel_l2_final", value: 10 * value, unit: ""))
+        rows.append(ErrorRow(experiment: "solve", problem: "lorenz", model: "lstm", seed: UInt64(seed + 1), metric: "vpt", value: value, unit: "time"))
+        rows.append(ErrorRow(experiment: "solve", problem: "lorenz", model: "esn", seed: UInt64(seed + 1), metric: "vpt", value: 10 * value, unit: "time"))
+        rows.append(ErrorRow(experiment: "solve", problem: "lorenz", model: "lstm", seed: UInt64(seed + 1), metric: "rel_l2_final", value: value, unit: ""))
+        rows.append(ErrorRow(experiment: "solve", problem: "lorenz", model: "esn", seed: UInt64(seed + 1), metric: "rel_l2_final", value: 10 * value, unit: ""))
         // spread rows of a cell are not aggregated again
-        rows.append(ErrorRow(experiment: "solve", problem: "lorenz", model: "esn", seed: seed + 1, metric: "vpt_q25", value: 99, unit: "time"))
+        rows.append(ErrorRow(experiment: "solve", problem: "lorenz", model: "esn", seed: UInt64(seed + 1), metric: "vpt_q25", value: 99, unit: "time"))
     }
     rows.append(ErrorRow(experiment: "solve", problem: "lorenz", model: "esn", seed: 5, metric: "rmse", value: .nan, unit: ""))
     let tables = summaryTables(from: rows)

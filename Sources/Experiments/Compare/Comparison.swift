@@ -101,7 +101,7 @@ public final class Comparison: @unchecked Sendable {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 if let data = try? encoder.encode(outcome) {
-                    try? writeFileAtomically(data, to: outcomeFile(for: cell))
+                    try? AtomicFile.write(data, to: outcomeFile(for: cell))
                 }
 
                 state.lock.lock()

@@ -24,7 +24,7 @@ public enum ComparisonReport {
                     try fm.copyItem(at: runSource, to: runTarget)
                 }
                 let data = try Data(contentsOf: source.appendingPathComponent("cells/\(key).json"))
-                try writeFileAtomically(data, to: destination.appendingPathComponent("cells/\(key).json"))
+                try AtomicFile.write(data, to: destination.appendingPathComponent("cells/\(key).json"))
             }
         }
         return try rebuild(destination)
@@ -38,16 +38,15 @@ public enum ComparisonReport {
         for outcome in outcomes where outcome.status == .ok {
             let file = directory.appendingPathComponent("runs/\(outcome.cell.key)/errors.csv")
             guard FileManager.default.fileExists(atPath: file.path) else { continue }
-            rows += try readErrorRows(file)
+            rows += try ErrorLog(url: file).read()
         }
-        try writeFileAtomically(Data(errorsCSV(rows).utf8), to: directory.appendingPathComponent("errors.csv"))
+        try AtomicFile.write(CSV.line(ErrorLog.header) + rows.map { CSV.line($0.fields) }.joined(),
+                             to: directory.appendingPathComponent(ErrorLog.fileName))
         let tables = summaryTables(from: rows)
-        try writeFileAtomically(Data(SummaryReport.csv(tables).utf8), to: directory.appendingPathComponent("summary.csv"))
-        try writeFileAtomically(Data(SummaryReport.markdown(tables, failures: outcomes).utf8),
-                                to: directory.appendingPathComponent("summary.md"))
+        try AtomicFile.write(SummaryReport.csv(tables), to: directory.appendingPathComponent("summary.csv"))
+        try AtomicFile.write(SummaryReport.markdown(tables, failures: outcomes), to: directory.appendingPathComponent("summary.md"))
         let plots = ComparisonPlots.render(directory: directory, outcomes: outcomes, tables: tables)
-        try writeFileAtomically(Data(SummaryReport.html(tables, plots: plots, failures: outcomes).utf8),
-                                to: directory.appendingPathComponent("index.html"))
+        try AtomicFile.write(SummaryReport.html(tables, plots: plots, failures: outcomes), to: directory.appendingPathComponent("index.html"))
         return outcomes
     }
 }

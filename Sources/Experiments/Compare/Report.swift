@@ -6,7 +6,7 @@ public enum SummaryReport {
     public static let csvHeader = "experiment,subject,metric,unit,model,median,q25,q75,seeds,best"
 
     /// One line per (table, metric, model): median and IQR over seeds, `best` = 1 on the best model of the row.
-    public static func csv(_ tables: [SummaryTable]) -> String {
+    public static func csv(_ tables: [ComparisonTable]) -> String {
         var lines = [csvHeader]
         for table in tables {
             for metric in table.metrics {
@@ -15,9 +15,9 @@ public enum SummaryReport {
                     guard let s = table.values[metric.name]?[model] else { continue }
                     let fields: [String] = [
                         table.experiment, table.subject, metric.name, table.units[metric.name] ?? "", model,
-                        csvNumber(s.median), csvNumber(s.q25), csvNumber(s.q75), String(s.count), best == model ? "1" : "0",
+                        CSV.format(s.median), CSV.format(s.q25), CSV.format(s.q75), String(s.count), best == model ? "1" : "0",
                     ]
-                    lines.append(fields.map(csvField).joined(separator: ","))
+                    lines.append(CSV.line(fields).trimmingCharacters(in: .newlines))
                 }
             }
         }
@@ -25,7 +25,7 @@ public enum SummaryReport {
     }
 
     /// Markdown: a heading and a table per problem or matrix; cells are `median [q25, q75]`, the best in bold.
-    public static func markdown(_ tables: [SummaryTable], failures: [CellOutcome] = [], title: String = "Summary") -> String {
+    public static func markdown(_ tables: [ComparisonTable], failures: [CellOutcome] = [], title: String = "Summary") -> String {
         var out = "# \(title)\n\n"
         out += "Median over seeds, with the interquartile range in brackets when there is more than one seed; "
         out += "the best value of each row is in bold.\n"
@@ -60,7 +60,7 @@ public enum SummaryReport {
     }
 
     /// A static page with the summary tables and the plots (SVG files in the same folder, linked relatively).
-    public static func html(_ tables: [SummaryTable], plots: [(title: String, file: String)], failures: [CellOutcome] = [],
+    public static func html(_ tables: [ComparisonTable], plots: [(title: String, file: String)], failures: [CellOutcome] = [],
                             title: String = "rnnode comparison") -> String {
         var out = """
         <!DOCTYPE html>
@@ -115,11 +115,6 @@ public enum SummaryReport {
         s.count > 1 ? "\(formatValue(s.median)) [\(formatValue(s.q25)), \(formatValue(s.q75))]" : formatValue(s.median)
     }
 
-    static func csvNumber(_ x: Double) -> String { x.isNaN ? "nan" : "\(x)" }
-
-    static func csvField(_ s: String) -> String {
-        s.contains(",") || s.contains("\"") || s.contains("\n") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-    }
 
     static func escape(_ s: String) -> String {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")

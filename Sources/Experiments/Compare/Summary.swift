@@ -32,7 +32,7 @@ public struct SummaryStatistic: Sendable, Equatable {
 }
 
 /// One table: a problem or a matrix, metrics as rows, models as columns.
-public struct SummaryTable: Sendable, Equatable {
+public struct ComparisonTable: Sendable, Equatable {
     public var experiment: String
     public var subject: String
     public var models: [String]
@@ -74,8 +74,8 @@ public func summarize(_ values: [Double]) -> SummaryStatistic? {
 /// Groups rows by experiment and subject, and aggregates each (metric, model) over seeds.
 /// Only the per-cell median rows are used (a metric named `*_q25`/`*_q75` is the cell's own spread over
 /// test trajectories and is not aggregated again).
-public func summaryTables(from rows: [ErrorRow]) -> [SummaryTable] {
-    var tables: [SummaryTable] = []
+public func summaryTables(from rows: [ErrorRow]) -> [ComparisonTable] {
+    var tables: [ComparisonTable] = []
     let bySubject = Dictionary(grouping: rows) { "\($0.experiment)\u{1}\($0.problem)" }
     for key in bySubject.keys.sorted() {
         let group = bySubject[key]!
@@ -95,7 +95,7 @@ public func summaryTables(from rows: [ErrorRow]) -> [SummaryTable] {
             }
         }
         metrics.removeAll { values[$0.name] == nil }
-        tables.append(SummaryTable(experiment: experiment, subject: subject, models: models, metrics: metrics,
+        tables.append(ComparisonTable(experiment: experiment, subject: subject, models: models, metrics: metrics,
                                    values: values, units: units))
     }
     return tables
@@ -103,13 +103,5 @@ public func summaryTables(from rows: [ErrorRow]) -> [SummaryTable] {
 
 func isSpreadMetric(_ name: String) -> Bool { name.hasSuffix("_q25") || name.hasSuffix("_q75") }
 
-/// Compact number formatting for tables: 3 significant digits, scientific outside [1e-3, 1e5).
-public func formatValue(_ x: Double) -> String {
-    if x.isNaN { return "nan" }
-    if x.isInfinite { return x > 0 ? "inf" : "-inf" }
-    if x == 0 { return "0" }
-    let magnitude = abs(x)
-    if magnitude >= 1e5 || magnitude < 1e-3 { return String(format: "%.2e", x) }
-    if x == x.rounded() && magnitude < 1e5 { return String(Int(x)) }
-    return String(format: "%.3g", x)
-}
+/// A number for a comparison cell: 3 significant digits.
+public func formatValue(_ x: Double) -> String { SummaryTable.format(x, significantDigits: 3) }
