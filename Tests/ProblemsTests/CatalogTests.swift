@@ -24,6 +24,12 @@ func randomState(_ problem: Problem, using generator: inout SeededGenerator) -> 
                         "exponential-decay", "harmonic-oscillator", "kepler", "lorenz", "lotka-volterra", "pendulum",
                         "robertson", "sir", "van-der-pol", "van-der-pol-stiff"]
         #expect(Set(expected).isSubset(of: Set(try Catalog.names())))
+        for chaotic in ["lorenz", "duffing", "damped-driven-pendulum", "double-pendulum"] {
+            #expect(try Catalog.load(chaotic).lyapunov ?? 0 > 0, "\(chaotic) is chaotic: give its Lyapunov exponent")
+        }
+        for stiff in ["van-der-pol-stiff", "robertson"] {
+            #expect(["msbdf", "bsimp"].contains(try Catalog.load(stiff).reference.method), "\(stiff) needs an implicit method")
+        }
     }
 
     @Test(arguments: catalogNames)
