@@ -25,6 +25,10 @@ final class Program: @unchecked Sendable {
         // acc = operand ∘ acc
         case reverseSubtractInput, reverseSubtractScratch, reverseSubtractConstant
         case reverseDivideInput, reverseDivideScratch, reverseDivideConstant
+        // acc = y[a] ∘ y[b], c ∘ y[b], y[a] ∘ c: both operands direct, one dispatch instead of two
+        case addInputInput, subtractInputInput, multiplyInputInput, divideInputInput
+        case addConstantInput, subtractConstantInput, multiplyConstantInput, divideConstantInput
+        case addInputConstant, subtractInputConstant, multiplyInputConstant, divideInputConstant
         // acc = f(acc, r[a])
         case power, atan2, min, max
         // acc = r[a] ≤ r[b] ? r[c] : acc
@@ -100,6 +104,18 @@ final class Program: @unchecked Sendable {
                 case .reverseDivideInput: acc = y[a] / acc
                 case .reverseDivideScratch: acc = r[a] / acc
                 case .reverseDivideConstant: acc = ins.constant / acc
+                case .addInputInput: acc = y[a] + y[Int(ins.b)]
+                case .subtractInputInput: acc = y[a] - y[Int(ins.b)]
+                case .multiplyInputInput: acc = y[a] * y[Int(ins.b)]
+                case .divideInputInput: acc = y[a] / y[Int(ins.b)]
+                case .addConstantInput: acc = ins.constant + y[Int(ins.b)]
+                case .subtractConstantInput: acc = ins.constant - y[Int(ins.b)]
+                case .multiplyConstantInput: acc = ins.constant * y[Int(ins.b)]
+                case .divideConstantInput: acc = ins.constant / y[Int(ins.b)]
+                case .addInputConstant: acc = y[a] + ins.constant
+                case .subtractInputConstant: acc = y[a] - ins.constant
+                case .multiplyInputConstant: acc = y[a] * ins.constant
+                case .divideInputConstant: acc = y[a] / ins.constant
                 case .power: acc = Glibc_pow(acc, r[a])
                 case .atan2: acc = Glibc_atan2(acc, r[a])
                 case .min: let b = r[a]; acc = acc <= b ? acc : b
@@ -286,6 +302,21 @@ final class Program: @unchecked Sendable {
                 case .multiply: (.multiplyInput, .multiplyInput)
                 case .divide: (.divideInput, .reverseDivideInput)
                 case .power: preconditionFailure("handled above")
+                }
+                let pairBase: Opcode = switch op {
+                case .add: .addInputInput
+                case .subtract: .subtractInputInput
+                case .multiply: .multiplyInputInput
+                default: .divideInputInput
+                }
+                switch (operand(a), operand(b)) {
+                case let (.input(i)?, .input(j)?):
+                    emit(pairBase, a: i, b: j); return
+                case let (.constant(c)?, .input(j)?):
+                    emit(Opcode(rawValue: pairBase.rawValue + 4)!, b: j, constant: c); return
+                case let (.input(i)?, .constant(c)?):
+                    emit(Opcode(rawValue: pairBase.rawValue + 8)!, a: i, constant: c); return
+                default: break
                 }
                 if let right = operand(b) {
                     generate(a)
