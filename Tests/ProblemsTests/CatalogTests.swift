@@ -157,3 +157,32 @@ func randomState(_ problem: Problem, using generator: inout SeededGenerator) -> 
         #expect(lorenz.vectorField.evaluate(t: 0, state: [1, 2, 3]) == expected)
     }
 }
+
+@Suite struct NativeBackendTests {
+    /// The compiled C and the interpreted program do the same operations in the same order: equal to the bit.
+    @Test(arguments: catalogNames)
+    func nativeMatchesInterpreted(name: String) throws {
+        let field = try Catalog.load(name).vectorField
+        guard field.backend == "native" else {
+            print("\(name): \(field.backend); nothing to compare")
+            return
+        }
+        let problem = try Catalog.load(name)
+        var generator = SeededGenerator(seed: 11)
+        for _ in 0..<5 {
+            let y = randomState(problem, using: &generator)
+            let t = Double.random(in: problem.time.start...problem.time.end, using: &generator)
+            #expect(field.evaluate(t: t, state: y) == field.evaluateInterpreted(t: t, state: y), "\(name) f at \(y)")
+            let native = field.jacobian(t: t, state: y), interpreted = field.jacobianInterpreted(t: t, state: y)
+            #expect(native.dfdy == interpreted.dfdy && native.dfdt == interpreted.dfdt, "\(name) Jacobian at \(y)")
+        }
+    }
+
+    @Test func translationReadsLikeTheEquations() throws {
+        let lorenz = try Catalog.load("lorenz")
+        let f = lorenz.vectorField.equations.map(\.node)
+        let source = NativeCode.translate(rightHandSide: f, jacobian: [], dimension: 3)
+        #expect(source.contains("f[0] = (10.0 * (y[1] - y[0]));"))
+        #expect(source.contains("f[2] = ((y[0] * y[1]) - (2.6666666666666665 * y[2]));"))
+    }
+}
