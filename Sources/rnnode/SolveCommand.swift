@@ -22,11 +22,11 @@ struct SolveCommand: ParsableCommand {
     @Option(help: "rnn, lstm, gru, esn or linear.")
     var model: String = "lstm"
 
-    @Option(help: "Hidden units per layer (rnn, lstm, gru).")
-    var hidden: Int = 64
+    @Option(help: "Hidden units per layer (rnn, lstm, gru; default 64).")
+    var hidden: Int?
 
-    @Option(help: "Recurrent layers (rnn, lstm, gru).")
-    var layers: Int = 1
+    @Option(help: "Recurrent layers (rnn, lstm, gru; default 1).")
+    var layers: Int?
 
     @Option(help: "k: reference states the model sees before predicting, its window and warm-up (default: 100 for esn, 16 for the others).")
     var window: Int?
@@ -34,14 +34,14 @@ struct SolveCommand: ParsableCommand {
     @Option(help: "Training epochs (rnn, lstm, gru; default \(SolveDefaults.epochs(for: .lstm))).")
     var epochs: Int?
 
-    @Option(name: .customLong("train-trajectories"), help: "Training trajectories.")
-    var trainTrajectories: Int = 4
+    @Option(name: .customLong("train-trajectories"), help: "Training trajectories (default 4).")
+    var trainTrajectories: Int?
 
-    @Option(name: .customLong("validation-trajectories"), help: "Validation trajectories (early stopping, loss report).")
-    var validationTrajectories: Int = 1
+    @Option(name: .customLong("validation-trajectories"), help: "Validation trajectories: best-epoch selection, loss report (default 1).")
+    var validationTrajectories: Int?
 
-    @Option(name: .customLong("test-trajectories"), help: "Held-out test trajectories.")
-    var testTrajectories: Int = 8
+    @Option(name: .customLong("test-trajectories"), help: "Held-out test trajectories (default 8).")
+    var testTrajectories: Int?
 
     @Option(help: "Evaluation horizon in time units from the problem's start (default: its whole [time] span).")
     var horizon: Double?
@@ -58,26 +58,29 @@ struct SolveCommand: ParsableCommand {
     @Flag(help: "Train again even when a trained model is cached.")
     var retrain = false
 
-    @Option(name: .customLong("learning-rate"), help: "Adam learning rate (rnn, lstm, gru).")
-    var learningRate: Double = 3e-3
+    @Flag(help: "Small data, small models, few epochs (the comparison grid's quick mode); explicit options still apply.")
+    var quick = false
 
-    @Option(name: .customLong("batch-size"), help: "Sequences per mini-batch (rnn, lstm, gru).")
-    var batchSize: Int = 32
+    @Option(name: .customLong("learning-rate"), help: "Adam learning rate (rnn, lstm, gru; default 3e-3, cosine decay).")
+    var learningRate: Double?
 
-    @Option(name: .customLong("sequence-steps"), help: "Loss steps after the warm-up in each training sequence.")
-    var sequenceSteps: Int = 16
+    @Option(name: .customLong("batch-size"), help: "Sequences per mini-batch (rnn, lstm, gru; default 32).")
+    var batchSize: Int?
 
-    @Option(name: .customLong("reservoir-size"), help: "ESN reservoir units.")
-    var reservoirSize: Int = ReservoirSettings().size
+    @Option(name: .customLong("sequence-steps"), help: "Loss steps after the warm-up in each training sequence (default 16).")
+    var sequenceSteps: Int?
 
-    @Option(name: .customLong("spectral-radius"), help: "ESN spectral radius of W.")
-    var spectralRadius: Double = ReservoirSettings().spectralRadius
+    @Option(name: .customLong("reservoir-size"), help: "ESN reservoir units (default \(ReservoirSettings().size)).")
+    var reservoirSize: Int?
 
-    @Option(name: .customLong("leak-rate"), help: "ESN leak rate a in (0, 1].")
-    var leakRate: Double = ReservoirSettings().leakRate
+    @Option(name: .customLong("spectral-radius"), help: "ESN spectral radius of W (default \(ReservoirSettings().spectralRadius)).")
+    var spectralRadius: Double?
 
-    @Option(name: .customLong("input-scaling"), help: "ESN input weight scale.")
-    var inputScaling: Double = ReservoirSettings().inputScaling
+    @Option(name: .customLong("leak-rate"), help: "ESN leak rate a in (0, 1] (default \(ReservoirSettings().leakRate)).")
+    var leakRate: Double?
+
+    @Option(name: .customLong("input-scaling"), help: "ESN input weight scale (default \(ReservoirSettings().inputScaling)).")
+    var inputScaling: Double?
 
     @Option(help: "Ridge λ of the ESN readout or of the linear model (defaults: \(CSV.format(ReservoirSettings().ridge)) and 1e-8).")
     var ridge: Double?
@@ -87,13 +90,23 @@ struct SolveCommand: ParsableCommand {
             throw ValidationError("unknown model '\(model)'; known: \(ModelKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         var c = SolveConfiguration(problem: problem, model: kind)
-        c.hidden = hidden; c.layers = layers; c.windowOverride = window; c.epochs = epochs
-        c.trainTrajectories = trainTrajectories; c.validationTrajectories = validationTrajectories
-        c.testTrajectories = testTrajectories; c.horizon = horizon; c.seed = seed
-        c.outputDirectory = out; c.retrain = retrain
-        c.learningRate = learningRate; c.batchSize = batchSize; c.sequenceSteps = sequenceSteps
-        c.reservoir.size = reservoirSize; c.reservoir.spectralRadius = spectralRadius
-        c.reservoir.leakRate = leakRate; c.reservoir.inputScaling = inputScaling
+        if quick { c = c.quick() }
+        c.seed = seed; c.outputDirectory = out; c.retrain = retrain
+        c.windowOverride = window ?? c.windowOverride
+        c.epochs = epochs ?? c.epochs
+        c.horizon = horizon
+        if let hidden { c.hidden = hidden }
+        if let layers { c.layers = layers }
+        if let trainTrajectories { c.trainTrajectories = trainTrajectories }
+        if let validationTrajectories { c.validationTrajectories = validationTrajectories }
+        if let testTrajectories { c.testTrajectories = testTrajectories }
+        if let learningRate { c.learningRate = learningRate }
+        if let batchSize { c.batchSize = batchSize }
+        if let sequenceSteps { c.sequenceSteps = sequenceSteps }
+        if let reservoirSize { c.reservoir.size = reservoirSize }
+        if let spectralRadius { c.reservoir.spectralRadius = spectralRadius }
+        if let leakRate { c.reservoir.leakRate = leakRate }
+        if let inputScaling { c.reservoir.inputScaling = inputScaling }
         if let ridge { c.reservoir.ridge = ridge; c.linearRidge = ridge }
         c.overrides = try overrides.map { text in
             guard let parsed = ParameterOverride(parsing: text) else {

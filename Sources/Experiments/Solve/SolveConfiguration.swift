@@ -86,6 +86,23 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
         self.model = model
     }
 
+    /// Small data, small models and few epochs, for a quick pass over the whole catalog (`--quick`): two
+    /// training and three test trajectories, 16 hidden units and 10 epochs, a 200-unit reservoir.
+    public func quick() -> SolveConfiguration {
+        var c = self
+        c.trainTrajectories = 2
+        c.validationTrajectories = 1
+        c.testTrajectories = 3
+        c.hidden = 16
+        c.epochs = 10
+        c.batchSize = 16
+        c.reservoir.size = 200
+        c.reservoir.connectivity = 0.05
+        c.reservoir.washout = 50
+        c.windowOverride = c.model == .esn ? 50 : nil
+        return c
+    }
+
     /// The effective window k.
     public var window: Int {
         get { windowOverride ?? SolveDefaults.window(for: model) }
