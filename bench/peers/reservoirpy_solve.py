@@ -11,6 +11,7 @@ import argparse
 import time
 
 import numpy as np
+from reservoirpy.mat_gen import uniform
 from reservoirpy.nodes import Reservoir, Ridge
 
 import common
@@ -27,6 +28,7 @@ def main():
     p.add_argument("--lr", type=float, default=1.0)
     p.add_argument("--input-scaling", type=float, default=0.3)
     p.add_argument("--connectivity", type=float, default=0.02)
+    p.add_argument("--bias", type=float, default=0.3, help="bias uniform in ±bias, as rnnode's bias scaling")
     p.add_argument("--ridge", type=float, default=1e-6)
     p.add_argument("--washout", type=int, default=100)
     p.add_argument("--horizon-steps", type=int, default=None, help="last evaluated output index (default: all)")
@@ -34,14 +36,19 @@ def main():
 
     meta, splits = common.load(a.data)
     norm = common.Normalization(splits["train"])
+    # Same construction as rnnode's: W uniform in ±1 with the given density, rescaled to the spectral radius;
+    # W_in dense uniform in ±input_scaling; bias uniform in ±bias (reservoirpy's defaults differ: sparse
+    # Bernoulli inputs and no bias, which cannot break Lorenz's symmetry).
     reservoir = Reservoir(a.units, sr=a.sr, lr=a.lr, input_scaling=a.input_scaling, rc_connectivity=a.connectivity,
-                          seed=a.seed)
+                          input_connectivity=1.0, W=uniform(low=-1, high=1), Win=uniform(low=-1, high=1),
+                          bias=uniform(low=-a.bias, high=a.bias), seed=a.seed)
     readout = Ridge(ridge=a.ridge)
 
     started = time.perf_counter()
     features, targets = [], []
     for trajectory in splits["train"]:
-        reservoir.reset()
+        if reservoir.initialized:
+            reservoir.reset()
         u = norm.z(trajectory[:-1])
         x = reservoir.run(u)
         features.append(np.hstack([u, x])[a.washout:])
@@ -50,7 +57,8 @@ def main():
     train_seconds = time.perf_counter() - started
 
     def reset():
-        reservoir.reset()
+        if reservoir.initialized:
+            reservoir.reset()
 
     def advance(z):
         x = reservoir.step(z)
