@@ -262,6 +262,9 @@ public enum SolvePipeline {
             // Keep the weights with the best validation loss (patience only triggers that restore here).
             options.patience = validationSet == nil ? nil : options.epochs
             options.progress = c.showProgress
+            if FileManager.default.fileExists(atPath: trainingURL.path) {
+                log("resuming the interrupted training from \(trainingURL.path)")
+            }
             log("training \(c.model.rawValue) (\(network.parameterCount) parameters) on \(trainingSet.count) sequences of \(trainingSet.steps) steps for \(options.epochs) epochs")
             let history = try Trainer(network: network, options: options)
                 .fit(training: trainingSet, validation: validationSet, checkpoint: trainingURL, metadata: normalization.metadata)
