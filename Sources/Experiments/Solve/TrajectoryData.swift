@@ -116,6 +116,7 @@ public enum TrajectoryGenerator {
             log("reference data: cached in \(directory.path)")
             return try load(from: directory, key: key)
         }
+        log("reference data: integrating \(counts.values.reduce(0, +)) trajectories of \(problem.name) with GSL \(problem.reference.method)")
         var data = try generate(specification, log: log)
         data.key = key
         if let directory {
