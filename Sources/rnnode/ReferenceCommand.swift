@@ -108,11 +108,11 @@ struct ReferenceCommand: ParsableCommand {
             problem: problem, overrides: try Self.parseSettings(settings), method: method, relativeTolerance: rtol,
             absoluteTolerance: atol, endTime: tEnd, outputStep: step, fixedStep: fixedStep)
         let result = try ReferenceRun.run(configuration)
-        let csv = ReferenceRun.csv(variables: result.problem.variables, solution: result.solution)
+        let csv = ReferenceRun.csvBytes(variables: result.problem.variables, solution: result.solution)
         if let out {
             try ReferenceRun.writeAtomically(csv, to: URL(fileURLWithPath: out))
         } else {
-            FileHandle.standardOutput.write(Data(csv.utf8))
+            FileHandle.standardOutput.write(Data(csv))
         }
         var report = result.summary + "\n"
         if let failure = result.solution.failure {
