@@ -218,38 +218,8 @@ public enum ReferenceRun {
         mutating func _writeASCII(_ buffer: UnsafeBufferPointer<UInt8>) { bytes.append(contentsOf: buffer) }
     }
 
-    /// Writes `text` to `url` through a temporary file in the same folder and a rename, so a reader never sees a
-    /// half-written file and an interrupted run leaves the previous file intact.
-    public static func writeAtomically(_ text: String, to url: URL) throws {
-        try writeAtomically(Array(text.utf8), to: url)
-    }
-
-    /// Writes `bytes` to `url` through a temporary file in the same folder and a rename.
-    public static func writeAtomically(_ bytes: [UInt8], to url: URL) throws {
-        let folder = url.deletingLastPathComponent()
-        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
-        do {
-            try Data(bytes).write(to: temporary)
-            if rename(temporary.path, url.path) != 0 {
-                let reason = String(cString: strerror(errno))
-                try? FileManager.default.removeItem(at: temporary)
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: reason])
-            }
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw ReferenceRunError(message: "cannot write \(url.path): \(error.localizedDescription)")
-        }
-    }
-
     /// `x` with `digits` significant digits (`%.{digits}g`).
     public static func format(_ x: Double, digits: Int = 2) -> String {
         String(format: "%.\(digits)g", x)
     }
-}
-
-/// A failure of the run's own work (not the problem file, not the solver), e.g. an unwritable output file.
-public struct ReferenceRunError: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    public init(message: String) { self.message = message }
-    public var description: String { message }
 }

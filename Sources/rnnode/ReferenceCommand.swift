@@ -110,7 +110,7 @@ struct ReferenceCommand: ParsableCommand {
         let result = try ReferenceRun.run(configuration)
         let csv = ReferenceRun.csvBytes(variables: result.problem.variables, solution: result.solution)
         if let out {
-            try ReferenceRun.writeAtomically(csv, to: URL(fileURLWithPath: out))
+            try AtomicFile.write(Data(csv), to: URL(fileURLWithPath: out))
         } else {
             FileHandle.standardOutput.write(Data(csv))
         }
