@@ -103,13 +103,24 @@ struct ReferenceCommand: ParsableCommand {
         }
     }
 
+    /// True when `path` exists and is not a regular file or folder (a device such as /dev/null, or a pipe).
+    static func isDeviceOrPipe(_ path: String) -> Bool {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return false }
+        let type = status.st_mode & S_IFMT
+        return type != S_IFREG && type != S_IFDIR
+    }
+
     func run() throws {
         let configuration = ReferenceRunConfiguration(
             problem: problem, overrides: try Self.parseSettings(settings), method: method, relativeTolerance: rtol,
             absoluteTolerance: atol, endTime: tEnd, outputStep: step, fixedStep: fixedStep)
         let result = try ReferenceRun.run(configuration)
         let csv = ReferenceRun.csvBytes(variables: result.problem.variables, solution: result.solution)
-        if let out {
+        if let out, Self.isDeviceOrPipe(out) {
+            // /dev/null, /dev/stdout, a named pipe: a temporary file renamed over it would replace it.
+            try Data(csv).write(to: URL(fileURLWithPath: out))
+        } else if let out {
             try AtomicFile.write(Data(csv), to: URL(fileURLWithPath: out))
         } else {
             FileHandle.standardOutput.write(Data(csv))
