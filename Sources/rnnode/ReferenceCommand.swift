@@ -16,9 +16,9 @@ struct ReferenceCommand: ParsableCommand {
             stderr: steps, right-hand-side and Jacobian evaluations, wall time, and where the problem has them the \
             largest invariant drift and the largest error against the exact solution. On a solver failure the \
             trajectory up to the failure is still written, the message names the time reached, and the exit status \
-            is 1.
+            is 1 (as for a bad problem file; a bad option exits with 64).
 
-            Steppers (GSL names): \(StepperKind.allCases.map { "\n  \($0.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \($0.summary)" }.joined())
+            Steppers (GSL names):\(StepperKind.allCases.map { "\n  \($0.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \($0.summary)" }.joined())
             """
     )
 
