@@ -196,7 +196,7 @@ public func solve(_ system: ODESystem, initial: [Double], from t0: Double, to t1
                 if let error = driver.advance(&t, to: target, y, maxSteps: remaining) { failure = error; break }
             }
             guard allFinite(y, d) else {
-                failure = nonFiniteStateError(at: t, stepSize: fixedStep ?? driver.stepSize)
+                failure = nonFiniteStateError(at: t, stepSize: fixedStep ?? driver.stepSize, stepper: stepper)
                 break
             }
             record.append(time: t, state: UnsafeBufferPointer(buffer))
@@ -245,7 +245,7 @@ public func solve(_ system: ODESystem, initial: [Double], from t0: Double, until
             }
             if let error = driver.adaptiveStep(&t, toward: tMax, y) { failure = error; break }
             guard allFinite(y, d) else {
-                failure = nonFiniteStateError(at: t, stepSize: driver.stepSize)
+                failure = nonFiniteStateError(at: t, stepSize: driver.stepSize, stepper: stepper)
                 break
             }
             record.append(time: t, state: UnsafeBufferPointer(buffer))
@@ -322,8 +322,9 @@ private func tooManyStepsError(_ maxSteps: Int, at t: Double, stepSize: Double, 
                 stepSize: stepSize, hint: SolverHint.tooManySteps(stepper: stepper))
 }
 
-private func nonFiniteStateError(at t: Double, stepSize: Double) -> SolverError {
-    SolverError(kind: .nonFiniteState, gslMessage: "", time: t, stepSize: stepSize, hint: SolverHint.nonFiniteState)
+private func nonFiniteStateError(at t: Double, stepSize: Double, stepper: StepperKind) -> SolverError {
+    SolverError(kind: .nonFiniteState, gslMessage: "the state is infinite or NaN", time: t, stepSize: stepSize,
+                hint: SolverHint.nonFiniteState(stepper: stepper))
 }
 
 @inline(__always)

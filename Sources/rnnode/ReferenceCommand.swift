@@ -129,7 +129,8 @@ struct ReferenceCommand: ParsableCommand {
         if let failure = result.solution.failure {
             let last = result.solution.times.last ?? result.problem.time.start
             report += "error: \(result.problem.name): \(failure)\n"
-            report += "the trajectory up to t = \(last) (\(result.solution.times.count) rows) was written to "
+            let rows = result.solution.times.count
+            report += "the trajectory up to t = \(last) (\(rows) row\(rows == 1 ? "" : "s")) was written to "
                 + (out ?? "stdout") + "\n"
         }
         FileHandle.standardError.write(Data(report.utf8))

@@ -38,9 +38,13 @@ enum SolverHint {
         }
         return "the problem may be stiff; try --method msbdf (or bsimp); or the solution may blow up near this time"
     }
-    static let nonFiniteState =
-        "the state became infinite or NaN: the solution blows up near this time or an equation divides by zero " +
-        "or leaves its domain (sqrt, log of a negative number); check parameters and initial values"
+    static func nonFiniteState(stepper: StepperKind) -> String {
+        let cause = "the solution blows up near this time, or an equation divides by zero or leaves its domain "
+            + "(sqrt or log of a negative number): check parameters and initial values"
+        return stepper.needsJacobian
+            ? cause
+            : cause + "; or the problem is stiff and \(stepper.rawValue) unstable at this step: try --method msbdf (or bsimp)"
+    }
     static func tooManySteps(stepper: StepperKind) -> String {
         stepper.needsJacobian
             ? "loosen --rtol/--atol or shorten --t-end"
@@ -69,7 +73,7 @@ extension SolverError {
                       hint: SolverHint.badFunction)
         case _ where sawNonFiniteValue:
             self.init(kind: .nonFiniteState, gslMessage: "the right-hand side or Jacobian returned inf or NaN", time: time, stepSize: stepSize,
-                      hint: SolverHint.nonFiniteState)
+                      hint: SolverHint.nonFiniteState(stepper: stepper))
         case .failure, .noProgress:
             self.init(kind: .stepSizeUnderflow, gslMessage: message, time: time, stepSize: stepSize,
                       hint: SolverHint.stepSizeUnderflow(stepper: stepper))
