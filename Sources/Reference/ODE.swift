@@ -106,7 +106,7 @@ extension SolverError.Kind {
         case .tooManySteps: "too many steps"
         case .badFunction: "right-hand side failed"
         case .missingJacobian: "missing Jacobian"
-        case .gsl(let code): "GSL error \(code)"
+        case .gsl(let code): "GSL failure (status \(code))"
         }
     }
 }

@@ -20,6 +20,10 @@ struct GSLStatus: Equatable {
     static let failure = GSLStatus(constant: Int(GSL_FAILURE))
     static let invalidArgument = GSLStatus(constant: Int(GSL_EINVAL))
     static let outOfMemory = GSLStatus(constant: Int(GSL_ENOMEM))
+    static func fixedStepFailed(stepper: StepperKind) -> String {
+        "the \(stepper.rawValue) step failed at this fixed step size and cannot be retried with a smaller one: "
+            + "take a smaller fixed step, drop --fixed-step for adaptive steps, or use a Runge-Kutta stepper"
+    }
     static let badFunction = GSLStatus(constant: Int(GSL_EBADFUNC))
     static let maxIterations = GSLStatus(constant: Int(GSL_EMAXITER))
     static let noProgress = GSLStatus(constant: Int(GSL_ENOPROG))
@@ -52,6 +56,10 @@ enum SolverHint {
     }
     static func missingJacobian(stepper: StepperKind) -> String {
         "stepper \(stepper.rawValue) needs the Jacobian; supply one, or choose an explicit stepper (rk8pd) or msadams"
+    }
+    static func fixedStepFailed(stepper: StepperKind) -> String {
+        "the \(stepper.rawValue) step failed at this fixed step size and cannot be retried with a smaller one: "
+            + "take a smaller fixed step, drop --fixed-step for adaptive steps, or use a Runge-Kutta stepper"
     }
     static let badFunction = "the right-hand side or its Jacobian reported a failure"
     static let other = "check the time span, output step and tolerances"
