@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Benchmark: `rnnode reference lorenz` (Swift, problem file, expression evaluator, GSL through the Swift bridge)
-# against bench/gsl_lorenz.c (plain C, hand-written right-hand side, same GSL calls). Lorenz-63, rk8pd,
+# Benchmark: `rnnode reference lorenz` (Swift, problem file, right-hand side compiled from the equations, GSL
+# through the Swift bridge) against bench/gsl_lorenz.c (plain C, hand-written right-hand side, same GSL calls).
+# Also times rnnode with RNNODE_NATIVE=0 (the interpreted expression evaluator) and C without any output. Lorenz-63, rk8pd,
 # rtol = atol = 1e-10, t from 0 to 1000, output every 0.01; both write their CSV to a file under bench/out/.
 # The two programs run alternately, REPS times each (default 7); prints each time, the medians and the ratio.
 #
@@ -25,6 +26,8 @@ timed() { local log=$1; shift; /usr/bin/time -f "%e %U %S" -o "$OUT/time.tmp" "$
 
 # One untimed run of each: warms the page cache and checks that both succeed.
 c_run; swift_run
+cmp -s "$OUT/lorenz-swift.csv" <(RNNODE_NATIVE=0 "$RNNODE" "${SWIFT_ARGS[@]}" 2>/dev/null) &&
+    echo "== Swift native and interpreted CSVs are identical" || echo "== Swift native and interpreted CSVs DIFFER"
 echo "== C:     $(cat "$OUT/c.log")"
 echo "== Swift: $(head -1 "$OUT/swift.log")"
 rows_c=$(wc -l <"$OUT/lorenz-c.csv"); rows_swift=$(wc -l <"$OUT/lorenz-swift.csv")
@@ -42,19 +45,25 @@ if command -v hyperfine >/dev/null; then
 fi
 
 echo "== $REPS alternating repetitions: wall and CPU (user + system) seconds"
-: >"$OUT/times-c"; : >"$OUT/times-swift"; : >"$OUT/times-c-none"
+: >"$OUT/times-c"; : >"$OUT/times-swift"; : >"$OUT/times-c-none"; : >"$OUT/times-swift-interpreted"
 for ((i = 1; i <= REPS; i++)); do
     timed "$OUT/times-c" "$OUT/gsl_lorenz" "$OUT/lorenz-c.csv" 1000
     timed "$OUT/times-swift" "$RNNODE" "${SWIFT_ARGS[@]}" --out "$OUT/lorenz-swift.csv"
     timed "$OUT/times-c-none" "$OUT/gsl_lorenz" none 1000
-    printf "  %2d  C %s   Swift %s   C without output %s\n" "$i" "$(tail -1 "$OUT/times-c")" \
-        "$(tail -1 "$OUT/times-swift")" "$(tail -1 "$OUT/times-c-none")"
+    timed "$OUT/times-swift-interpreted" env RNNODE_NATIVE=0 "$RNNODE" "${SWIFT_ARGS[@]}" \
+        --out "$OUT/lorenz-swift-interpreted.csv"
+    printf "  %2d  C %s   Swift %s   C without output %s   Swift interpreted %s\n" "$i" \
+        "$(tail -1 "$OUT/times-c")" "$(tail -1 "$OUT/times-swift")" "$(tail -1 "$OUT/times-c-none")" \
+        "$(tail -1 "$OUT/times-swift-interpreted")"
 done
 median() { awk -v c="$2" '{ print $c }' "$1" | sort -g |
            awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 for column in 1 2; do
     name=$([ $column = 1 ] && echo wall || echo CPU)
     mc=$(median "$OUT/times-c" $column); ms=$(median "$OUT/times-swift" $column); mn=$(median "$OUT/times-c-none" $column)
-    printf "== median %-4s  C %.3f s, Swift %.3f s, ratio Swift/C %.2f (target <= 1.25); C without output %.3f s\n" \
-        "$name" "$mc" "$ms" "$(echo "$ms / $mc" | bc -l)" "$mn"
+    mi=$(median "$OUT/times-swift-interpreted" $column)
+    printf "== median %-4s  C %.3f s, Swift %.3f s, ratio Swift/C %.2f (target <= 1.25)\n" \
+        "$name" "$mc" "$ms" "$(echo "$ms / $mc" | bc -l)"
+    printf "   %-4s          C without output %.3f s; Swift interpreted %.3f s, ratio to C %.2f\n" \
+        "" "$mn" "$mi" "$(echo "$mi / $mc" | bc -l)"
 done
