@@ -95,16 +95,13 @@ struct EigenCommand: ParsableCommand {
         configuration.maximumProducts = maxProducts
         configuration.learnedBudget = lstmBudget
         configuration.learned.seed = seed
-        if let family = problem.family {
-            configuration.learned.dimension = family.dimension
-            configuration.learned.distribution = family.distribution
-        }
+        configuration = configuration.adapted(to: problem)
         let directory = URL(fileURLWithPath: out, isDirectory: true)
         let models = directory.appendingPathComponent("models", isDirectory: true)
         let command = (["rnnode"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
 
-        let report = try runEigenExperiment(problem, configuration: configuration, modelDirectory: models)
-        let (files, plot) = try EigenOutput.write(report, to: directory, command: command)
+        let (report, files, plot) = try runEigenPipeline(matrix: matrix, configuration: configuration,
+                                                         outputDirectory: directory, command: command)
         print("\(report.matrixTitle): n = \(report.dimension), Gershgorin interval [\(report.gershgorin.lowerBound), \(report.gershgorin.upperBound)]")
         if let seconds = report.learnedTrainingSeconds {
             print(report.learnedFromCache == true ? "learned iteration: cached model \(report.learnedCheckpoint?.path ?? "")"

@@ -234,3 +234,37 @@ public func runEigenExperiment(_ matrix: MatrixProblem, configuration: EigenConf
 extension EigenMethod {
     var order: Int { Self.allCases.firstIndex(of: self)! }
 }
+
+extension EigenConfiguration {
+    /// This configuration for `matrix`: the learned model trains on the matrix's own family when it has one
+    /// (a random-symmetric file), otherwise on the default family (12 × 12 uniform).
+    public func adapted(to matrix: MatrixProblem) -> EigenConfiguration {
+        var configuration = self
+        if let family = matrix.family {
+            configuration.learned.dimension = family.dimension
+            configuration.learned.distribution = family.distribution
+        }
+        return configuration
+    }
+
+    /// A stable hash (FNV-1a of the sorted-key JSON), e.g. to recognise results already computed.
+    public var fingerprint: String {
+        let encoder = JSONEncoder(); encoder.outputFormatting = .sortedKeys
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in (try? encoder.encode(self)) ?? Data() { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return String(hash, radix: 16)
+    }
+}
+
+/// The whole eigen pipeline for one matrix, as `rnnode eigen` runs it: load (catalog name, .toml or .mtx), adapt
+/// the configuration to the matrix, run every method against GSL, write DIR/<matrix>-eigen.csv, append to
+/// DIR/errors.csv, write the convergence plot and manifest; the learned model is cached in DIR/models.
+/// Throws `ProblemError` for a bad matrix file (before anything is written).
+public func runEigenPipeline(matrix nameOrPath: String, configuration: EigenConfiguration, outputDirectory: URL,
+                             command: String) throws -> (report: EigenReport, files: [URL], plot: Gnuplot.Outcome) {
+    let matrix = try MatrixCatalog.load(nameOrPath)
+    let report = try runEigenExperiment(matrix, configuration: configuration.adapted(to: matrix),
+                                        modelDirectory: outputDirectory.appendingPathComponent("models", isDirectory: true))
+    let (files, plot) = try EigenOutput.write(report, to: outputDirectory, command: command)
+    return (report, files, plot)
+}

@@ -157,6 +157,7 @@ public final class LearnedIteration: @unchecked Sendable {
             var residualSquared = 0.0
             for i in 0..<n { residualSquared += (y[i] - rho * x[i]) * (y[i] - rho * x[i]) }
             let residualNorm = residualSquared.squareRoot()
+            guard residualNorm > 0 else { for i in 0..<n { next[i] = x[i] }; return }
             input.withUnsafeMutableBufferPointer {
                 Self.features(x: UnsafeBufferPointer(x), y: y, rho: rho, residualNorm: residualNorm, previousResidualNorm: previous, into: $0)
             }
