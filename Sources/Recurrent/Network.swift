@@ -1,5 +1,5 @@
 // Public face of the recurrent core: configurations, datasets, networks, training, checkpoints, reservoirs.
-// CONTRACT SKELETON: public signatures are fixed (they may grow); bodies are filled in by the Recurrent work.
+// The contract other modules code against; kernels live in Cells/ and Training/, the file format in Checkpoint.swift.
 import Foundation
 
 public enum CellKind: String, CaseIterable, Sendable, Codable { case rnn, lstm, gru }
@@ -47,17 +47,109 @@ public final class RecurrentNetwork {
     /// Every trainable parameter, in one flat buffer with named views.
     public internal(set) var parameters: [Double]
     public var parameterCount: Int { parameters.count }
+    let layout: ParameterLayout
+    /// Reused by `predict` and `step` (grown on demand); a network is not safe to share across threads.
+    private var inference: BPTTWorkspace?
 
     /// Fresh weights from `seed` (forget-gate bias 1 for LSTM).
-    public init(configuration: NetworkConfiguration, seed: UInt64) { fatalError("not implemented") }
+    public init(configuration: NetworkConfiguration, seed: UInt64) {
+        BLAS.configureOnce()
+        self.configuration = configuration
+        layout = ParameterLayout(configuration)
+        parameters = layout.initialValues(seed: seed, cell: configuration.cell)
+    }
+
+    init(configuration: NetworkConfiguration, parameters: [Double]) {
+        BLAS.configureOnce()
+        self.configuration = configuration
+        layout = ParameterLayout(configuration)
+        precondition(parameters.count == layout.count)
+        self.parameters = parameters
+    }
+
+    /// Names and index ranges of the parameter views ("layer0.W_x", …, "readout.b_y"), in buffer order.
+    public var parameterNames: [(name: String, range: Range<Int>)] { layout.named }
+
+    /// Replaces all parameters (same count), e.g. with weights from elsewhere.
+    public func setParameters(_ values: [Double]) {
+        precondition(values.count == parameters.count, "expected \(parameters.count) parameters, got \(values.count)")
+        parameters = values
+    }
+
+    private func inferenceWorkspace(batch: Int, steps: Int) -> BPTTWorkspace {
+        if let w = inference, w.maxBatch >= batch, w.maxSteps >= steps { return w }
+        let w = BPTTWorkspace(configuration: configuration, layout: layout,
+                              maxBatch: max(batch, inference?.maxBatch ?? 0), maxSteps: max(steps, inference?.maxSteps ?? 0))
+        inference = w
+        return w
+    }
 
     /// Outputs (batch, steps, outputSize) for inputs (batch, steps, inputSize), starting from zero state.
-    public func predict(_ inputs: [Double], batch: Int, steps: Int) -> [Double] { fatalError("not implemented") }
+    /// Long inputs run in windows of at most 256 sequences × 128 steps, carrying the state between windows.
+    public func predict(_ inputs: [Double], batch: Int, steps: Int) -> [Double] {
+        precondition(inputs.count == batch * steps * configuration.inputSize,
+                     "predict: \(inputs.count) inputs for batch \(batch) × steps \(steps) × \(configuration.inputSize)")
+        var outputs = [Double](repeating: 0, count: batch * steps * configuration.outputSize)
+        if batch == 0 || steps == 0 { return outputs }
+        let windowBatch = min(batch, 256), windowSteps = min(steps, 128)
+        let ws = inferenceWorkspace(batch: windowBatch, steps: windowSteps)
+        let all = Array(0..<batch)
+        parameters.withUnsafeBufferPointer { p in
+            inputs.withUnsafeBufferPointer { x in
+                outputs.withUnsafeMutableBufferPointer { y in
+                    for first in stride(from: 0, to: batch, by: windowBatch) {
+                        let indices = all[first..<min(first + windowBatch, batch)]
+                        ws.zeroState(batch: indices.count)
+                        var start = 0
+                        while start < steps {
+                            let t = min(windowSteps, steps - start)
+                            if start > 0 { ws.carryState(batch: indices.count, steps: windowSteps) }
+                            ws.gatherInputs(x.baseAddress!, totalSteps: steps, indices: indices, from: start, steps: t)
+                            ws.forward(p.baseAddress!, batch: indices.count, steps: t)
+                            ws.scatterOutputs(into: y.baseAddress!, totalSteps: steps, indices: indices, from: start, steps: t)
+                            start += t
+                        }
+                    }
+                }
+            }
+        }
+        return outputs
+    }
 
-    public func makeState(batch: Int) -> RecurrentState { fatalError("not implemented") }
+    /// Zero hidden (and cell) states for `batch` sequences.
+    public func makeState(batch: Int) -> RecurrentState {
+        let n = batch * configuration.hiddenSize
+        return RecurrentState(batch: batch,
+                              hidden: Array(repeating: [Double](repeating: 0, count: n), count: configuration.layers),
+                              cell: Array(repeating: configuration.cell == .lstm ? [Double](repeating: 0, count: n) : [],
+                                          count: configuration.layers))
+    }
 
     /// One step for a batch: input (batch, inputSize) → output (batch, outputSize), advancing `state`.
-    public func step(_ input: [Double], state: inout RecurrentState) -> [Double] { fatalError("not implemented") }
+    public func step(_ input: [Double], state: inout RecurrentState) -> [Double] {
+        let b = state.batch, h = configuration.hiddenSize, n = b * h
+        precondition(input.count == b * configuration.inputSize, "step: input has \(input.count) values, expected \(b * configuration.inputSize)")
+        precondition(state.hidden.count == configuration.layers && state.hidden.allSatisfy { $0.count == n },
+                     "step: state does not fit this network (make it with makeState(batch:))")
+        precondition(configuration.cell != .lstm || (state.cell.count == configuration.layers && state.cell.allSatisfy { $0.count == n }),
+                     "step: LSTM state lacks cell states")
+        let ws = inferenceWorkspace(batch: b, steps: 1)
+        for (l, layer) in ws.layers.enumerated() {
+            state.hidden[l].withUnsafeBufferPointer { layer.hidden.base.update(from: $0.baseAddress!, count: n) }
+            if configuration.cell == .lstm {
+                state.cell[l].withUnsafeBufferPointer { layer.cellState.base.update(from: $0.baseAddress!, count: n) }
+            }
+        }
+        input.withUnsafeBufferPointer { ws.inputs.base.update(from: $0.baseAddress!, count: input.count) }
+        parameters.withUnsafeBufferPointer { ws.forward($0.baseAddress!, batch: b, steps: 1) }
+        for (l, layer) in ws.layers.enumerated() {
+            state.hidden[l].withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: layer.hidden.base + n, count: n) }
+            if configuration.cell == .lstm {
+                state.cell[l].withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: layer.cellState.base + n, count: n) }
+            }
+        }
+        return Array(UnsafeBufferPointer(start: ws.outputs.base, count: b * configuration.outputSize))
+    }
 }
 
 public enum OptimizerKind: Codable, Equatable, Sendable {
@@ -86,6 +178,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// Stop when the validation loss has not improved for this many epochs; nil: never.
     public var patience: Int? = nil
     public var seed: UInt64 = 0
+    /// Show progress on stderr (a redrawn bar on a terminal, a plain line every few seconds otherwise).
+    public var progress: Bool = true
     public init() {}
 }
 
@@ -111,34 +205,27 @@ public struct TrainingHistory: Sendable {
     }
 }
 
-/// Backpropagation through time with mini-batches shuffled by a seeded generator; deterministic for a seed.
-public final class Trainer {
-    public init(network: RecurrentNetwork, options: TrainingOptions) { fatalError("not implemented") }
-
-    /// Trains on `training`, early-stopping on `validation`. With `checkpoint`, resumes from that file when it
-    /// exists and matches, saves it atomically (on Ctrl-C too) with `metadata` (e.g. normalisation) inside.
-    public func fit(training: SequenceDataset, validation: SequenceDataset?, checkpoint: URL? = nil,
-                    metadata: [String: [Double]] = [:]) throws -> TrainingHistory {
-        fatalError("not implemented")
-    }
-}
-
-/// A model on disk: kind, configuration, flat arrays (weights, optimizer moments, normalisation, …) and strings,
-/// with a format version and a checksum. Written atomically; a corrupt or mismatched file is a clear error.
-public struct Checkpoint: Sendable {
-    public var kind: String
-    public var arrays: [String: [Double]]
-    public var strings: [String: String]
-    public init(kind: String, arrays: [String: [Double]], strings: [String: String]) {
-        self.kind = kind; self.arrays = arrays; self.strings = strings
-    }
-    public func write(to url: URL) throws { fatalError("not implemented") }
-    public static func read(from url: URL) throws -> Checkpoint { fatalError("not implemented") }
-}
-
 extension RecurrentNetwork {
-    /// The network (configuration and weights) plus `metadata` arrays, as a checkpoint.
-    public func checkpoint(metadata: [String: [Double]] = [:]) -> Checkpoint { fatalError("not implemented") }
+    static let checkpointKind = "recurrent-network"
+
+    /// The network (configuration and weights) plus `metadata` arrays, as a checkpoint. Metadata arrays keep their
+    /// names; the names "network.parameters" and those starting with "training." are reserved.
+    public func checkpoint(metadata: [String: [Double]] = [:]) -> Checkpoint {
+        var arrays = metadata
+        precondition(!arrays.keys.contains { $0 == "network.parameters" || $0.hasPrefix("training.") },
+                     "metadata names 'network.parameters' and 'training.*' are reserved")
+        arrays["network.parameters"] = parameters
+        return Checkpoint(kind: Self.checkpointKind, arrays: arrays, strings: ["network.configuration": canonicalJSON(configuration)])
+    }
+
     /// Rebuilds a network from a checkpoint written by `checkpoint(metadata:)` or by `Trainer`.
-    public convenience init(checkpoint: Checkpoint) throws { fatalError("not implemented") }
+    public convenience init(checkpoint: Checkpoint) throws {
+        try checkpoint.requireKind(Self.checkpointKind)
+        let configuration = try checkpoint.decodeJSON(NetworkConfiguration.self, from: "network.configuration")
+        guard configuration.inputSize > 0, configuration.hiddenSize > 0, configuration.layers > 0, configuration.outputSize > 0 else {
+            throw CheckpointError(file: checkpoint.file, problem: .malformed("network sizes must be positive: \(configuration)"))
+        }
+        let parameters = try checkpoint.array("network.parameters", count: ParameterLayout(configuration).count)
+        self.init(configuration: configuration, parameters: parameters)
+    }
 }

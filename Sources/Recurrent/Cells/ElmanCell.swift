@@ -1,0 +1,35 @@
+// The Elman cell, forward and backward over a window of steps for a whole batch.
+
+/// Elman (1990) recurrent cell:  h_t = tanh(x_t·W_x + h_{t−1}·W_h + b).
+/// Backward:  ∂z_t = (∂h_t + ∂z_{t+1}·W_hᵀ) ⊙ (1 − h_t²).
+enum ElmanCell {
+    static func forward(_ w: LayerWeights, input x: MatrixRef, _ ws: LayerWorkspace, batch b: Int, steps t: Int) {
+        let h = ws.ranges.hiddenSize, n = b * h
+        ws.projectInputs(w, input: x)                                        // Z = X·W_x + b   (T·B, H)
+        for s in 0..<t {
+            let z = ws.gates.matrix(rows: b, columns: h, fromRow: s * b)
+            BLAS.gemm(ws.hiddenState(s, batch: b).readOnly, w.recurrentWeights, into: z, beta: 1)  // z += h_{t−1}·W_h
+            let hNext = ws.hidden.base + (s + 1) * n
+            for k in 0..<n { hNext[k] = hyperbolicTangent(z.base[k]) }      // h_t = tanh(z)
+        }
+    }
+
+    static func backward(_ w: LayerWeights, _ g: LayerGradients, input x: MatrixRef, _ ws: LayerWorkspace,
+                         batch b: Int, steps t: Int, inputGradient dX: MutableMatrixRef?) {
+        let h = ws.ranges.hiddenSize, n = b * h
+        let carried = ws.carriedHiddenGradient.matrix(rows: b, columns: h)
+        carried.base.update(repeating: 0, count: n)
+        for s in stride(from: t - 1, through: 0, by: -1) {
+            let dz = ws.gates.base + s * n, dh = ws.hiddenGradient.base + s * n, hs = ws.hidden.base + (s + 1) * n
+            for k in 0..<n {
+                let hk = hs[k]
+                dz[k] = (dh[k] + carried.base[k]) * (1 - hk * hk)            // backprop through tanh
+            }
+            if s > 0 {                                                       // ∂h_{t−1} = ∂z_t·W_hᵀ
+                BLAS.gemm(MatrixRef(dz, rows: b, columns: h), w.recurrentWeights, transposeB: true, into: carried, beta: 0)
+            }
+        }
+        ws.accumulateWeightGradients(w, g, input: x, recurrent: ws.gates.matrix(rows: t * b, columns: h).readOnly,
+                                     batch: b, steps: t, inputGradient: dX)
+    }
+}

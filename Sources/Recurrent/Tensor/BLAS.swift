@@ -1,0 +1,142 @@
+// The only file that calls OpenBLAS (cblas_*) and LAPACK: thin wrappers over row-major views, each with its
+// shape preconditions checked before the call (Surge's habit), plus thread control and a dgemm peak probe.
+internal import CBLAS
+import Foundation
+
+enum BLAS {
+    // MARK: Level 3
+
+    /// C ← α·op(A)·op(B) + β·C, op(X) = X or Xᵀ.  Shapes: op(A) (m, k), op(B) (k, n), C (m, n).
+    @inline(__always)
+    static func gemm(_ a: MatrixRef, transposeA ta: Bool = false, _ b: MatrixRef, transposeB tb: Bool = false,
+                     into c: MutableMatrixRef, alpha: Double = 1, beta: Double) {
+        let m = ta ? a.columns : a.rows, k = ta ? a.rows : a.columns
+        let kb = tb ? b.columns : b.rows, n = tb ? b.rows : b.columns
+        precondition(k == kb && c.rows == m && c.columns == n,
+                     "gemm shapes: op(A) \(m)×\(k), op(B) \(kb)×\(n), C \(c.rows)×\(c.columns)")
+        if m == 0 || n == 0 { return }
+        if k == 0 { scale(c.base, count: m * n, by: beta); return }
+        cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a.base, Int32(max(a.columns, 1)),
+                    b.base, Int32(max(b.columns, 1)), beta, c.base, Int32(max(c.columns, 1)))
+    }
+
+    // MARK: Level 2
+
+    /// y ← α·op(A)·x + β·y.  Shapes: op(A) (m, n), x (n), y (m).
+    @inline(__always)
+    static func gemv(_ a: MatrixRef, transposeA ta: Bool = false, _ x: UnsafePointer<Double>, count n: Int,
+                     into y: UnsafeMutablePointer<Double>, count m: Int, alpha: Double = 1, beta: Double) {
+        precondition((ta ? a.columns : a.rows) == m && (ta ? a.rows : a.columns) == n,
+                     "gemv shapes: A \(a.rows)×\(a.columns)\(ta ? "ᵀ" : ""), x \(n), y \(m)")
+        if a.rows == 0 || a.columns == 0 { scale(y, count: m, by: beta); return }
+        cblas_dgemv(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, Int32(a.rows), Int32(a.columns), alpha,
+                    a.base, Int32(a.columns), x, 1, beta, y, 1)
+    }
+
+    // MARK: Level 1
+
+    /// y ← α·x + y over `count` entries.
+    @inline(__always)
+    static func axpy(_ alpha: Double, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, count: Int) {
+        precondition(count >= 0)
+        cblas_daxpy(Int32(count), alpha, x, 1, y, 1)
+    }
+
+    /// x ← α·x (β = 0 clears, so NaN in x does not survive).
+    @inline(__always)
+    static func scale(_ x: UnsafeMutablePointer<Double>, count: Int, by alpha: Double) {
+        precondition(count >= 0)
+        if alpha == 0 { x.update(repeating: 0, count: count) } else { cblas_dscal(Int32(count), alpha, x, 1) }
+    }
+
+    /// Σ xᵢ yᵢ.
+    @inline(__always)
+    static func dot(_ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, count: Int) -> Double {
+        precondition(count >= 0)
+        return cblas_ddot(Int32(count), x, 1, y, 1)
+    }
+
+    // MARK: LAPACK
+
+    /// Solves A X = B for symmetric positive definite A (n, n) by Cholesky (dposv_). Column-major storage:
+    /// A is overwritten by its factor, B (n, nrhs) by X. Returns LAPACK's info (0: success, i > 0: the leading
+    /// minor of order i is not positive definite).
+    static func choleskySolve(_ a: UnsafeMutablePointer<Double>, order n: Int,
+                              _ b: UnsafeMutablePointer<Double>, rightHandSides nrhs: Int) -> Int {
+        precondition(n > 0 && nrhs > 0, "dposv shapes: n \(n), nrhs \(nrhs)")
+        var uplo = CChar(UInt8(ascii: "L")), n32 = Int32(n), nrhs32 = Int32(nrhs), info: Int32 = 0
+        var lda = n32, ldb = n32
+        dposv_(&uplo, &n32, &nrhs32, a, &lda, b, &ldb, &info)
+        return Int(info)
+    }
+
+    /// Eigenvalues wr + i·wi of a general square matrix (dgeev_, no vectors). `a` (n, n) is destroyed
+    /// (row- or column-major alike: Aᵀ has the same eigenvalues). Returns info (0: success).
+    static func eigenvalues(_ a: UnsafeMutablePointer<Double>, order n: Int,
+                            real wr: UnsafeMutablePointer<Double>, imaginary wi: UnsafeMutablePointer<Double>) -> Int {
+        precondition(n > 0, "dgeev order \(n)")
+        var jobvl = CChar(UInt8(ascii: "N")), jobvr = CChar(UInt8(ascii: "N"))
+        var n32 = Int32(n), lda = Int32(n), ldv: Int32 = 1, info: Int32 = 0
+        var left = 0.0, right = 0.0
+        var query = 0.0, lwork: Int32 = -1
+        dgeev_(&jobvl, &jobvr, &n32, a, &lda, wr, wi, &left, &ldv, &right, &ldv, &query, &lwork, &info)
+        if info != 0 { return Int(info) }
+        lwork = Int32(query.rounded(.up))
+        var work = [Double](repeating: 0, count: Int(lwork))
+        work.withUnsafeMutableBufferPointer { w in
+            dgeev_(&jobvl, &jobvr, &n32, a, &lda, wr, wi, &left, &ldv, &right, &ldv, w.baseAddress!, &lwork, &info)
+        }
+        return Int(info)
+    }
+
+    // MARK: Threads
+
+    nonisolated(unsafe) private static var configured = false
+
+    /// Sets OpenBLAS to one thread on first use unless OPENBLAS_NUM_THREADS or `setThreads` chose otherwise:
+    /// the matrices of a training step are small and threading overhead dominates.
+    static func configureOnce() {
+        if configured { return }
+        configured = true
+        if ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil { openblas_set_num_threads(1) }
+    }
+
+    static func setThreads(_ n: Int) {
+        precondition(n >= 1, "thread count \(n)")
+        configured = true
+        openblas_set_num_threads(Int32(n))
+    }
+
+    static var threads: Int { Int(openblas_get_num_threads()) }
+    static var configuration: String { String(cString: openblas_get_config()) }
+}
+
+/// OpenBLAS controls for callers outside this module (benchmarks, the CLI).
+public enum LinearAlgebra {
+    /// The number of OpenBLAS threads (default 1 for this module's small matrices).
+    public static var threads: Int {
+        get { BLAS.configureOnce(); return BLAS.threads }
+        set { BLAS.setThreads(newValue) }
+    }
+
+    /// OpenBLAS's build description (version, kernel, threading).
+    public static var libraryDescription: String { BLAS.configuration }
+
+    /// Measured dgemm rate in GFLOP/s on square matrices of `size` with the current thread count:
+    /// the best of `repetitions` products C = A·B (2·n³ floating-point operations each).
+    public static func gemmGigaflops(size n: Int = 1024, repetitions: Int = 5) -> Double {
+        BLAS.configureOnce()
+        let a = Buffer(count: n * n), b = Buffer(count: n * n), c = Buffer(count: n * n)
+        var rng = Xoshiro256StarStar(seed: 1)
+        for i in 0..<(n * n) { a.base[i] = rng.nextSymmetric(1); b.base[i] = rng.nextSymmetric(1) }
+        var best = Double.infinity
+        for _ in 0..<max(repetitions, 1) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            BLAS.gemm(a.matrix(rows: n, columns: n).readOnly, b.matrix(rows: n, columns: n).readOnly,
+                      into: c.matrix(rows: n, columns: n), beta: 0)
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+        }
+        return 2 * Double(n) * Double(n) * Double(n) / best * 1e-9
+    }
+}

@@ -1,0 +1,322 @@
+// The training loop: shuffled mini-batches, BPTT, clipping, optimizer step, schedule, validation, early stopping,
+// checkpoints (resume, every epoch, at the end, on Ctrl-C) and progress.
+import Foundation
+
+/// A training run that cannot start or continue; the message names the dataset, option or epoch.
+public struct TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Backpropagation through time with mini-batches shuffled by a seeded generator; deterministic for a seed.
+public final class Trainer {
+    public let network: RecurrentNetwork
+    public let options: TrainingOptions
+    var optimizer: Optimizer
+    /// ∂L/∂θ, same layout as the parameters.
+    let gradient: Buffer
+    private var workspace: BPTTWorkspace?
+    /// Testing hook: behave as if Ctrl-C arrived after this many batches of this `fit` call (this trainer only).
+    var interruptAfterBatches: Int?
+    /// The global gradient norm of the last batch, before clipping.
+    public private(set) var lastGradientNorm: Double = 0
+
+    public init(network: RecurrentNetwork, options: TrainingOptions) {
+        self.network = network
+        self.options = options
+        optimizer = Optimizer(kind: options.optimizer, count: network.parameterCount)
+        gradient = Buffer(count: network.parameterCount)
+    }
+
+    /// Bytes of the BPTT caches and scratch (0 before the first batch).
+    public var cacheBytes: Int { workspace?.cacheBytes ?? 0 }
+
+    /// The BPTT window: the truncation length, or the whole sequence.
+    private func window(for data: SequenceDataset) -> Int { min(options.truncation ?? data.steps, data.steps) }
+
+    func workspace(batch: Int, window: Int) -> BPTTWorkspace {
+        if let w = workspace, w.maxBatch >= batch, w.maxSteps >= window { return w }
+        let w = BPTTWorkspace(configuration: network.configuration, layout: network.layout,
+                              maxBatch: max(batch, workspace?.maxBatch ?? 0), maxSteps: max(window, workspace?.maxSteps ?? 0))
+        workspace = w
+        return w
+    }
+
+    // MARK: One batch
+
+    /// Loss of sequences `indices` and its gradient (into `gradient`, zeroed first).
+    func lossAndGradient(_ data: SequenceDataset, indices: ArraySlice<Int>, parameters p: UnsafePointer<Double>) -> Double {
+        let w = window(for: data)
+        gradient.zero()
+        return workspace(batch: indices.count, window: w)
+            .meanSquaredError(data, indices: indices, window: w, parameters: p, gradient: gradient.base)
+    }
+
+    /// One training step on sequences `indices` at rate `eta`: forward, backward, clip, update. Returns the loss.
+    private func step(_ data: SequenceDataset, indices: ArraySlice<Int>, learningRate eta: Double) -> Double {
+        network.parameters.withUnsafeMutableBufferPointer { theta in
+            let n = theta.count, g = gradient.base
+            let loss = lossAndGradient(data, indices: indices, parameters: theta.baseAddress!)
+            // clip by global norm: g ← g · c / max(‖g‖, c)
+            let norm = globalNorm(g, count: n)
+            lastGradientNorm = norm
+            if let c = options.clipNorm, norm > c { BLAS.scale(g, count: n, by: c / norm) }
+            optimizer.update(theta.baseAddress!, gradient: g, count: n, learningRate: eta)
+            return loss
+        }
+    }
+
+    /// Forward, backward, clipping and one optimizer step on sequences `indices` of `data` at the options'
+    /// base learning rate, outside `fit` (no shuffling, no checkpoint): what `rnnode bench train` times.
+    public func trainBatch(_ data: SequenceDataset, indices: [Int]) -> Double {
+        precondition(!indices.isEmpty && indices.allSatisfy { $0 >= 0 && $0 < data.count })
+        return step(data, indices: indices[...], learningRate: options.learningRate)
+    }
+
+    /// The MSE over all of `data` (steps ≥ lossFromStep), in batches of the options' batch size.
+    public func loss(on data: SequenceDataset) -> Double {
+        let b = min(options.batchSize, data.count), w = window(for: data)
+        let ws = workspace(batch: b, window: w)
+        let all = Array(0..<data.count)
+        var sum = 0.0
+        network.parameters.withUnsafeBufferPointer { p in
+            for first in stride(from: 0, to: data.count, by: b) {
+                let indices = all[first..<min(first + b, data.count)]
+                sum += ws.meanSquaredError(data, indices: indices, window: w, parameters: p.baseAddress!, gradient: nil)
+                    * Double(indices.count)
+            }
+        }
+        return sum / Double(data.count)
+    }
+
+    /// GEMM floating-point operations of one training batch (forward, backward; 2mnk per product).
+    public static func gemmOperationsPerBatch(_ c: NetworkConfiguration, batch b: Int, steps t: Int) -> Double {
+        let n = Double(b * t), h = Double(c.hiddenSize), w = Double(c.cell.gateCount * c.hiddenSize), o = Double(c.outputSize)
+        var total = 0.0
+        for l in 0..<c.layers {
+            let i = Double(l == 0 ? c.inputSize : c.hiddenSize)
+            total += 2 * n * i * w + 2 * n * h * w                  // forward: X·W_x (all steps), h·W_h per step
+            total += 2 * Double(b * (t - 1)) * w * h                // backward: ∂h_{t−1} = ∂z·W_hᵀ per step
+            total += 2 * n * h * w + 2 * n * i * w                  // ∂W_h, ∂W_x
+            if l > 0 { total += 2 * n * w * i }                     // ∂X for the layer below
+        }
+        return total + 3 * 2 * n * h * o                           // readout: Y, ∂W_y, ∂H
+    }
+
+    // MARK: The loop
+
+    /// Trains on `training`, early-stopping on `validation`. With `checkpoint`, resumes from that file when it
+    /// exists and matches, saves it atomically (on Ctrl-C too) with `metadata` (e.g. normalisation) inside.
+    public func fit(training: SequenceDataset, validation: SequenceDataset?, checkpoint: URL? = nil,
+                    metadata: [String: [Double]] = [:]) throws -> TrainingHistory {
+        try validate(training, name: "training")
+        if let validation { try validate(validation, name: "validation") }
+        var run = try checkpoint.flatMap { url in
+            FileManager.default.fileExists(atPath: url.path) ? try resume(from: url, training: training, validation: validation) : nil
+        } ?? RunState(seed: options.seed)
+        if run.finished(options) {
+            return TrainingHistory(records: run.records, interrupted: false, stoppedEarly: run.stoppedEarly)
+        }
+
+        Interrupt.install()
+        defer { Interrupt.uninstall() }
+        let progress = ProgressReporter(enabled: options.progress)
+        defer { progress.finish() }
+        let batches = (training.count + options.batchSize - 1) / options.batchSize
+        let sessionStart = Date()
+        var sequencesThisSession = 0, batchesThisSession = 0
+        let batchesLeftAtStart = (options.epochs - run.epoch) * batches - run.batch
+
+        func save() throws {
+            guard let checkpoint else { return }
+            try self.checkpoint(run, training: training, validation: validation, metadata: metadata).write(to: checkpoint)
+        }
+
+        while run.epoch < options.epochs {
+            let eta = options.schedule.rate(epoch: run.epoch, of: options.epochs, base: options.learningRate)
+            var shuffler = run.epochShuffler
+            let order = shuffler.permutation(training.count)
+            let epochStart = Date()
+            while run.batch < batches {
+                let indices = order[(run.batch * options.batchSize)..<min((run.batch + 1) * options.batchSize, training.count)]
+                let loss = step(training, indices: indices, learningRate: eta)
+                guard loss.isFinite else {
+                    throw TrainingError("training diverged: loss \(loss) at epoch \(run.epoch + 1), batch \(run.batch + 1)"
+                                        + " (try a smaller learning rate or a clip norm); the last checkpoint is kept")
+                }
+                let counted = Double(indices.count * (training.steps - training.lossFromStep) * training.outputSize)
+                run.epochSquaredError += loss * counted
+                run.epochCounted += counted
+                run.batch += 1
+                sequencesThisSession += indices.count; batchesThisSession += 1
+                let elapsed = Date().timeIntervalSince(sessionStart)
+                progress.update(epoch: run.epoch, of: options.epochs, batch: run.batch, of: batches,
+                                loss: run.epochSquaredError / run.epochCounted, validationLoss: run.records.last?.validationLoss,
+                                sequencesPerSecond: Double(sequencesThisSession) / max(elapsed, 1e-9),
+                                secondsLeft: elapsed / Double(batchesThisSession) * Double(batchesLeftAtStart - batchesThisSession))
+                let hookFired = interruptAfterBatches.map { batchesThisSession >= $0 } ?? false
+                if Interrupt.requested || hookFired {
+                    run.epochSeconds += Date().timeIntervalSince(epochStart)
+                    try save()
+                    return TrainingHistory(records: run.records, interrupted: true, stoppedEarly: false)
+                }
+            }
+            // end of epoch: record, validate, early-stopping bookkeeping, checkpoint
+            let validationLoss = validation.map { loss(on: $0) }
+            run.records.append(EpochRecord(epoch: run.epoch, trainingLoss: run.epochSquaredError / run.epochCounted,
+                                           validationLoss: validationLoss, learningRate: eta,
+                                           seconds: run.epochSeconds + Date().timeIntervalSince(epochStart)))
+            if let v = validationLoss {
+                if v < run.bestValidationLoss {
+                    run.bestValidationLoss = v; run.bestParameters = network.parameters; run.epochsWithoutImprovement = 0
+                } else {
+                    run.epochsWithoutImprovement += 1
+                }
+                if let patience = options.patience, run.epochsWithoutImprovement >= patience { run.stoppedEarly = true }
+            }
+            run.epoch += 1; run.batch = 0; run.epochSquaredError = 0; run.epochCounted = 0; run.epochSeconds = 0
+            run.epochShuffler = shuffler
+            if run.stoppedEarly || run.epoch == options.epochs {
+                // restore the best weights seen on the validation split
+                if options.patience != nil, !run.bestParameters.isEmpty { network.parameters = run.bestParameters }
+                try save()
+                break
+            }
+            try save()
+        }
+        return TrainingHistory(records: run.records, interrupted: false, stoppedEarly: run.stoppedEarly)
+    }
+
+    private func validate(_ d: SequenceDataset, name: String) throws {
+        let c = network.configuration
+        guard d.inputSize == c.inputSize, d.outputSize == c.outputSize else {
+            throw TrainingError("\(name) data has \(d.inputSize) inputs and \(d.outputSize) outputs; the network expects \(c.inputSize) and \(c.outputSize)")
+        }
+        guard d.count > 0, d.steps > 0 else { throw TrainingError("\(name) data is empty (\(d.count) sequences of \(d.steps) steps)") }
+        guard d.lossFromStep >= 0, d.lossFromStep < d.steps else {
+            throw TrainingError("\(name) data counts the loss from step \(d.lossFromStep), but sequences have \(d.steps) steps")
+        }
+        if let bad = d.inputs.firstIndex(where: { !$0.isFinite }) {
+            throw TrainingError("\(name) inputs hold \(d.inputs[bad]) (sequence \(bad / (d.steps * d.inputSize)), step \(bad / d.inputSize % d.steps))")
+        }
+        if let bad = d.targets.firstIndex(where: { !$0.isFinite }) {
+            throw TrainingError("\(name) targets hold \(d.targets[bad]) (sequence \(bad / (d.steps * d.outputSize)), step \(bad / d.outputSize % d.steps))")
+        }
+        guard options.batchSize > 0, options.epochs >= 0, options.learningRate > 0, options.learningRate.isFinite else {
+            throw TrainingError("options need batchSize > 0, epochs ≥ 0, learningRate > 0 (got \(options.batchSize), \(options.epochs), \(options.learningRate))")
+        }
+        if let t = options.truncation, t < 1 { throw TrainingError("truncation must be at least 1 step (got \(t))") }
+        if let c = options.clipNorm, !(c > 0) { throw TrainingError("clipNorm must be positive (got \(c))") }
+        if let p = options.patience, p < 1 { throw TrainingError("patience must be at least 1 epoch (got \(p))") }
+    }
+}
+
+// MARK: Run state and its checkpoint
+
+/// Everything that makes a resumed run continue exactly where it stopped.
+struct RunState {
+    var epoch = 0
+    /// Batches of `epoch` already done.
+    var batch = 0
+    var epochSquaredError = 0.0
+    var epochCounted = 0.0
+    var epochSeconds = 0.0
+    /// The shuffling generator as it was at the start of `epoch`.
+    var epochShuffler: Xoshiro256StarStar
+    var records: [EpochRecord] = []
+    var bestValidationLoss = Double.infinity
+    var bestParameters: [Double] = []
+    var epochsWithoutImprovement = 0
+    var stoppedEarly = false
+
+    init(seed: UInt64) { epochShuffler = Xoshiro256StarStar(seed: seed, stream: 0x5348_5546) }  // "SHUF"
+
+    func finished(_ options: TrainingOptions) -> Bool { stoppedEarly || (epoch >= options.epochs && batch == 0) }
+}
+
+extension Trainer {
+    /// The options that must agree for a resume (epochs may grow; progress display may change).
+    private func resumableOptions() -> String {
+        var o = options; o.epochs = 0; o.progress = false
+        return canonicalJSON(o)
+    }
+
+    private static func fingerprint(_ d: SequenceDataset?) -> String {
+        guard let d else { return "none" }
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for v in d.inputs { h = (h ^ v.bitPattern) &* 0x0000_0100_0000_01B3 }
+        for v in d.targets { h = (h ^ v.bitPattern) &* 0x0000_0100_0000_01B3 }
+        return "\(d.count)x\(d.steps)x\(d.inputSize)->\(d.outputSize) from \(d.lossFromStep) #\(String(h, radix: 16))"
+    }
+
+    func checkpoint(_ run: RunState, training: SequenceDataset, validation: SequenceDataset?,
+                    metadata: [String: [Double]]) -> Checkpoint {
+        var c = network.checkpoint(metadata: metadata)
+        let s = run.epochShuffler.state
+        c.strings["training.options"] = resumableOptions()
+        c.strings["training.data"] = Self.fingerprint(training)
+        c.strings["training.validationData"] = Self.fingerprint(validation)
+        c.strings["training.shuffler"] = [s.0, s.1, s.2, s.3].map { String($0, radix: 16) }.joined(separator: " ")
+        c.arrays["training.firstMoment"] = optimizer.firstMoment
+        c.arrays["training.secondMoment"] = optimizer.secondMoment
+        c.arrays["training.bestParameters"] = run.bestParameters
+        c.arrays["training.counters"] = [Double(run.epoch), Double(run.batch), run.epochSquaredError, run.epochCounted,
+                                         run.epochSeconds, Double(optimizer.steps), run.bestValidationLoss,
+                                         Double(run.epochsWithoutImprovement), run.stoppedEarly ? 1 : 0]
+        c.arrays["training.history.epoch"] = run.records.map { Double($0.epoch) }
+        c.arrays["training.history.trainingLoss"] = run.records.map(\.trainingLoss)
+        c.arrays["training.history.validationLoss"] = run.records.map { $0.validationLoss ?? .nan }
+        c.arrays["training.history.learningRate"] = run.records.map(\.learningRate)
+        c.arrays["training.history.seconds"] = run.records.map(\.seconds)
+        return c
+    }
+
+    private func resume(from url: URL, training: SequenceDataset, validation: SequenceDataset?) throws -> RunState {
+        let c = try Checkpoint.read(from: url)
+        func mismatch(_ what: String) -> CheckpointError { CheckpointError(file: c.file, problem: .mismatch(what)) }
+        try c.requireKind(RecurrentNetwork.checkpointKind)
+        let stored = try c.decodeJSON(NetworkConfiguration.self, from: "network.configuration")
+        guard stored == network.configuration else {
+            throw mismatch("it holds a network \(canonicalJSON(stored)), this run trains \(canonicalJSON(network.configuration))")
+        }
+        guard try c.string("training.options") == resumableOptions() else {
+            throw mismatch("training options differ: stored \(try c.string("training.options")), now \(resumableOptions())")
+        }
+        guard try c.string("training.data") == Self.fingerprint(training) else {
+            throw mismatch("training data differs: stored \(try c.string("training.data")), now \(Self.fingerprint(training))")
+        }
+        guard try c.string("training.validationData") == Self.fingerprint(validation) else {
+            throw mismatch("validation data differs: stored \(try c.string("training.validationData")), now \(Self.fingerprint(validation))")
+        }
+        let n = network.parameterCount
+        let parameters = try c.array("network.parameters", count: n)
+        let counters = try c.array("training.counters", count: 9)
+        let words = try c.string("training.shuffler").split(separator: " ").compactMap { UInt64($0, radix: 16) }
+        guard words.count == 4 else { throw CheckpointError(file: c.file, problem: .malformed("shuffler state")) }
+        var run = RunState(seed: options.seed)
+        run.epochShuffler = Xoshiro256StarStar(state: (words[0], words[1], words[2], words[3]))
+        run.epoch = Int(counters[0]); run.batch = Int(counters[1])
+        run.epochSquaredError = counters[2]; run.epochCounted = counters[3]; run.epochSeconds = counters[4]
+        run.bestValidationLoss = counters[6]; run.epochsWithoutImprovement = Int(counters[7]); run.stoppedEarly = counters[8] != 0
+        let best = try c.array("training.bestParameters")
+        guard best.isEmpty || best.count == n else { throw mismatch("best parameters have \(best.count) values, expected \(n)") }
+        run.bestParameters = best
+        let epochs = try c.array("training.history.epoch"), losses = try c.array("training.history.trainingLoss", count: epochs.count)
+        let validationLosses = try c.array("training.history.validationLoss", count: epochs.count)
+        let rates = try c.array("training.history.learningRate", count: epochs.count)
+        let seconds = try c.array("training.history.seconds", count: epochs.count)
+        run.records = epochs.indices.map {
+            EpochRecord(epoch: Int(epochs[$0]), trainingLoss: losses[$0],
+                        validationLoss: validationLosses[$0].isNaN ? nil : validationLosses[$0],
+                        learningRate: rates[$0], seconds: seconds[$0])
+        }
+        var restored = Optimizer(kind: options.optimizer, count: n)
+        restored.firstMoment = try c.array("training.firstMoment", count: n)
+        restored.secondMoment = try c.array("training.secondMoment", count: restored.secondMoment.count)
+        restored.steps = Int(counters[5])
+        optimizer = restored
+        network.parameters = parameters
+        return run
+    }
+}

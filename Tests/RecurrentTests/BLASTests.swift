@@ -1,0 +1,86 @@
+// The BLAS and LAPACK wrappers against plain loops and known answers.
+import Foundation
+import Testing
+import TestSupport
+@testable import Recurrent
+
+@Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+func gemmMatchesNaiveLoop(_ transposes: (Bool, Bool)) {
+    let (ta, tb) = transposes
+    let m = 5, k = 7, n = 3
+    var rng = Xoshiro256StarStar(seed: 1)
+    let aRows = ta ? k : m, aColumns = ta ? m : k, bRows = tb ? n : k, bColumns = tb ? k : n
+    let a = (0..<(m * k)).map { _ in rng.nextSymmetric(1) }, b = (0..<(k * n)).map { _ in rng.nextSymmetric(1) }
+    let c0 = (0..<(m * n)).map { _ in rng.nextSymmetric(1) }
+    var c = c0
+    a.withUnsafeBufferPointer { ap in
+        b.withUnsafeBufferPointer { bp in
+            c.withUnsafeMutableBufferPointer { cp in
+                BLAS.gemm(MatrixRef(ap.baseAddress!, rows: aRows, columns: aColumns), transposeA: ta,
+                          MatrixRef(bp.baseAddress!, rows: bRows, columns: bColumns), transposeB: tb,
+                          into: MutableMatrixRef(cp.baseAddress!, rows: m, columns: n), alpha: 0.5, beta: 2)
+            }
+        }
+    }
+    let product = naiveMatrixProduct(a, rows: aRows, columns: aColumns, transposeA: ta, b, rows: bRows, columns: bColumns, transposeB: tb)
+    let expected = zip(product, c0).map { 0.5 * $0 + 2 * $1 }
+    #expect(worstRelativeDifference(c, expected).value < 1e-14)
+}
+
+@Test(arguments: [false, true])
+func gemvMatchesNaiveLoop(_ transposed: Bool) {
+    var rng = Xoshiro256StarStar(seed: 2)
+    let rows = 4, columns = 6
+    let a = (0..<(rows * columns)).map { _ in rng.nextSymmetric(1) }
+    let n = transposed ? rows : columns, m = transposed ? columns : rows
+    let x = (0..<n).map { _ in rng.nextSymmetric(1) }
+    var y = (0..<m).map { _ in rng.nextSymmetric(1) }
+    let y0 = y
+    a.withUnsafeBufferPointer { ap in
+        x.withUnsafeBufferPointer { xp in
+            y.withUnsafeMutableBufferPointer { yp in
+                BLAS.gemv(MatrixRef(ap.baseAddress!, rows: rows, columns: columns), transposeA: transposed, xp.baseAddress!, count: n,
+                          into: yp.baseAddress!, count: m, alpha: 1.5, beta: -1)
+            }
+        }
+    }
+    let ax = naiveMatrixProduct(a, rows: rows, columns: columns, transposeA: transposed, x, rows: n, columns: 1)
+    #expect(worstRelativeDifference(y, zip(ax, y0).map { 1.5 * $0 - $1 }).value < 1e-14)
+}
+
+@Test func bulkHelpersMatchLoops() {
+    var rng = Xoshiro256StarStar(seed: 3)
+    let m = (0..<12).map { _ in rng.nextSymmetric(1) }
+    var sums = [1.0, 2, 3]
+    m.withUnsafeBufferPointer { accumulateColumnSums(MatrixRef($0.baseAddress!, rows: 4, columns: 3), into: &sums) }
+    for j in 0..<3 { #expect(abs(sums[j] - (Double(j + 1) + (0..<4).map { m[$0 * 3 + j] }.reduce(0, +))) < 1e-15) }
+    let x = [1.0, 2, 3], y0 = [4.0, 5, 6]
+    var y = y0
+    x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { BLAS.axpy(2, xp.baseAddress!, $0.baseAddress!, count: 3) } }
+    #expect(y == [6, 9, 12])
+    #expect(x.withUnsafeBufferPointer { xp in y0.withUnsafeBufferPointer { BLAS.dot(xp.baseAddress!, $0.baseAddress!, count: 3) } } == 32)
+}
+
+@Test func activationsMatchLibm() {
+    for x in stride(from: -30.0, through: 30, by: 0.173) {
+        #expect(abs(hyperbolicTangent(x) - tanh(x)) <= 1e-15 * max(1, abs(tanh(x))))
+        #expect(relativeDifference(sigmoid(x), 1 / (1 + exp(-x))) < 1e-15)
+    }
+    #expect(relativeDifference(hyperbolicTangent(1e-9), 1e-9) < 1e-15)
+}
+
+@Test func choleskySolveSolvesAKnownSystem() {
+    // A = [[4, 2], [2, 3]], x = [1, -2] → b = [0, -4]
+    var a = [4.0, 2, 2, 3], b = [0.0, -4]
+    let info = a.withUnsafeMutableBufferPointer { ap in b.withUnsafeMutableBufferPointer { BLAS.choleskySolve(ap.baseAddress!, order: 2, $0.baseAddress!, rightHandSides: 1) } }
+    #expect(info == 0)
+    #expect(abs(b[0] - 1) < 1e-14 && abs(b[1] + 2) < 1e-14)
+    var indefinite = [1.0, 2, 2, 1], rhs = [1.0, 1]
+    #expect(indefinite.withUnsafeMutableBufferPointer { ap in rhs.withUnsafeMutableBufferPointer { BLAS.choleskySolve(ap.baseAddress!, order: 2, $0.baseAddress!, rightHandSides: 1) } } > 0)
+}
+
+@Test func eigenvaluesOfARotationAreOnTheUnitCircle() throws {
+    // a 2×2 rotation by 0.3 scaled by 0.7: eigenvalues 0.7·e^{±0.3i}
+    let c = 0.7 * cos(0.3), s = 0.7 * sin(0.3)
+    #expect(abs(try EchoStateNetwork.spectralRadius(of: [c, -s, s, c], order: 2) - 0.7) < 1e-14)
+}
