@@ -51,6 +51,21 @@ struct EigenCommand: ParsableCommand {
     @Option(help: "Product budget per held-out matrix.")
     var heldOutBudget = 1000
 
+    @Option(help: "Learned iteration: training matrices of the family.")
+    var lstmMatrices: Int?
+
+    @Option(help: "Learned iteration: epochs per data round.")
+    var lstmEpochs: Int?
+
+    @Option(help: "Learned iteration: LSTM hidden size.")
+    var lstmHidden: Int?
+
+    @Option(help: "Learned iteration: data rounds (1: teacher trajectories only; more: add its own closed-loop trajectories).")
+    var lstmRounds: Int?
+
+    @Flag(help: "Small settings for the comparison grid: a smaller, shorter-trained learned model and smaller budgets.")
+    var quick = false
+
     func methods() throws -> [EigenMethod] {
         if method == "all" { return EigenMethod.allCases }
         return try method.split(separator: ",").map { name in
@@ -76,6 +91,9 @@ struct EigenCommand: ParsableCommand {
         guard step.isFinite, step > 0 else { throw ValidationError("--step must be a positive number (got \(step))") }
         guard angle.isFinite, angle > 0 else { throw ValidationError("--angle must be a positive number (got \(angle))") }
         guard maxProducts > 0, lstmBudget > 0, heldOutBudget > 0 else { throw ValidationError("budgets must be positive") }
+        for value in [lstmMatrices, lstmEpochs, lstmHidden, lstmRounds].compactMap({ $0 }) where value < 1 {
+            throw ValidationError("--lstm-* options must be ≥ 1 (got \(value))")
+        }
         guard heldOut >= 0 else { throw ValidationError("--held-out must be ≥ 0") }
         let problem = try loadMatrix()
         if heldOut > 0 && problem.family == nil {
@@ -95,6 +113,18 @@ struct EigenCommand: ParsableCommand {
         configuration.maximumProducts = maxProducts
         configuration.learnedBudget = lstmBudget
         configuration.learned.seed = seed
+        if quick {
+            configuration.learned.trainingMatrices = 16
+            configuration.learned.validationMatrices = 4
+            configuration.learned.epochs = 10
+            configuration.learned.unroll = 16
+            configuration.learnedBudget = min(lstmBudget, 500)
+            configuration.maximumProducts = min(maxProducts, 200_000)
+        }
+        if let lstmMatrices { configuration.learned.trainingMatrices = lstmMatrices }
+        if let lstmEpochs { configuration.learned.epochs = lstmEpochs }
+        if let lstmHidden { configuration.learned.hiddenSize = lstmHidden }
+        if let lstmRounds { configuration.learned.rounds = lstmRounds }
         configuration = configuration.adapted(to: problem)
         let directory = URL(fileURLWithPath: out, isDirectory: true)
         let models = directory.appendingPathComponent("models", isDirectory: true)

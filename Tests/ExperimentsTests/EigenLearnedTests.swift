@@ -77,7 +77,7 @@ func temporaryDirectory() throws -> URL {
         let errors = try ErrorLog(directory: directory).read()
         #expect(errors.allSatisfy { $0.experiment == "eigen" && $0.problem == "pairing" && $0.seed == 3 })
         #expect(errors.contains { $0.model == "yi" && $0.metric == "rel_error_k1" && $0.value < 1e-9 })
-        #expect(errors.contains { $0.model == "power" && $0.metric == "total_iterations" })
+        #expect(errors.contains { $0.model == "power" && $0.metric == "iterations" })
         let script = try String(contentsOf: directory.appendingPathComponent("pairing-eigen-convergence.gp"), encoding: .utf8)
         #expect(script.contains("'yi k=0'") && script.contains("'power k=1'"))
         #expect(result.files.contains { $0.lastPathComponent == "pairing-eigen.manifest.json" })

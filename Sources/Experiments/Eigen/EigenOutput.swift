@@ -20,7 +20,8 @@ public enum EigenOutput {
         return table
     }
 
-    /// Long-format rows for errors.csv: per eigenpair `<metric>_k<index>`, per method the worst/total over pairs.
+    /// Long-format rows for errors.csv: per eigenpair `<metric>_k<index>`; per method `rel_error`, `abs_error`,
+    /// `vector_angle` (worst over the pairs), `iterations`, `seconds` (totals) and `failure_rate`.
     public static func errorRows(_ report: EigenReport) -> [ErrorRow] {
         let seed = report.configuration.seed
         var rows: [ErrorRow] = []
@@ -48,11 +49,13 @@ public enum EigenOutput {
             let mine = report.rows.filter { $0.method == method }
             guard !mine.isEmpty else { continue }
             let model = method.rawValue
-            add(model, "max_rel_error", mine.map(\.relativeError).max()!, "1")
-            add(model, "max_vector_angle", mine.map(\.vectorAngle).max()!, "rad")
-            add(model, "total_iterations", Double(mine.map(\.iterations).reduce(0, +)), "matvec")
-            add(model, "total_seconds", mine.map(\.seconds).reduce(0, +), "s")
-            add(model, "failures", Double(mine.filter { !$0.converged }.count), "1")
+            // Un-suffixed: over the pairs of this run, the worst error and angle, the total products, the share not converged.
+            add(model, "rel_error", mine.map(\.relativeError).max()!, "1")
+            add(model, "abs_error", mine.map(\.absoluteError).max()!, "1")
+            add(model, "vector_angle", mine.map(\.vectorAngle).max()!, "rad")
+            add(model, "iterations", Double(mine.map(\.iterations).reduce(0, +)), "matvec")
+            add(model, "seconds", mine.map(\.seconds).reduce(0, +), "s")
+            add(model, "failure_rate", Double(mine.filter { !$0.converged }.count) / Double(mine.count), "1")
             if method == .lstm, let seconds = report.learnedTrainingSeconds { add(model, "training_seconds", seconds, "s") }
         }
         add("gsl", "seconds", report.gslSeconds, "s")

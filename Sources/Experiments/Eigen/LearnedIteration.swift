@@ -10,19 +10,23 @@ public struct LearnedIterationOptions: Codable, Hashable, Sendable {
     /// The training family: random symmetric matrices of this size and distribution.
     public var dimension = 12
     public var distribution: EntryDistribution = .uniform
-    public var trainingMatrices = 48
-    public var validationMatrices = 8
+    public var trainingMatrices = 32
+    public var validationMatrices = 16
     /// Random starts per training matrix.
     public var startsPerMatrix = 2
     /// Iterations per training sequence.
     public var unroll = 24
     public var hiddenSize = 16
-    public var epochs = 30
+    public var epochs = 12
     public var learningRate = 3e-3
     /// Data rounds: round 0 follows the normalised discrete Yi iteration (step `teacherStep`); each later round adds
     /// the network's own closed-loop trajectories with the same targets (DAgger, Ross et al. 2011).
     public var rounds = 2
     public var teacherStep = 0.5
+    /// Epochs between closed-loop checks on the validation matrices (the best checked weights are kept).
+    public var epochsPerCheck = 2
+    /// Products of the closed-loop check.
+    public var closedLoopBudget = 300
     public var seed: UInt64 = 0
     public init() {}
 
@@ -53,6 +57,8 @@ public final class LearnedIteration: @unchecked Sendable {
     public internal(set) var trainingSeconds: Double = 0
     public internal(set) var loadedFromCache = false
     public internal(set) var history: [EpochRecord] = []
+    /// Closed-loop score of the kept weights (mean products to converge on the validation matrices; nil when cached).
+    public internal(set) var validationScore: Double? = nil
 
     init(network: RecurrentNetwork, options: LearnedIterationOptions, targetScale: Double) {
         self.network = network; self.options = options; self.targetScale = targetScale
@@ -108,25 +114,56 @@ public final class LearnedIteration: @unchecked Sendable {
         let configuration = NetworkConfiguration(cell: .lstm, inputSize: featureCount, hiddenSize: options.hiddenSize, layers: 1, outputSize: 1)
         let model = LearnedIteration(network: RecurrentNetwork(configuration: configuration, seed: options.seed), options: options, targetScale: scale)
         var trainingOptions = TrainingOptions()
-        trainingOptions.epochs = options.epochs
+        trainingOptions.epochs = max(1, min(options.epochsPerCheck, options.epochs))
         trainingOptions.batchSize = 64
         trainingOptions.learningRate = options.learningRate
-        trainingOptions.schedule = .cosine(minimum: options.learningRate / 10)
         trainingOptions.clipNorm = 1.0
-        trainingOptions.patience = 8
         trainingOptions.seed = options.seed
+        trainingOptions.progress = false
 
+        // Model selection in closed loop: MSE on the correction is only a proxy, so after every `epochsPerCheck`
+        // epochs the network runs as an iteration on the validation matrices and the best weights are kept.
+        var best = (score: model.closedLoopScore(validation, seed: options.seed), checkpoint: model.network.checkpoint())
         for round in 0..<max(options.rounds, 1) {
             if round > 0 {
                 for matrix in training { trainingSet.addClosedLoop(matrix, model: model, start: randomUnitVector(options.dimension, &startGenerator)) }
             }
-            let trainer = Trainer(network: model.network, options: trainingOptions)
-            let history = try trainer.fit(training: trainingSet.dataset(scale: scale), validation: validationSet.dataset(scale: scale))
-            model.history += history.records
-            if history.interrupted { break }
+            let data = trainingSet.dataset(scale: scale), check = validationSet.dataset(scale: scale)
+            var done = 0
+            while done < options.epochs {
+                trainingOptions.seed = options.seed &+ UInt64(round * 1000 + done)
+                let trainer = Trainer(network: model.network, options: trainingOptions)
+                let history = try trainer.fit(training: data, validation: check)
+                model.history += history.records
+                done += trainingOptions.epochs
+                let score = model.closedLoopScore(validation, seed: options.seed)
+                if score < best.score { best = (score, model.network.checkpoint()) }
+                if history.interrupted { break }
+            }
         }
-        model.trainingSeconds = (ContinuousClock.now - clock).seconds
-        return model
+        let selected = LearnedIteration(network: try RecurrentNetwork(checkpoint: best.checkpoint), options: options, targetScale: scale)
+        selected.history = model.history
+        selected.validationScore = best.score
+        selected.trainingSeconds = (ContinuousClock.now - clock).seconds
+        return selected
+    }
+
+    /// Mean over `matrices` of the products the learned iteration needs from a random start to bring the residual
+    /// ‖Mx − ρx‖ below 1e-8, a failure (budget `closedLoopBudget` spent, or a non-finite iterate) counting twice the
+    /// budget: lower is better. This is what the model is selected on, since a low MSE on the correction alone
+    /// does not make a convergent iteration.
+    func closedLoopScore(_ matrices: [TrainingMatrix], seed: UInt64) -> Double {
+        var generator = SplitMix64(seed: seed ^ 0x56414C4944)
+        var settings = IterationSettings()
+        settings.tolerance = 1e-8
+        settings.maximumProducts = options.closedLoopBudget
+        var total = 0.0
+        for matrix in matrices {
+            let start = randomUnitVector(matrix.target.count, &generator)
+            let outcome = run(matrix.operator_, start: start, settings: settings, probe: nil, angleTarget: 0)
+            total += outcome.converged ? Double(outcome.products) : 2 * Double(options.closedLoopBudget)
+        }
+        return total / Double(max(matrices.count, 1))
     }
 
     /// Writes the five features of every coordinate into `input` (n, 5):

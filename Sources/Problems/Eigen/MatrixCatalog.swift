@@ -1,7 +1,7 @@
 // The matrix catalog: `problems/eigen/*.toml` files found by name, any `.toml` path, or a `.mtx` file read directly.
 // Parses the file, builds the matrix of its kind and validates it (finite, square, symmetric within 1e-12).
 import Foundation
-internal import TOMLKit
+import TOMLKit
 
 public enum MatrixCatalog {
     /// Relative asymmetry max|a_ij − a_ji| / max|a| above which a matrix is rejected.
