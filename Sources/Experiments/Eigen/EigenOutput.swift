@@ -103,7 +103,8 @@ public enum EigenOutput {
         script += """
             set logscale y
             set logscale x
-            set xlabel 'products with A (iterations)'
+            set xlabel 'products with A, plus one (log scale)'
+            set yrange [:2]
             set ylabel 'angle to GSL eigenspace (rad)'
             set format y '10^{%T}'
 
