@@ -155,18 +155,53 @@ public final class VectorField: Sendable {
     public let equations: [Expression]
     private let rightHandSide: Program
     private let jacobianProgram: Program
+    /// The same functions compiled to machine code, when a C compiler is at hand (see `backend`).
+    private let native: NativeFunctions?
+    /// How f and the Jacobian are evaluated: `native`, or `interpreted (reason)`.
+    public let backend: String
 
     /// dydt = f(t, y).
     @inline(__always)
     public func evaluate(t: Double, state y: UnsafePointer<Double>, into dydt: UnsafeMutablePointer<Double>) {
-        rightHandSide.run(inputs: y, extra: t, output0: dydt, output1: dydt)
+        if let native {
+            native.rightHandSide(t, y, dydt)
+        } else {
+            rightHandSide.run(inputs: y, extra: t, output0: dydt, output1: dydt)
+        }
     }
 
     /// dfdy[i * d + j] = ∂f_i/∂y_j (row-major, as GSL expects) and dfdt[i] = ∂f_i/∂t.
     @inline(__always)
     public func jacobian(t: Double, state y: UnsafePointer<Double>,
                          dfdy: UnsafeMutablePointer<Double>, dfdt: UnsafeMutablePointer<Double>) {
-        jacobianProgram.run(inputs: y, extra: t, output0: dfdy, output1: dfdt)
+        if let native {
+            native.jacobian(t, y, dfdy, dfdt)
+        } else {
+            jacobianProgram.run(inputs: y, extra: t, output0: dfdy, output1: dfdt)
+        }
+    }
+
+    /// f(t, y) by the interpreted program, whatever the backend (tests compare the two).
+    func evaluateInterpreted(t: Double, state: [Double]) -> [Double] {
+        var out = [Double](repeating: 0, count: dimension)
+        state.withUnsafeBufferPointer { y in
+            out.withUnsafeMutableBufferPointer { rightHandSide.run(inputs: y.baseAddress!, extra: t, output0: $0.baseAddress!, output1: $0.baseAddress!) }
+        }
+        return out
+    }
+
+    /// The Jacobian by the interpreted program, whatever the backend.
+    func jacobianInterpreted(t: Double, state: [Double]) -> (dfdy: [Double], dfdt: [Double]) {
+        var dfdy = [Double](repeating: 0, count: dimension * dimension)
+        var dfdt = [Double](repeating: 0, count: dimension)
+        state.withUnsafeBufferPointer { y in
+            dfdy.withUnsafeMutableBufferPointer { a in
+                dfdt.withUnsafeMutableBufferPointer { b in
+                    jacobianProgram.run(inputs: y.baseAddress!, extra: t, output0: a.baseAddress!, output1: b.baseAddress!)
+                }
+            }
+        }
+        return (dfdy, dfdt)
     }
 
     /// Convenience for tests and non-hot paths.
@@ -210,6 +245,7 @@ public final class VectorField: Sendable {
             roots.append((f[i].derivative(d), 1, i))
         }
         jacobianProgram = Program(roots: roots, inputCount: d)
+        (native, backend) = NativeCode.compile(rightHandSide: f, jacobian: roots, dimension: d)
     }
 }
 

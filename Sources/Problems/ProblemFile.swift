@@ -84,8 +84,8 @@ struct KeyLines: Sendable {
     }
 }
 
-/// The GSL odeiv2 stepper names a `[reference]` table may give (the Reference module maps them to steppers).
-public let referenceMethods = ["rk2", "rk4", "rkf45", "rkck", "rk8pd", "rk1imp", "rk2imp", "rk4imp", "bsimp",
+/// The GSL odeiv2 stepper names a `[reference]` table may give (public as `ReferenceSettings.methods`).
+let referenceMethods = ["rk2", "rk4", "rkf45", "rkck", "rk8pd", "rk1imp", "rk2imp", "rk4imp", "bsimp",
                                "msadams", "msbdf"]
 
 /// Names an expression may not use for a variable or parameter.

@@ -24,6 +24,12 @@ func randomState(_ problem: Problem, using generator: inout SeededGenerator) -> 
                         "exponential-decay", "harmonic-oscillator", "kepler", "lorenz", "lotka-volterra", "pendulum",
                         "robertson", "sir", "van-der-pol", "van-der-pol-stiff"]
         #expect(Set(expected).isSubset(of: Set(try Catalog.names())))
+        for chaotic in ["lorenz", "duffing", "damped-driven-pendulum", "double-pendulum"] {
+            #expect(try Catalog.load(chaotic).lyapunov ?? 0 > 0, "\(chaotic) is chaotic: give its Lyapunov exponent")
+        }
+        for stiff in ["van-der-pol-stiff", "robertson"] {
+            #expect(["msbdf", "bsimp"].contains(try Catalog.load(stiff).reference.method), "\(stiff) needs an implicit method")
+        }
     }
 
     @Test(arguments: catalogNames)
@@ -149,5 +155,34 @@ func randomState(_ problem: Problem, using generator: inout SeededGenerator) -> 
         let beta = 8.0 / 3
         let expected: [Double] = [10 * (2 - 1), 1 * (28 - 3) - 2, 1 * 2 - beta * 3]
         #expect(lorenz.vectorField.evaluate(t: 0, state: [1, 2, 3]) == expected)
+    }
+}
+
+@Suite struct NativeBackendTests {
+    /// The compiled C and the interpreted program do the same operations in the same order: equal to the bit.
+    @Test(arguments: catalogNames)
+    func nativeMatchesInterpreted(name: String) throws {
+        let field = try Catalog.load(name).vectorField
+        guard field.backend == "native" else {
+            print("\(name): \(field.backend); nothing to compare")
+            return
+        }
+        let problem = try Catalog.load(name)
+        var generator = SeededGenerator(seed: 11)
+        for _ in 0..<5 {
+            let y = randomState(problem, using: &generator)
+            let t = Double.random(in: problem.time.start...problem.time.end, using: &generator)
+            #expect(field.evaluate(t: t, state: y) == field.evaluateInterpreted(t: t, state: y), "\(name) f at \(y)")
+            let native = field.jacobian(t: t, state: y), interpreted = field.jacobianInterpreted(t: t, state: y)
+            #expect(native.dfdy == interpreted.dfdy && native.dfdt == interpreted.dfdt, "\(name) Jacobian at \(y)")
+        }
+    }
+
+    @Test func translationReadsLikeTheEquations() throws {
+        let lorenz = try Catalog.load("lorenz")
+        let f = lorenz.vectorField.equations.map(\.node)
+        let source = NativeCode.translate(rightHandSide: f, jacobian: [], dimension: 3)
+        #expect(source.contains("f[0] = (10.0 * (y[1] - y[0]));"))
+        #expect(source.contains("f[2] = ((y[0] * y[1]) - (2.6666666666666665 * y[2]));"))
     }
 }

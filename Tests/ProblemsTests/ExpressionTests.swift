@@ -95,6 +95,10 @@ private func parseError(_ text: String, slots: [String] = ["x", "y", "rho"]) -> 
             ("min(x, y) * max(x, y)", x * y), ("abs(y) / sqrt(x)", abs(y) / x.squareRoot()),
             ("x^7", pow(x, 7)), ("tanh(x) - sinh(y) + cosh(x)", tanh(x) - sinh(y) + cosh(x)),
             ("x*y + x*x - y*3", x * y + x * x - y * 3), ("2*x - x*y", 2 * x - x * y),
+            ("x + y", x + y), ("x - y", x - y), ("x * y", x * y), ("x / y", x / y),
+            ("2 + y", 2 + y), ("2 - y", 2 - y), ("2 * y", 2 * y), ("2 / y", 2 / y),
+            ("x + 2", x + 2), ("x - 2", x - 2), ("x * 2", x * 2), ("x / 2", x / 2),
+            ("(x + y) * (x - y) / (x * y)", (x + y) * (x - y) / (x * y)), ("2 - (x - y)", 2 - (x - y)),
         ]
         for (text, expected) in cases {
             let got = try value(text, ["x", "y"], [x, y])

@@ -1,128 +1,150 @@
-// Straight-line register programs compiled from expression trees: one register file per call on the stack,
-// shared subexpressions computed once, constants folded; evaluation allocates nothing.
+// Straight-line accumulator programs compiled from expression trees: one accumulator kept in a machine register,
+// operands read straight from the state, from immediates or from a small scratch file on the stack; shared
+// subexpressions computed once; evaluation allocates nothing.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
 
-/// A compiled program computing several outputs from one register file.
+/// A compiled program computing several outputs.
 ///
-/// Register layout: `[0, inputCount)` the inputs, `inputCount` the extra scalar (t for a vector field),
-/// then the constants, then one register per distinct subexpression (SSA: each written once).
+/// Each instruction updates the accumulator `acc` from one operand: an input `y[a]`, a scratch register `r[a]`
+/// (`r[0]` holds the extra scalar, t for a vector field) or an immediate constant. Subexpressions used more than once
+/// are computed first into their own scratch registers. Operations keep the tree's operand order, so results are
+/// bit-for-bit those of evaluating the tree.
 final class Program: @unchecked Sendable {
     enum Opcode: UInt8 {
-        case add, subtract, multiply, divide, negate, power, square, cube, reciprocal, powerInteger
-        case multiplyAdd, multiplySubtract  // r = a*b + c, r = a*b − c
-        case sin, cos, tan, asin, acos, atan, atan2, sinh, cosh, tanh, exp, log, sqrt, abs, min, max, sign, select
+        // acc = operand
+        case loadInput, loadScratch, loadConstant
+        // acc = acc ∘ operand
+        case addInput, addScratch, addConstant
+        case subtractInput, subtractScratch, subtractConstant
+        case multiplyInput, multiplyScratch, multiplyConstant
+        case divideInput, divideScratch, divideConstant
+        // acc = operand ∘ acc
+        case reverseSubtractInput, reverseSubtractScratch, reverseSubtractConstant
+        case reverseDivideInput, reverseDivideScratch, reverseDivideConstant
+        // acc = y[a] ∘ y[b], c ∘ y[b], y[a] ∘ c: both operands direct, one dispatch instead of two
+        case addInputInput, subtractInputInput, multiplyInputInput, divideInputInput
+        case addConstantInput, subtractConstantInput, multiplyConstantInput, divideConstantInput
+        case addInputConstant, subtractInputConstant, multiplyInputConstant, divideInputConstant
+        // acc = f(acc, r[a])
+        case power, atan2, min, max
+        // acc = r[a] ≤ r[b] ? r[c] : acc
+        case select
+        // acc = f(acc)
+        case negate, square, cube, reciprocal, powerInteger
+        case sin, cos, tan, asin, acos, atan, sinh, cosh, tanh, exp, log, sqrt, abs, sign
+        // r[a] = acc; output0[a] = acc; output1[a] = acc
+        case storeScratch, storeOutput0, storeOutput1
     }
 
     struct Instruction {
         var op: Opcode
-        var destination: Int32
-        var a: Int32
-        /// Second operand register, or the integer exponent of `powerInteger`.
+        var a: Int32 = 0
         var b: Int32 = 0
         var c: Int32 = 0
-        var d: Int32 = 0
-    }
-
-    /// Where an output goes: `target` 0 or 1 picks the output pointer, `index` the element.
-    struct Output {
-        var register: Int32
-        var target: Int32
-        var index: Int32
+        /// The constant operand, or the integer exponent of `powerInteger`.
+        var constant: Double = 0
     }
 
     let inputCount: Int
-    let registerCount: Int
-    private let constants: UnsafeMutableBufferPointer<Double>
+    /// Scratch registers: `r[0]` = extra scalar, then shared subexpressions, then temporaries.
+    let scratchCount: Int
     private let code: UnsafeMutableBufferPointer<Instruction>
-    private let outputs: UnsafeMutableBufferPointer<Output>
 
     var instructionCount: Int { code.count }
 
     /// Compiles `roots` (tree, target, index); slots `0..<inputCount` are inputs, slot `inputCount` the extra scalar.
     init(roots: [(node: Node, target: Int, index: Int)], inputCount: Int) {
         var builder = Builder(inputCount: inputCount)
-        for root in roots { builder.collectConstants(root.node) }
-        builder.nextRegister = Int32(inputCount + 1 + builder.constants.count)
-        let outs = roots.map { root in
-            Output(register: builder.register(for: root.node), target: Int32(root.target), index: Int32(root.index))
-        }
-        builder.outputRegisters = Set(outs.map(\.register))
-        builder.fuse()
+        builder.compile(roots)
         self.inputCount = inputCount
-        self.registerCount = Int(builder.nextRegister)
-        constants = .allocate(capacity: builder.constants.count)
-        _ = constants.initialize(from: builder.constants)
-        code = .allocate(capacity: builder.code.count)
+        scratchCount = builder.scratchCount
+        code = .allocate(capacity: max(1, builder.code.count))
         _ = code.initialize(from: builder.code)
-        outputs = .allocate(capacity: outs.count)
-        _ = outputs.initialize(from: outs)
     }
 
-    deinit {
-        constants.deallocate()
-        code.deallocate()
-        outputs.deallocate()
-    }
+    deinit { code.deallocate() }
 
-    /// Runs the program: reads `inputs[0..<inputCount]` and `extra`, writes each output to `output0` or `output1`.
+    /// Runs the program: reads `inputs[0..<inputCount]` and `extra`, writes the outputs to `output0` and `output1`.
     @inline(__always)
-    func run(inputs: UnsafePointer<Double>, extra: Double,
+    func run(inputs y: UnsafePointer<Double>, extra: Double,
              output0: UnsafeMutablePointer<Double>, output1: UnsafeMutablePointer<Double>) {
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: registerCount) { buffer in
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: scratchCount) { buffer in
             let r = buffer.baseAddress!
-            for i in 0..<inputCount { r[i] = inputs[i] }
-            r[inputCount] = extra
-            let firstConstant = inputCount + 1
-            for i in 0..<constants.count { r[firstConstant + i] = constants[i] }
-            execute(r)
-            for o in outputs {
-                (o.target == 0 ? output0 : output1)[Int(o.index)] = r[Int(o.register)]
+            r[0] = extra
+            var acc = 0.0
+            var p = UnsafePointer(code.baseAddress!)
+            let end = p + code.count
+            while p < end {
+                let ins = p.pointee
+                p += 1
+                let a = Int(ins.a)
+                switch ins.op {
+                case .loadInput: acc = y[a]
+                case .loadScratch: acc = r[a]
+                case .loadConstant: acc = ins.constant
+                case .addInput: acc += y[a]
+                case .addScratch: acc += r[a]
+                case .addConstant: acc += ins.constant
+                case .subtractInput: acc -= y[a]
+                case .subtractScratch: acc -= r[a]
+                case .subtractConstant: acc -= ins.constant
+                case .multiplyInput: acc *= y[a]
+                case .multiplyScratch: acc *= r[a]
+                case .multiplyConstant: acc *= ins.constant
+                case .divideInput: acc /= y[a]
+                case .divideScratch: acc /= r[a]
+                case .divideConstant: acc /= ins.constant
+                case .reverseSubtractInput: acc = y[a] - acc
+                case .reverseSubtractScratch: acc = r[a] - acc
+                case .reverseSubtractConstant: acc = ins.constant - acc
+                case .reverseDivideInput: acc = y[a] / acc
+                case .reverseDivideScratch: acc = r[a] / acc
+                case .reverseDivideConstant: acc = ins.constant / acc
+                case .addInputInput: acc = y[a] + y[Int(ins.b)]
+                case .subtractInputInput: acc = y[a] - y[Int(ins.b)]
+                case .multiplyInputInput: acc = y[a] * y[Int(ins.b)]
+                case .divideInputInput: acc = y[a] / y[Int(ins.b)]
+                case .addConstantInput: acc = ins.constant + y[Int(ins.b)]
+                case .subtractConstantInput: acc = ins.constant - y[Int(ins.b)]
+                case .multiplyConstantInput: acc = ins.constant * y[Int(ins.b)]
+                case .divideConstantInput: acc = ins.constant / y[Int(ins.b)]
+                case .addInputConstant: acc = y[a] + ins.constant
+                case .subtractInputConstant: acc = y[a] - ins.constant
+                case .multiplyInputConstant: acc = y[a] * ins.constant
+                case .divideInputConstant: acc = y[a] / ins.constant
+                case .power: acc = Glibc_pow(acc, r[a])
+                case .atan2: acc = Glibc_atan2(acc, r[a])
+                case .min: let b = r[a]; acc = acc <= b ? acc : b
+                case .max: let b = r[a]; acc = acc >= b ? acc : b
+                case .select: if r[a] <= r[Int(ins.b)] { acc = r[Int(ins.c)] }
+                case .negate: acc = -acc
+                case .square: acc = acc * acc
+                case .cube: acc = acc * acc * acc
+                case .reciprocal: acc = 1 / acc
+                case .powerInteger: acc = Program.power(acc, Int(ins.constant))
+                case .sin: acc = Glibc_sin(acc)
+                case .cos: acc = Glibc_cos(acc)
+                case .tan: acc = Glibc_tan(acc)
+                case .asin: acc = Glibc_asin(acc)
+                case .acos: acc = Glibc_acos(acc)
+                case .atan: acc = Glibc_atan(acc)
+                case .sinh: acc = Glibc_sinh(acc)
+                case .cosh: acc = Glibc_cosh(acc)
+                case .tanh: acc = Glibc_tanh(acc)
+                case .exp: acc = Glibc_exp(acc)
+                case .log: acc = Glibc_log(acc)
+                case .sqrt: acc = acc.squareRoot()
+                case .abs: acc = Swift.abs(acc)
+                case .sign: acc = acc > 0 ? 1 : (acc < 0 ? -1 : 0)
+                case .storeScratch: r[a] = acc
+                case .storeOutput0: output0[a] = acc
+                case .storeOutput1: output1[a] = acc
+                }
             }
-        }
-    }
-
-    @inline(__always)
-    private func execute(_ r: UnsafeMutablePointer<Double>) {
-        for ins in code {
-            let a = r[Int(ins.a)]
-            let value: Double
-            switch ins.op {
-            case .add: value = a + r[Int(ins.b)]
-            case .subtract: value = a - r[Int(ins.b)]
-            case .multiply: value = a * r[Int(ins.b)]
-            case .divide: value = a / r[Int(ins.b)]
-            case .negate: value = -a
-            case .power: value = Glibc_pow(a, r[Int(ins.b)])
-            case .square: value = a * a
-            case .cube: value = a * a * a
-            case .reciprocal: value = 1 / a
-            case .powerInteger: value = Program.power(a, Int(ins.b))
-            case .multiplyAdd: value = a * r[Int(ins.b)] + r[Int(ins.c)]
-            case .multiplySubtract: value = a * r[Int(ins.b)] - r[Int(ins.c)]
-            case .sin: value = Glibc_sin(a)
-            case .cos: value = Glibc_cos(a)
-            case .tan: value = Glibc_tan(a)
-            case .asin: value = Glibc_asin(a)
-            case .acos: value = Glibc_acos(a)
-            case .atan: value = Glibc_atan(a)
-            case .atan2: value = Glibc_atan2(a, r[Int(ins.b)])
-            case .sinh: value = Glibc_sinh(a)
-            case .cosh: value = Glibc_cosh(a)
-            case .tanh: value = Glibc_tanh(a)
-            case .exp: value = Glibc_exp(a)
-            case .log: value = Glibc_log(a)
-            case .sqrt: value = a.squareRoot()
-            case .abs: value = Swift.abs(a)
-            case .min: let b = r[Int(ins.b)]; value = a <= b ? a : b
-            case .max: let b = r[Int(ins.b)]; value = a >= b ? a : b
-            case .sign: value = a > 0 ? 1 : (a < 0 ? -1 : 0)
-            case .select: value = a <= r[Int(ins.b)] ? r[Int(ins.c)] : r[Int(ins.d)]
-            }
-            r[Int(ins.destination)] = value
         }
     }
 
@@ -140,161 +162,217 @@ final class Program: @unchecked Sendable {
         return result
     }
 
-    /// Turns trees into instructions, one register per distinct subexpression.
+    /// Turns trees into accumulator code.
     private struct Builder {
-        let inputCount: Int
-        var constants: [Double] = []
-        var code: [Instruction] = []
-        var nextRegister: Int32
-        var memo: [Node: Int32] = [:]
-        var constantRegister: [UInt64: Int32] = [:]
-
-        init(inputCount: Int) {
-            self.inputCount = inputCount
-            nextRegister = Int32(inputCount + 1)
+        /// Where an operand is read from.
+        enum Operand {
+            case input(Int32), scratch(Int32), constant(Double)
         }
 
-        mutating func register(for node: Node) -> Int32 {
-            if let r = memo[node] { return r }
-            let r: Int32
+        let inputCount: Int
+        var code: [Instruction] = []
+        /// Scratch register of each shared subexpression, once computed.
+        var shared: [Node: Int32] = [:]
+        var nextShared: Int32 = 1
+        var depth: Int32 = 0
+        var maxDepth: Int32 = 0
+        var scratchCount: Int { Int(nextShared + maxDepth) }
+
+        init(inputCount: Int) { self.inputCount = inputCount }
+
+        mutating func compile(_ roots: [(node: Node, target: Int, index: Int)]) {
+            // Count the uses of every compound subtree; those used twice or more are computed once, smallest first.
+            var uses: [Node: Int] = [:]
+            var order: [Node] = []
+            func count(_ node: Node) {
+                guard !Builder.isLeaf(node) else { return }
+                uses[node, default: 0] += 1
+                if uses[node] == 1 {
+                    switch node {
+                    case .negate(let a): count(a)
+                    case .binary(_, let a, let b): count(a); count(b)
+                    case .call(_, let args): args.forEach(count)
+                    default: break
+                    }
+                    order.append(node)  // children before parents
+                }
+            }
+            for root in roots { count(root.node) }
+            let sharedNodes = order.filter { uses[$0]! > 1 }
+            // Scratch registers for shared values come first; temporaries go above them.
+            var slot: Int32 = 1
+            var planned: [Node: Int32] = [:]
+            for node in sharedNodes { planned[node] = slot; slot += 1 }
+            nextShared = slot
+            for node in sharedNodes {
+                generate(node)
+                emit(.storeScratch, a: planned[node]!)
+                shared[node] = planned[node]!
+            }
+            for root in roots {
+                generate(root.node)
+                emit(root.target == 0 ? .storeOutput0 : .storeOutput1, a: Int32(root.index))
+            }
+        }
+
+        static func isLeaf(_ node: Node) -> Bool {
             switch node {
+            case .constant, .slot: true
+            default: false
+            }
+        }
+
+        /// The node as a direct operand, when it is a leaf or an already computed shared value.
+        func operand(_ node: Node) -> Operand? {
+            switch node {
+            case .constant(let c): return .constant(c)
             case .slot(let i):
                 precondition(i <= inputCount, "slot \(i) outside the program's inputs")
-                return Int32(i)
-            case .constant(let c):
-                return constantRegister[c.bitPattern]!
+                return i == inputCount ? .scratch(0) : .input(Int32(i))
+            default:
+                return shared[node].map { .scratch($0) }
+            }
+        }
+
+        mutating func emit(_ op: Opcode, a: Int32 = 0, b: Int32 = 0, c: Int32 = 0, constant: Double = 0) {
+            code.append(Instruction(op: op, a: a, b: b, c: c, constant: constant))
+        }
+
+        /// Emits `op` with the operand in its input, scratch or constant form (opcodes come in that order).
+        mutating func emit(_ family: Opcode, _ operand: Operand) {
+            let base = family.rawValue
+            switch operand {
+            case .input(let i): emit(Opcode(rawValue: base)!, a: i)
+            case .scratch(let s): emit(Opcode(rawValue: base + 1)!, a: s)
+            case .constant(let c): emit(Opcode(rawValue: base + 2)!, constant: c)
+            }
+        }
+
+        /// A temporary scratch register, released by `release`.
+        mutating func temporary() -> Int32 {
+            let r = nextShared + depth
+            depth += 1
+            maxDepth = Swift.max(maxDepth, depth)
+            return r
+        }
+
+        mutating func release() { depth -= 1 }
+
+        /// Computes `node` into a scratch register (returns it; a temporary must be released by the caller).
+        mutating func intoScratch(_ node: Node) -> (register: Int32, temporary: Bool) {
+            if case .scratch(let s)? = operand(node) { return (s, false) }
+            generate(node)
+            let r = temporary()
+            emit(.storeScratch, a: r)
+            return (r, true)
+        }
+
+        /// Leaves the value of `node` in the accumulator.
+        mutating func generate(_ node: Node) {
+            if let direct = operand(node) {
+                emit(.loadInput, direct)
+                return
+            }
+            switch node {
+            case .constant, .slot:
+                preconditionFailure("leaves are operands")
             case .negate(let a):
-                r = emit(.negate, [register(for: a)])
-            case .binary(let op, let a, let b):
-                if op == .power, let k = b.constantValue, k == k.rounded(), Swift.abs(k) <= 64 {
+                generate(a)
+                emit(.negate)
+            case .binary(.power, let a, let b):
+                if let k = b.constantValue, k == k.rounded(), Swift.abs(k) <= 64 {
                     // Small integer exponents: multiplications instead of pow.
-                    let base = register(for: a)
+                    generate(a)
                     switch k {
-                    case 2: r = emit(.square, [base])
-                    case 3: r = emit(.cube, [base])
-                    case -1: r = emit(.reciprocal, [base])
-                    default: r = emit(.powerInteger, [base], immediate: Int32(k))
+                    case 2: emit(.square)
+                    case 3: emit(.cube)
+                    case -1: emit(.reciprocal)
+                    default: emit(.powerInteger, constant: k)
                     }
-                } else if op == .power, b.constantValue == 0.5 {
-                    r = emit(.sqrt, [register(for: a)])
+                } else if b.constantValue == 0.5 {
+                    generate(a)
+                    emit(.sqrt)
                 } else {
-                    let ra = register(for: a), rb = register(for: b)
-                    let opcode: Opcode = switch op {
-                    case .add: .add
-                    case .subtract: .subtract
-                    case .multiply: .multiply
-                    case .divide: .divide
-                    case .power: .power
-                    }
-                    r = emit(opcode, [ra, rb])
+                    binaryFunction(.power, a, b)
+                }
+            case .binary(let op, let a, let b):
+                let families: (direct: Opcode, reversed: Opcode?) = switch op {
+                case .add: (.addInput, .addInput)
+                case .subtract: (.subtractInput, .reverseSubtractInput)
+                case .multiply: (.multiplyInput, .multiplyInput)
+                case .divide: (.divideInput, .reverseDivideInput)
+                case .power: preconditionFailure("handled above")
+                }
+                let pairBase: Opcode = switch op {
+                case .add: .addInputInput
+                case .subtract: .subtractInputInput
+                case .multiply: .multiplyInputInput
+                default: .divideInputInput
+                }
+                switch (operand(a), operand(b)) {
+                case let (.input(i)?, .input(j)?):
+                    emit(pairBase, a: i, b: j); return
+                case let (.constant(c)?, .input(j)?):
+                    emit(Opcode(rawValue: pairBase.rawValue + 4)!, b: j, constant: c); return
+                case let (.input(i)?, .constant(c)?):
+                    emit(Opcode(rawValue: pairBase.rawValue + 8)!, a: i, constant: c); return
+                default: break
+                }
+                if let right = operand(b) {
+                    generate(a)
+                    emit(families.direct, right)
+                } else if let left = operand(a), let reversed = families.reversed {
+                    generate(b)
+                    emit(reversed, left)
+                } else {
+                    let (r, temporary) = intoScratch(b)
+                    generate(a)
+                    emit(families.direct, .scratch(r))
+                    if temporary { release() }
                 }
             case .call(let f, let args):
-                let registers = args.map { register(for: $0) }
-                let opcode: Opcode = switch f {
-                case .sin: .sin
-                case .cos: .cos
-                case .tan: .tan
-                case .asin: .asin
-                case .acos: .acos
-                case .atan: .atan
-                case .atan2: .atan2
-                case .sinh: .sinh
-                case .cosh: .cosh
-                case .tanh: .tanh
-                case .exp: .exp
-                case .log: .log
-                case .sqrt: .sqrt
-                case .abs: .abs
-                case .pow: .power
-                case .min: .min
-                case .max: .max
-                case .sign: .sign
-                case .select: .select
+                switch f {
+                case .atan2: binaryFunction(.atan2, args[0], args[1])
+                case .pow: binaryFunction(.power, args[0], args[1])
+                case .min: binaryFunction(.min, args[0], args[1])
+                case .max: binaryFunction(.max, args[0], args[1])
+                case .select:
+                    let (ra, ta) = intoScratch(args[0])
+                    let (rb, tb) = intoScratch(args[1])
+                    let (rp, tp) = intoScratch(args[2])
+                    generate(args[3])
+                    emit(.select, a: ra, b: rb, c: rp)
+                    for temporary in [ta, tb, tp] where temporary { release() }
+                default:
+                    generate(args[0])
+                    let op: Opcode = switch f {
+                    case .sin: .sin
+                    case .cos: .cos
+                    case .tan: .tan
+                    case .asin: .asin
+                    case .acos: .acos
+                    case .atan: .atan
+                    case .sinh: .sinh
+                    case .cosh: .cosh
+                    case .tanh: .tanh
+                    case .exp: .exp
+                    case .log: .log
+                    case .sqrt: .sqrt
+                    case .abs: .abs
+                    case .sign: .sign
+                    default: preconditionFailure("\(f) handled above")
+                    }
+                    emit(op)
                 }
-                r = emit(opcode, registers)
-            }
-            memo[node] = r
-            return r
-        }
-
-        /// Allocates the constant registers first (they sit before the temporaries), skipping small integer
-        /// exponents, which become `square`, `cube`, `reciprocal`, `powerInteger` or `sqrt`.
-        mutating func collectConstants(_ node: Node) {
-            switch node {
-            case .slot: break
-            case .constant(let c):
-                if constantRegister[c.bitPattern] == nil {
-                    constantRegister[c.bitPattern] = Int32(inputCount + 1 + constants.count)
-                    constants.append(c)
-                }
-            case .negate(let a): collectConstants(a)
-            case .binary(let op, let a, let b):
-                collectConstants(a)
-                if op == .power, let k = b.constantValue, Builder.isSpecialExponent(k) { break }
-                collectConstants(b)
-            case .call(_, let args): for a in args { collectConstants(a) }
             }
         }
 
-        static func isSpecialExponent(_ k: Double) -> Bool { (k == k.rounded() && Swift.abs(k) <= 64) || k == 0.5 }
-
-        mutating func emit(_ op: Opcode, _ operands: [Int32], immediate: Int32? = nil) -> Int32 {
-            let r = nextRegister
-            nextRegister += 1
-            var ins = Instruction(op: op, destination: r, a: operands[0])
-            if operands.count > 1 { ins.b = operands[1] }
-            if operands.count > 2 { ins.c = operands[2] }
-            if operands.count > 3 { ins.d = operands[3] }
-            if let immediate { ins.b = immediate }
-            code.append(ins)
-            return r
-        }
-
-        /// Fuses `m = a*b; s = m + c` (or `c + m`, `m − c`) into one instruction when `m` has no other reader.
-        mutating func fuse() {
-            var readers: [Int32: Int] = [:]
-            for ins in code {
-                for (k, operand) in [ins.a, ins.b, ins.c, ins.d].enumerated() where operandIsRegister(ins, k) {
-                    readers[operand, default: 0] += 1
-                }
-            }
-            var producer: [Int32: Int] = [:]
-            for (i, ins) in code.enumerated() { producer[ins.destination] = i }
-            var removed = Set<Int>()
-            for i in code.indices {
-                let ins = code[i]
-                guard ins.op == .add || ins.op == .subtract else { continue }
-                func fusable(_ reg: Int32) -> Int? {
-                    guard let p = producer[reg], code[p].op == .multiply, !removed.contains(p),
-                          readers[reg] == 1, !outputRegisters.contains(reg) else { return nil }
-                    return p
-                }
-                if let p = fusable(ins.a) {
-                    let m = code[p]
-                    code[i] = Instruction(op: ins.op == .add ? .multiplyAdd : .multiplySubtract,
-                                          destination: ins.destination, a: m.a, b: m.b, c: ins.b)
-                    removed.insert(p)
-                } else if ins.op == .add, let p = fusable(ins.b) {
-                    let m = code[p]
-                    code[i] = Instruction(op: .multiplyAdd, destination: ins.destination, a: m.a, b: m.b, c: ins.a)
-                    removed.insert(p)
-                }
-            }
-            code = code.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
-        }
-
-        /// Registers read by the outputs: never fused away.
-        var outputRegisters: Set<Int32> = []
-
-        func operandIsRegister(_ ins: Instruction, _ k: Int) -> Bool {
-            let count: Int = switch ins.op {
-            case .negate, .square, .cube, .reciprocal, .sin, .cos, .tan, .asin, .acos, .atan, .sinh, .cosh, .tanh,
-                 .exp, .log, .sqrt, .abs, .sign, .powerInteger: 1
-            case .multiplyAdd, .multiplySubtract: 3
-            case .select: 4
-            default: 2
-            }
-            return k < count
+        /// acc = f(a, b), with b in a scratch register.
+        mutating func binaryFunction(_ op: Opcode, _ a: Node, _ b: Node) {
+            let (r, temporary) = intoScratch(b)
+            generate(a)
+            emit(op, a: r)
+            if temporary { release() }
         }
     }
 }
