@@ -63,6 +63,9 @@ struct EigenCommand: ParsableCommand {
     @Option(help: "Learned iteration: data rounds (1: teacher trajectories only; more: add its own closed-loop trajectories).")
     var lstmRounds: Int?
 
+    @Option(help: "Learned iteration: networks trained from different initial weights (the best in closed loop is kept).")
+    var lstmCandidates: Int?
+
     @Flag(help: "Small settings for the comparison grid: a smaller, shorter-trained learned model and smaller budgets.")
     var quick = false
 
@@ -91,7 +94,7 @@ struct EigenCommand: ParsableCommand {
         guard step.isFinite, step > 0 else { throw ValidationError("--step must be a positive number (got \(step))") }
         guard angle.isFinite, angle > 0 else { throw ValidationError("--angle must be a positive number (got \(angle))") }
         guard maxProducts > 0, lstmBudget > 0, heldOutBudget > 0 else { throw ValidationError("budgets must be positive") }
-        for value in [lstmMatrices, lstmEpochs, lstmHidden, lstmRounds].compactMap({ $0 }) where value < 1 {
+        for value in [lstmMatrices, lstmEpochs, lstmHidden, lstmRounds, lstmCandidates].compactMap({ $0 }) where value < 1 {
             throw ValidationError("--lstm-* options must be ≥ 1 (got \(value))")
         }
         guard heldOut >= 0 else { throw ValidationError("--held-out must be ≥ 0") }
@@ -116,8 +119,9 @@ struct EigenCommand: ParsableCommand {
         if quick {
             configuration.learned.trainingMatrices = 16
             configuration.learned.validationMatrices = 4
-            configuration.learned.epochs = 10
+            configuration.learned.epochs = 8
             configuration.learned.unroll = 16
+            configuration.learned.candidates = 2
             configuration.learnedBudget = min(lstmBudget, 500)
             configuration.maximumProducts = min(maxProducts, 200_000)
         }
@@ -125,6 +129,7 @@ struct EigenCommand: ParsableCommand {
         if let lstmEpochs { configuration.learned.epochs = lstmEpochs }
         if let lstmHidden { configuration.learned.hiddenSize = lstmHidden }
         if let lstmRounds { configuration.learned.rounds = lstmRounds }
+        if let lstmCandidates { configuration.learned.candidates = lstmCandidates }
         configuration = configuration.adapted(to: problem)
         let directory = URL(fileURLWithPath: out, isDirectory: true)
         let models = directory.appendingPathComponent("models", isDirectory: true)
@@ -135,7 +140,8 @@ struct EigenCommand: ParsableCommand {
         print("\(report.matrixTitle): n = \(report.dimension), Gershgorin interval [\(report.gershgorin.lowerBound), \(report.gershgorin.upperBound)]")
         if let seconds = report.learnedTrainingSeconds {
             print(report.learnedFromCache == true ? "learned iteration: cached model \(report.learnedCheckpoint?.path ?? "")"
-                  : String(format: "learned iteration: trained in %.1f s, cached at %@", seconds, report.learnedCheckpoint?.path ?? "-"))
+                  : String(format: "learned iteration: trained in %.1f s (closed-loop validation score %.1f products), cached at %@",
+                           seconds, report.learnedValidationScore ?? .nan, report.learnedCheckpoint?.path ?? "-"))
         }
         print(EigenOutput.summary(report).text, terminator: "")
         for row in report.rows where row.failure != nil { print("note: \(row.method.rawValue) k=\(row.index): \(row.failure!)") }

@@ -133,7 +133,7 @@ func configuration(_ methods: [EigenMethod], _ selection: EigenSelection, tolera
         }
     }
 
-    /// All 16 pairs of the 2-D Laplacian (six degenerate pairs) and of a random 20 × 20 matrix.
+    /// All 16 pairs of the 2-D Laplacian (degenerate pairs and a four-fold λ = 4) and of a random 20 × 20 matrix.
     @Test func allPairsWithManyDegeneracies() throws {
         let laplacian = try catalogMatrix("laplacian-2d")
         var random = RandomSymmetricFamily(dimension: 20).problem(seed: 9)

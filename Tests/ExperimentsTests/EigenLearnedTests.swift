@@ -9,7 +9,7 @@ import Testing
 func tinyLearnedOptions() -> LearnedIterationOptions {
     var options = LearnedIterationOptions()
     options.dimension = 6; options.trainingMatrices = 6; options.validationMatrices = 2
-    options.unroll = 8; options.hiddenSize = 6; options.epochs = 3; options.rounds = 2
+    options.unroll = 8; options.hiddenSize = 6; options.epochs = 3; options.rounds = 2; options.candidates = 1
     return options
 }
 

@@ -130,6 +130,8 @@ public struct EigenReport: Sendable {
     /// The learned model: training seconds (0 when cached), whether cached, its checkpoint file.
     public var learnedTrainingSeconds: Double?
     public var learnedFromCache: Bool?
+    /// Closed-loop validation score of the learned model when it was trained in this run.
+    public var learnedValidationScore: Double?
     public var learnedCheckpoint: URL?
 }
 
@@ -227,7 +229,7 @@ public func runEigenExperiment(_ matrix: MatrixProblem, configuration: EigenConf
     return EigenReport(matrixName: matrix.name, matrixTitle: matrix.title, dimension: n, configuration: configuration,
                        rows: rows, histories: histories, gsl: gsl, gslSeconds: gslSeconds,
                        gershgorin: sparse.lower...sparse.upper,
-                       learnedTrainingSeconds: learned?.trainingSeconds, learnedFromCache: learned?.loadedFromCache,
+                       learnedTrainingSeconds: learned?.trainingSeconds, learnedFromCache: learned?.loadedFromCache, learnedValidationScore: learned?.validationScore,
                        learnedCheckpoint: learned != nil ? modelDirectory.map { LearnedIteration.checkpointURL(in: $0, options: configuration.learned) } : nil)
 }
 

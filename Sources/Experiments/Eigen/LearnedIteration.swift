@@ -21,10 +21,12 @@ public struct LearnedIterationOptions: Codable, Hashable, Sendable {
     public var learningRate = 3e-3
     /// Data rounds: round 0 follows the normalised discrete Yi iteration (step `teacherStep`); each later round adds
     /// the network's own closed-loop trajectories with the same targets (DAgger, Ross et al. 2011).
-    public var rounds = 2
+    public var rounds = 1
     public var teacherStep = 0.5
     /// Epochs between closed-loop checks on the validation matrices (the best checked weights are kept).
-    public var epochsPerCheck = 2
+    public var epochsPerCheck = 1
+    /// Networks trained from different initial weights; the best in closed loop is kept.
+    public var candidates = 3
     /// Products of the closed-loop check.
     public var closedLoopBudget = 300
     public var seed: UInt64 = 0
@@ -112,7 +114,6 @@ public final class LearnedIteration: @unchecked Sendable {
         let scale = max(trainingSet.rootMeanSquareTarget, 1e-12)
 
         let configuration = NetworkConfiguration(cell: .lstm, inputSize: featureCount, hiddenSize: options.hiddenSize, layers: 1, outputSize: 1)
-        let model = LearnedIteration(network: RecurrentNetwork(configuration: configuration, seed: options.seed), options: options, targetScale: scale)
         var trainingOptions = TrainingOptions()
         trainingOptions.epochs = max(1, min(options.epochsPerCheck, options.epochs))
         trainingOptions.batchSize = 64
@@ -120,30 +121,41 @@ public final class LearnedIteration: @unchecked Sendable {
         trainingOptions.clipNorm = 1.0
         trainingOptions.seed = options.seed
         trainingOptions.progress = false
+        let debug = ProcessInfo.processInfo.environment["RNNODE_EIGEN_DEBUG"] != nil
 
         // Model selection in closed loop: MSE on the correction is only a proxy, so after every `epochsPerCheck`
-        // epochs the network runs as an iteration on the validation matrices and the best weights are kept.
-        var best = (score: model.closedLoopScore(validation, seed: options.seed), checkpoint: model.network.checkpoint())
-        for round in 0..<max(options.rounds, 1) {
-            if round > 0 {
-                for matrix in training { trainingSet.addClosedLoop(matrix, model: model, start: randomUnitVector(options.dimension, &startGenerator)) }
-            }
-            let data = trainingSet.dataset(scale: scale), check = validationSet.dataset(scale: scale)
-            var done = 0
-            while done < options.epochs {
-                trainingOptions.seed = options.seed &+ UInt64(round * 1000 + done)
-                let trainer = Trainer(network: model.network, options: trainingOptions)
-                let history = try trainer.fit(training: data, validation: check)
-                model.history += history.records
-                done += trainingOptions.epochs
-                let score = model.closedLoopScore(validation, seed: options.seed)
-                if score < best.score { best = (score, model.network.checkpoint()) }
-                if history.interrupted { break }
+        // epochs the network runs as an iteration on the validation matrices and the best weights are kept, over
+        // `candidates` networks started from different initial weights (one bad start is common).
+        var best: (score: Double, checkpoint: Checkpoint)? = nil
+        var history: [EpochRecord] = []
+        let validationData = validationSet.dataset(scale: scale)
+        for candidate in 0..<max(options.candidates, 1) {
+            let networkSeed = options.seed &+ UInt64(candidate) &* 0x9E37_79B9_7F4A_7C15
+            let model = LearnedIteration(network: RecurrentNetwork(configuration: configuration, seed: networkSeed), options: options, targetScale: scale)
+            var candidateSet = trainingSet
+            var candidateStarts = SplitMix64(seed: networkSeed ^ 0x444147)
+            for round in 0..<max(options.rounds, 1) {
+                if round > 0 {
+                    for matrix in training { candidateSet.addClosedLoop(matrix, model: model, start: randomUnitVector(options.dimension, &candidateStarts)) }
+                }
+                let data = candidateSet.dataset(scale: scale)
+                var done = 0
+                while done < options.epochs {
+                    trainingOptions.seed = networkSeed &+ UInt64(round * 1000 + done)
+                    let trainer = Trainer(network: model.network, options: trainingOptions)
+                    let fit = try trainer.fit(training: data, validation: validationData)
+                    history += fit.records
+                    done += trainingOptions.epochs
+                    let score = model.closedLoopScore(validation, seed: options.seed)
+                    if debug { FileHandle.standardError.write(Data("candidate \(candidate) round \(round) epochs \(done): closed-loop score \(score)\n".utf8)) }
+                    if best == nil || score < best!.score { best = (score, model.network.checkpoint()) }
+                    if fit.interrupted { break }
+                }
             }
         }
-        let selected = LearnedIteration(network: try RecurrentNetwork(checkpoint: best.checkpoint), options: options, targetScale: scale)
-        selected.history = model.history
-        selected.validationScore = best.score
+        let selected = LearnedIteration(network: try RecurrentNetwork(checkpoint: best!.checkpoint), options: options, targetScale: scale)
+        selected.history = history
+        selected.validationScore = best!.score
         selected.trainingSeconds = (ContinuousClock.now - clock).seconds
         return selected
     }
