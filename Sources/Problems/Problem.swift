@@ -160,9 +160,10 @@ public final class VectorField: Sendable {
     /// How f and the Jacobian are evaluated: `native`, or `interpreted (reason)`.
     public let backend: String
 
-    /// dydt = f(t, y).
+    /// dydt = f(t, y). `dydt` must not overlap `y` (GSL never passes the same array).
     @inline(__always)
     public func evaluate(t: Double, state y: UnsafePointer<Double>, into dydt: UnsafeMutablePointer<Double>) {
+        assert(UnsafePointer(dydt) != y, "evaluate: dydt must not alias y")
         if let native {
             native.rightHandSide(t, y, dydt)
         } else {

@@ -278,7 +278,11 @@ enum ProblemFileReader {
                 }
                 invariants.append((key, text))
             }
-            invariants.sort { (lines.line(of: "invariants.\($0.name)") ?? 0) < (lines.line(of: "invariants.\($1.name)") ?? 0) }
+            // In file order (names break ties when lines are unknown).
+            invariants.sort {
+                let a = lines.line(of: "invariants.\($0.name)") ?? 0, b = lines.line(of: "invariants.\($1.name)") ?? 0
+                return a != b ? a < b : $0.name < $1.name
+            }
         }
 
         // Exact solution.
