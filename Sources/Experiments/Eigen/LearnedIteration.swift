@@ -149,7 +149,7 @@ public final class LearnedIteration: @unchecked Sendable {
                     let score = model.closedLoopScore(validation, seed: options.seed)
                     if debug { FileHandle.standardError.write(Data("candidate \(candidate) round \(round) epochs \(done): closed-loop score \(score)\n".utf8)) }
                     if best == nil || score < best!.score { best = (score, model.network.checkpoint()) }
-                    if fit.interrupted { break }
+                    if fit.interrupted { throw EigenExperimentError("training of the learned iteration interrupted; no model cached") }
                 }
             }
         }
