@@ -145,7 +145,7 @@ struct MatrixFileReader {
     func expression(_ value: TOMLValueConvertible, key: String, slots: [String]) throws -> Expression {
         if let v = try number(value, key: key) {
             guard v.isFinite else { throw error(key, "must be finite (got \(v))") }
-            return try! Expression.parse(v.description == "\(v)" ? "(\(v))" : "(\(v))", slots: [])
+            return try Expression.parse("(\(v))", slots: [])
         }
         guard let text = value.string else { throw error(key, "must be a number or an expression string") }
         do { return try Expression.parse(text, slots: slots + parameterNames) } catch let e as ExpressionError {
