@@ -131,6 +131,21 @@ func shardsPartitionTheGrid(count: Int) {
     #expect(FileManager.default.fileExists(atPath: merged.appendingPathComponent("index.html").path))
 }
 
+@Test func mergeTakesPeerRowsFromAFolderWithOnlyErrorsCSV() throws {
+    let grid = temporaryFolder("grid")
+    try Comparison(specification: specification, directory: grid, runner: FakeRunner().runner).run()
+    let peer = temporaryFolder("peer")
+    try ErrorLog(directory: peer).append([
+        ErrorRow(experiment: "solve", problem: "lorenz", model: "torch-lstm", seed: 1, metric: "vpt", value: 1e6, unit: "time"),
+    ])
+    let merged = temporaryFolder("merged-peer")
+    try ComparisonReport.merge([grid, peer], into: merged)
+    let summary = try String(contentsOf: merged.appendingPathComponent("summary.csv"), encoding: .utf8)
+    #expect(summary.contains("solve,lorenz,vpt,time,torch-lstm,1000000.0,1000000.0,1000000.0,1,1"))
+    let errors = try ErrorLog(directory: merged).read()
+    #expect(errors.count == 1 + 2 * specification.cells().count)
+}
+
 @Test func mergeRejectsAFolderThatIsNotAComparison() {
     let folder = temporaryFolder("empty")
     #expect(throws: GridError.self) { try ComparisonReport.merge([folder], into: temporaryFolder("out")) }
