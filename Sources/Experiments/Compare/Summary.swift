@@ -23,8 +23,10 @@ public struct SummaryMetric: Sendable, Equatable {
         .init("seconds"),
     ]
 
-    /// Column order: the grid's models and methods first, anything else (peers) after, alphabetically.
-    public static let modelOrder = ["rnn", "lstm", "gru", "esn", "linear", "yi", "yi-discrete", "power", "gsl"]
+    /// Column order: the grid's models (methods) first, anything else (peers) after, alphabetically.
+    public static func columnOrder(_ experiment: String) -> [String] {
+        experiment == "eigen" ? ["yi", "yi-discrete", "power", "lstm", "gsl"] : ["rnn", "lstm", "gru", "esn", "linear"]
+    }
 }
 
 /// Median and interquartile range of one metric for one (subject, model) over seeds.
@@ -88,7 +90,7 @@ public func summaryTables(from rows: [ErrorRow]) -> [ComparisonTable] {
         let group = bySubject[key]!
         let experiment = group[0].experiment, subject = group[0].problem
         let models = Set(group.map(\.model)).sorted { a, b in
-            let order = SummaryMetric.modelOrder
+            let order = SummaryMetric.columnOrder(experiment)
             switch (order.firstIndex(of: a), order.firstIndex(of: b)) {
             case let (i?, j?): return i < j
             case (_?, nil): return true
