@@ -15,7 +15,7 @@ public enum SummaryReport {
                     guard let s = table.values[metric.name]?[model] else { continue }
                     let fields: [String] = [
                         table.experiment, table.subject, metric.name, table.units[metric.name] ?? "", model,
-                        CSV.format(s.median), CSV.format(s.q25), CSV.format(s.q75), String(s.count), best == model ? "1" : "0",
+                        CSV.format(s.median), CSV.format(s.q25), CSV.format(s.q75), String(s.count), best.contains(model) ? "1" : "0",
                     ]
                     lines.append(CSV.line(fields).trimmingCharacters(in: .newlines))
                 }
@@ -43,7 +43,7 @@ public enum SummaryReport {
                     let cells = table.models.map { model -> String in
                         guard let s = table.values[metric.name]?[model] else { return "–" }
                         let text = cellText(s)
-                        return best == model ? "**\(text)**" : text
+                        return best.contains(model) ? "**\(text)**" : text
                     }
                     out += "| \(metric.name)\(unit) | " + cells.joined(separator: " | ") + " |\n"
                 }
@@ -86,7 +86,7 @@ public enum SummaryReport {
                 out += "<tr><td>\(escape(metric.name + unit))</td>"
                 for model in table.models {
                     if let s = table.values[metric.name]?[model] {
-                        out += best == model ? "<td class=\"best\">\(escape(cellText(s)))</td>" : "<td>\(escape(cellText(s)))</td>"
+                        out += best.contains(model) ? "<td class=\"best\">\(escape(cellText(s)))</td>" : "<td>\(escape(cellText(s)))</td>"
                     } else {
                         out += "<td>–</td>"
                     }
