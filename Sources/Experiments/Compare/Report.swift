@@ -66,10 +66,10 @@ public enum SummaryReport {
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>
         <style>
-        body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
+        body{font-family:system-ui,sans-serif;margin:2em auto;padding:0 1em;max-width:1100px;color:#222}
         table{border-collapse:collapse;margin:0.5em 0 1.5em}th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}
         th:first-child,td:first-child{text-align:left}td.best{font-weight:bold;background:#e8f4e8}
-        figure{display:inline-block;margin:0.5em}figure img{max-width:520px;border:1px solid #ddd}
+        figure{margin:1em 0}figure img{width:900px;max-width:100%;border:1px solid #ddd}
         .failed{color:#a00}
         </style></head><body>
         <h1>\(escape(title))</h1>
