@@ -23,24 +23,37 @@ import Foundation
     p = p * r + 0.5
     p = p * r + 1
     p = p * r + 1
-    return p * Double(bitPattern: UInt64(Int64(n) + 1023) << 52)
+    // 2ⁿ: the low bits of (v + shifter) hold n, so its bit pattern minus the shifter's is n (integer lanes only,
+    // which keeps loops over this function vectorisable)
+    let exponentBits = ((x * 1.4426950408889634 + shifter).bitPattern &- shifter.bitPattern &+ 1023) << 52
+    return p * Double(bitPattern: exponentBits)
 }
 
 /// σ(x) = 1 / (1 + e⁻ˣ).
 @inline(__always) func sigmoid(_ x: Double) -> Double { 1 / (1 + exponential(-x)) }
 
 /// tanh x: for |x| ≥ 0.625, 1 − 2 / (e²ˣ + 1); below, x + x³·P(x²)/Q(x²), the rational approximation of
-/// Cephes' tanh.c (S. Moshier), which keeps the relative accuracy near 0.
+/// Cephes' tanh.c (S. Moshier), which keeps the relative accuracy near 0. Both are evaluated and one selected,
+/// so loops over this function have no branches.
 @inline(__always) func hyperbolicTangent(_ x: Double) -> Double {
     let z = abs(x)
-    if z >= 0.625 {
-        let t = 1 - 2 / (exponential(2 * z) + 1)
-        return x < 0 ? -t : t
-    }
-    let s = x * x
+    let large = 1 - 2 / (exponential(2 * z) + 1)
+    let s = z * z
     let p = (-9.64399179425052238628e-1 * s - 9.92877231001918586564e1) * s - 1.61468768441708447952e3
     let q = ((s + 1.12811678491632931402e2) * s + 2.23548839060100448583e3) * s + 4.84406305325125486048e3
-    return x + x * s * (p / q)
+    let small = z + z * s * (p / q)
+    let t = z >= 0.625 ? large : small
+    return x < 0 ? -t : t
+}
+
+/// x ← σ(x) over `count` entries (a loop the compiler vectorises).
+@inline(__always) func applySigmoid(_ x: UnsafeMutablePointer<Double>, count n: Int) {
+    for k in 0..<n { x[k] = sigmoid(x[k]) }
+}
+
+/// y ← tanh(x) over `count` entries (x and y may be the same).
+@inline(__always) func applyTanh(_ x: UnsafePointer<Double>, into y: UnsafeMutablePointer<Double>, count n: Int) {
+    for k in 0..<n { y[k] = hyperbolicTangent(x[k]) }
 }
 
 /// Every row of the (rows, columns) matrix `m` ← `row` (a bias broadcast before a GEMM with β = 1).
