@@ -32,17 +32,17 @@ import Foundation
 /// σ(x) = 1 / (1 + e⁻ˣ).
 @inline(__always) func sigmoid(_ x: Double) -> Double { 1 / (1 + exponential(-x)) }
 
-/// tanh x: for |x| ≥ 0.625, 1 − 2 / (e²ˣ + 1); below, x + x³·P(x²)/Q(x²), the rational approximation of
-/// Cephes' tanh.c (S. Moshier), which keeps the relative accuracy near 0. Both are evaluated and one selected,
-/// so loops over this function have no branches.
+/// tanh x: for |x| ≥ 0.625, (e²ˣ − 1) / (e²ˣ + 1); below, x + x³·P(x²)/Q(x²), the rational approximation of
+/// Cephes' tanh.c (S. Moshier), which keeps the relative accuracy near 0. Both numerators and denominators are
+/// formed and one quotient taken, so loops over this function have no branches and one division per entry.
 @inline(__always) func hyperbolicTangent(_ x: Double) -> Double {
     let z = abs(x)
-    let large = 1 - 2 / (exponential(2 * z) + 1)
+    let e = exponential(2 * z)
     let s = z * z
     let p = (-9.64399179425052238628e-1 * s - 9.92877231001918586564e1) * s - 1.61468768441708447952e3
     let q = ((s + 1.12811678491632931402e2) * s + 2.23548839060100448583e3) * s + 4.84406305325125486048e3
-    let small = z + z * s * (p / q)
-    let t = z >= 0.625 ? large : small
+    let large = z >= 0.625
+    let t = (large ? e - 1 : z * q + z * s * p) / (large ? e + 1 : q)
     return x < 0 ? -t : t
 }
 
