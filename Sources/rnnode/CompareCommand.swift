@@ -1,7 +1,131 @@
-// `rnnode compare`: placeholder until its issue lands.
+// `rnnode compare`: the whole grid (problems × models × seeds, matrices × methods) through the solve and eigen
+// pipelines, resumable and shardable, reported as errors.csv, summary tables, plots and index.html.
 import ArgumentParser
+import Experiments
+import Foundation
+import Problems
 
 struct CompareCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "compare", abstract: "(not yet available)")
-    func run() throws { throw ValidationError("'rnnode compare' is not available yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Run the comparison grid and report every error side by side.",
+        discussion: """
+            Each cell runs as `rnnode solve` or `rnnode eigen` would, into DIR/runs/<cell>/. A cell that finished \
+            with the same arguments is skipped, so an interrupted grid continues where it stopped; a failing cell \
+            is recorded with its message and the grid goes on. `--shard I/N` runs a deterministic 1/N of the grid \
+            (for a Slurm job array or GNU parallel); `rnnode merge` combines shard folders into one report.
+            """
+    )
+
+    static let allModels = ["rnn", "lstm", "gru", "esn", "linear"]
+    static let allMethods = ["yi", "yi-discrete", "power", "lstm"]
+
+    @Option(help: "ODE problems: all, none, or a comma-separated list of catalog names.")
+    var problems = "all"
+    @Option(help: "Models: all or a comma-separated list of \(allModels.joined(separator: ", ")).")
+    var models = "all"
+    @Option(help: "Eigen matrices: all, none, or a comma-separated list of names under problems/eigen.")
+    var matrices = "all"
+    @Option(help: "Eigen methods: all or a comma-separated list of \(allMethods.joined(separator: ", ")).")
+    var methods = "all"
+    @Option(help: "Seeds per cell (1…N).")
+    var seeds = 3
+    @Flag(help: "Small data and few epochs: the whole catalog in a few minutes.")
+    var quick = false
+    @Option(help: "Cells run in parallel on this machine.")
+    var jobs = 1
+    @Option(help: "Run only shard I of N (1-based), e.g. 2/8.")
+    var shard = "1/1"
+    @Option(help: "Output folder.")
+    var out = "results/compare"
+
+    func validate() throws {
+        guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1 (got \(seeds))") }
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1 (got \(jobs))") }
+        guard Shard(parsing: shard) != nil else { throw ValidationError("--shard takes I/N with 1 ≤ I ≤ N (got '\(shard)')") }
+        _ = try specification()
+    }
+
+    func specification() throws -> GridSpecification {
+        do {
+            return GridSpecification(
+                problems: try parseAxis(problems, known: try Catalog.names(), what: "problem"),
+                models: try parseAxis(models, known: Self.allModels, what: "model"),
+                matrices: try parseAxis(matrices, known: try matrixNames(), what: "matrix"),
+                methods: try parseAxis(methods, known: Self.allMethods, what: "method"),
+                seeds: seeds, quick: quick)
+        } catch let error as GridError {
+            throw ValidationError(error.description)
+        }
+    }
+
+    func run() throws {
+        let specification = try specification()
+        let directory = URL(fileURLWithPath: out, isDirectory: true)
+        let executable = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
+        let comparison = Comparison(specification: specification, shard: Shard(parsing: shard)!, jobs: jobs,
+                                    directory: directory, runner: subprocessRunner(executable: executable))
+        InterruptFlag.install()
+        let started = Date()
+        let reporter = CompareProgress(started: started, jobs: jobs)
+        let outcomes = try comparison.run(shouldStop: { InterruptFlag.isSet }, progress: reporter.report)
+        let all = try ComparisonReport.rebuild(directory)
+        let failed = outcomes.filter { $0.status == .failed }
+        if let summary = try? String(contentsOf: directory.appendingPathComponent("summary.md"), encoding: .utf8) {
+            print(summary)
+        }
+        FileHandle.standardError.write(Data("""
+            \(outcomes.count) cells run, \(failed.count) failed, \(all.count) recorded in \(directory.path); \
+            report: \(directory.appendingPathComponent("index.html").path)\n
+            """.utf8))
+        if InterruptFlag.isSet {
+            FileHandle.standardError.write(Data("interrupted: rerun the same command to continue where it stopped\n".utf8))
+            throw ExitCode(130)
+        }
+        if !failed.isEmpty { throw ExitCode(1) }
+    }
+}
+
+/// Matrix names: the .toml files under problems/eigen.
+func matrixNames() throws -> [String] {
+    let folder = try Catalog.directory().appendingPathComponent("eigen")
+    let files = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+    return files.filter { $0.hasSuffix(".toml") }.map { String($0.dropLast(5)) }.sorted()
+}
+
+/// Cells done/total, the cell that just ended, what is running, and an ETA from the mean cell time.
+final class CompareProgress: @unchecked Sendable {
+    let started: Date
+    let jobs: Int
+    var finishedHere = 0
+    init(started: Date, jobs: Int) { self.started = started; self.jobs = jobs }
+
+    func report(done: Int, total: Int, last: CellOutcome?, running: [GridCell]) {
+        guard let last else {
+            FileHandle.standardError.write(Data("[\(done)/\(total)] cells already done\n".utf8))
+            return
+        }
+        finishedHere += 1
+        let elapsed = Date().timeIntervalSince(started)
+        let remaining = total - done
+        let eta = remaining > 0 ? " ETA \(formatDuration(elapsed / Double(finishedHere) * Double(remaining) / Double(jobs)))" : ""
+        let status = last.status == .ok ? "ok" : "FAILED: \(last.message)"
+        let now = running.isEmpty ? "" : " | running: " + running.map(\.key).joined(separator: ", ")
+        FileHandle.standardError.write(Data("[\(done)/\(total)] \(last.cell) \(status) (\(formatDuration(last.seconds)))\(eta)\(now)\n".utf8))
+    }
+}
+
+func formatDuration(_ seconds: Double) -> String {
+    if seconds < 60 { return String(format: "%.1fs", seconds) }
+    let s = Int(seconds.rounded())
+    return s < 3600 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s / 3600)h\(String(format: "%02d", s % 3600 / 60))m"
+}
+
+/// Ctrl-C: stop launching cells (running ones get the signal too and save their checkpoints).
+enum InterruptFlag {
+    nonisolated(unsafe) static var flag: sig_atomic_t = 0
+    static var isSet: Bool { flag != 0 }
+    static func install() {
+        signal(SIGINT) { _ in InterruptFlag.flag = 1 }
+    }
 }

@@ -1,0 +1,107 @@
+// Aggregation of errors.csv rows into the summary tables: per problem (or matrix), one row per key metric,
+// one column per model (or method), median and interquartile range over seeds, the best value marked.
+import Foundation
+
+/// Which way a metric improves, for marking the best model in a row.
+public enum MetricDirection: Sendable { case higherIsBetter, lowerIsBetter }
+
+/// The metrics the summary shows, in order, and which way each improves.
+public struct SummaryMetric: Sendable, Equatable {
+    public var name: String
+    public var higherIsBetter: Bool
+    public init(_ name: String, higherIsBetter: Bool = false) { self.name = name; self.higherIsBetter = higherIsBetter }
+
+    /// Key metrics of the solve experiment. Invariant drifts (`invariant_drift_*`) are added per problem.
+    public static let solve: [SummaryMetric] = [
+        .init("vpt_lyapunov", higherIsBetter: true), .init("vpt", higherIsBetter: true),
+        .init("rel_l2_final"), .init("rmse"), .init("diverged_at", higherIsBetter: true),
+        .init("train_seconds"), .init("speedup", higherIsBetter: true),
+    ]
+    /// Key metrics of the eigen experiment.
+    public static let eigen: [SummaryMetric] = [
+        .init("rel_error"), .init("abs_error"), .init("vector_angle"), .init("iterations"), .init("failure_rate"),
+    ]
+}
+
+/// Median and interquartile range of one metric for one (subject, model) over seeds.
+public struct SummaryStatistic: Sendable, Equatable {
+    public var median: Double
+    public var q25: Double
+    public var q75: Double
+    public var count: Int
+}
+
+/// One table: a problem or a matrix, metrics as rows, models as columns.
+public struct ComparisonTable: Sendable, Equatable {
+    public var experiment: String
+    public var subject: String
+    public var models: [String]
+    public var metrics: [SummaryMetric]
+    /// values[metric][model]
+    public var values: [String: [String: SummaryStatistic]]
+    public var units: [String: String]
+
+    /// The model with the best median for `metric`, when at least two models have a finite value.
+    public func best(_ metric: SummaryMetric) -> String? {
+        let candidates = models.compactMap { model -> (String, Double)? in
+            guard let s = values[metric.name]?[model], s.median.isFinite else { return nil }
+            return (model, s.median)
+        }
+        guard candidates.count >= 2 else { return nil }
+        let best = metric.higherIsBetter ? candidates.max { $0.1 < $1.1 } : candidates.min { $0.1 < $1.1 }
+        return best?.0
+    }
+}
+
+/// Quantile by linear interpolation between closest ranks (the common "type 7" definition).
+public func quantile(_ sorted: [Double], _ p: Double) -> Double {
+    precondition(!sorted.isEmpty)
+    let position = p * Double(sorted.count - 1)
+    let lower = Int(position.rounded(.down))
+    let upper = min(lower + 1, sorted.count - 1)
+    let fraction = position - Double(lower)
+    return sorted[lower] + (sorted[upper] - sorted[lower]) * fraction
+}
+
+/// Median and IQR of `values` over seeds; NaN entries are dropped (a diverged seed reports NaN, not a number).
+public func summarize(_ values: [Double]) -> SummaryStatistic? {
+    let finite = values.filter { !$0.isNaN }.sorted()
+    guard !finite.isEmpty else { return nil }
+    return SummaryStatistic(median: quantile(finite, 0.5), q25: quantile(finite, 0.25), q75: quantile(finite, 0.75),
+                            count: finite.count)
+}
+
+/// Groups rows by experiment and subject, and aggregates each (metric, model) over seeds.
+/// Only the per-cell median rows are used (a metric named `*_q25`/`*_q75` is the cell's own spread over
+/// test trajectories and is not aggregated again).
+public func summaryTables(from rows: [ErrorRow]) -> [ComparisonTable] {
+    var tables: [ComparisonTable] = []
+    let bySubject = Dictionary(grouping: rows) { "\($0.experiment)\u{1}\($0.problem)" }
+    for key in bySubject.keys.sorted() {
+        let group = bySubject[key]!
+        let experiment = group[0].experiment, subject = group[0].problem
+        var models: [String] = []
+        for row in group where !models.contains(row.model) { models.append(row.model) }
+        var metrics = experiment == "eigen" ? SummaryMetric.eigen : SummaryMetric.solve
+        let drifts = Set(group.map(\.metric).filter { $0.hasPrefix("invariant_drift") && !isSpreadMetric($0) })
+        metrics.insert(contentsOf: drifts.sorted().map { SummaryMetric($0) }, at: min(3, metrics.count))
+        var values: [String: [String: SummaryStatistic]] = [:]
+        var units: [String: String] = [:]
+        for metric in metrics {
+            for model in models {
+                let samples = group.filter { $0.metric == metric.name && $0.model == model }
+                if let unit = samples.first?.unit { units[metric.name] = unit }
+                if let statistic = summarize(samples.map(\.value)) { values[metric.name, default: [:]][model] = statistic }
+            }
+        }
+        metrics.removeAll { values[$0.name] == nil }
+        tables.append(ComparisonTable(experiment: experiment, subject: subject, models: models, metrics: metrics,
+                                   values: values, units: units))
+    }
+    return tables
+}
+
+func isSpreadMetric(_ name: String) -> Bool { name.hasSuffix("_q25") || name.hasSuffix("_q75") }
+
+/// A number for a comparison cell: 3 significant digits.
+public func formatValue(_ x: Double) -> String { SummaryTable.format(x, significantDigits: 3) }

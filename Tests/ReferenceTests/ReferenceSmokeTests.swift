@@ -1,3 +1,0 @@
-import Testing
-
-@Test func referenceTargetBuilds() { #expect(Bool(true)) }
