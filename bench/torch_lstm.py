@@ -5,10 +5,28 @@ Same shapes, same thread count, same work per batch as the Swift path (forward, 
 norm 1, one Adam step on one fixed random batch). Prints training sequences per second. Optional; not in CI.
 """
 import argparse
+import os
 import resource
+import sys
 import time
 
-import torch
+
+def _threads_from_argv() -> str:
+    """The --threads value, read before torch loads: OpenBLAS sizes its thread pool at load time."""
+    for i, arg in enumerate(sys.argv):
+        if arg == "--threads" and i + 1 < len(sys.argv):
+            return sys.argv[i + 1]
+        if arg.startswith("--threads="):
+            return arg.split("=", 1)[1]
+    return "1"
+
+
+# torch.set_num_threads does not reach a BLAS that PyTorch links as a plain library (Debian's build uses the
+# system OpenBLAS): pin its pool and OpenMP's to the same count as rnnode's, or "1 thread" would use all cores.
+for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[variable] = _threads_from_argv()
+
+import torch  # noqa: E402
 
 
 def main() -> None:
