@@ -58,7 +58,7 @@ let package = Package(
         // MARK: Tests
         .target(name: "TestSupport", path: "Sources/TestSupport"),
         .testTarget(name: "ProblemsTests", dependencies: ["Problems", "TestSupport"]),
-        .testTarget(name: "ReferenceTests", dependencies: ["Reference", "Problems", "TestSupport"]),
+        .testTarget(name: "ReferenceTests", dependencies: ["Reference", "Problems", "Experiments", "TestSupport"]),
         .testTarget(name: "RecurrentTests", dependencies: ["Recurrent", "TestSupport"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Problems", "Recurrent", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["rnnode", "TestSupport"]),

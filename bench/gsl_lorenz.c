@@ -3,10 +3,11 @@
  * Same settings as `rnnode reference lorenz` (initial step 1e-6, y-control). Reference: Lorenz (1963),
  * J. Atmos. Sci. 20, 130; GSL manual, "Ordinary Differential Equations".
  *
- * usage: gsl_lorenz [OUT.csv|-] [T_END]
+ * usage: gsl_lorenz [OUT.csv|-|none] [T_END]      (none: integrate only, format nothing)
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_odeiv2.h>
 
@@ -28,8 +29,9 @@ int main(int argc, char **argv)
     const char *path = argc > 1 ? argv[1] : "-";
     const double t_end = argc > 2 ? atof(argv[2]) : 1000.0;
     const double output_step = 0.01;
-    FILE *out = (path[0] == '-' && path[1] == 0) ? stdout : fopen(path, "w");
-    if (out == NULL) { perror(path); return 1; }
+    const int quiet = strcmp(path, "none") == 0;
+    FILE *out = quiet ? NULL : strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+    if (out == NULL && !quiet) { perror(path); return 1; }
 
     gsl_set_error_handler_off();
     struct lorenz_parameters p = { 10.0, 28.0, 8.0 / 3.0 };
@@ -40,7 +42,7 @@ int main(int argc, char **argv)
     double y[3] = { 1.0, 1.0, 1.0 };
     double t = 0.0;
     long outputs = (long) (t_end / output_step + 1e-9);
-    fprintf(out, "t,x,y,z\n%.17g,%.17g,%.17g,%.17g\n", t, y[0], y[1], y[2]);
+    if (out) fprintf(out, "t,x,y,z\n%.17g,%.17g,%.17g,%.17g\n", t, y[0], y[1], y[2]);
     int status = GSL_SUCCESS;
     for (long k = 1; k <= outputs; k++) {
         const double target = k * output_step;
@@ -49,10 +51,10 @@ int main(int argc, char **argv)
             fprintf(stderr, "GSL failed at t = %g: %s\n", t, gsl_strerror(status));
             break;
         }
-        fprintf(out, "%.17g,%.17g,%.17g,%.17g\n", t, y[0], y[1], y[2]);
+        if (out) fprintf(out, "%.17g,%.17g,%.17g,%.17g\n", t, y[0], y[1], y[2]);
     }
     fprintf(stderr, "gsl_lorenz: %lu steps, %ld outputs to t = %g\n", driver->e->count, outputs + 1, t);
     gsl_odeiv2_driver_free(driver);
-    if (out != stdout) fclose(out);
+    if (out != NULL && out != stdout) fclose(out);
     return status == GSL_SUCCESS ? 0 : 1;
 }

@@ -188,48 +188,38 @@ public enum ReferenceRun {
 
     // MARK: - CSV
 
-    /// `t,<var1>,…` then one row per output; numbers in Swift's shortest round-trip form.
+    /// `t,<var1>,…` then one row per output; numbers in Swift's shortest round-trip form (`description`).
     public static func csv(variables: [String], solution: Solution) -> String {
-        var text = "t," + variables.joined(separator: ",") + "\n"
-        text.reserveCapacity(solution.times.count * (solution.dimension + 1) * 20)
-        for k in solution.times.indices {
-            text += solution.times[k].description
-            for value in solution.state(k) {
-                text += ","
-                text += value.description
-            }
-            text += "\n"
-        }
-        return text
+        String(decoding: csvBytes(variables: variables, solution: solution), as: UTF8.self)
     }
 
-    /// Writes `text` to `url` through a temporary file in the same folder and a rename, so a reader never sees a
-    /// half-written file and an interrupted run leaves the previous file intact.
-    public static func writeAtomically(_ text: String, to url: URL) throws {
-        let folder = url.deletingLastPathComponent()
-        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
-        do {
-            try Data(text.utf8).write(to: temporary)
-            if rename(temporary.path, url.path) != 0 {
-                let reason = String(cString: strerror(errno))
-                try? FileManager.default.removeItem(at: temporary)
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: reason])
+    /// The CSV as UTF-8 bytes, formatted straight into one buffer (no String per number).
+    public static func csvBytes(variables: [String], solution: Solution) -> [UInt8] {
+        var sink = ByteSink()
+        sink.bytes.reserveCapacity(32 + solution.times.count * (solution.dimension + 1) * 20)
+        sink.write("t," + variables.joined(separator: ",") + "\n")
+        let comma = UInt8(ascii: ","), newline = UInt8(ascii: "\n")
+        for k in solution.times.indices {
+            solution.times[k].write(to: &sink)
+            for value in solution.state(k) {
+                sink.bytes.append(comma)
+                value.write(to: &sink)
             }
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw ReferenceRunError(message: "cannot write \(url.path): \(error.localizedDescription)")
+            sink.bytes.append(newline)
         }
+        return sink.bytes
+    }
+
+    /// A text stream into a byte buffer. `Double.write(to:)` formats into a stack buffer and hands it over
+    /// through `_writeASCII`; taking the bytes there skips building a String for every number (2× faster).
+    struct ByteSink: TextOutputStream {
+        var bytes: [UInt8] = []
+        mutating func write(_ string: String) { bytes.append(contentsOf: string.utf8) }
+        mutating func _writeASCII(_ buffer: UnsafeBufferPointer<UInt8>) { bytes.append(contentsOf: buffer) }
     }
 
     /// `x` with `digits` significant digits (`%.{digits}g`).
     public static func format(_ x: Double, digits: Int = 2) -> String {
         String(format: "%.\(digits)g", x)
     }
-}
-
-/// A failure of the run's own work (not the problem file, not the solver), e.g. an unwritable output file.
-public struct ReferenceRunError: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    public init(message: String) { self.message = message }
-    public var description: String { message }
 }

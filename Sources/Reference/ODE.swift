@@ -28,20 +28,20 @@ public enum StepperKind: String, CaseIterable, Sendable, Codable {
         case .msbdf: 5
         }
     }
-    /// One line for help texts and tables.
+    /// One line (at most 68 characters) for help texts and tables.
     public var summary: String {
         switch self {
         case .rk2: "explicit embedded Runge-Kutta (2, 3)"
-        case .rk4: "explicit 4th-order (classical) Runge-Kutta"
+        case .rk4: "explicit classical 4th-order Runge-Kutta"
         case .rkf45: "explicit embedded Runge-Kutta-Fehlberg (4, 5)"
         case .rkck: "explicit embedded Runge-Kutta Cash-Karp (4, 5)"
         case .rk8pd: "explicit embedded Runge-Kutta Prince-Dormand (8, 9)"
-        case .rk1imp: "implicit Gaussian first-order Runge-Kutta (backward Euler); needs the Jacobian"
-        case .rk2imp: "implicit Gaussian second-order Runge-Kutta (midpoint); needs the Jacobian"
+        case .rk1imp: "implicit Euler (Gaussian 1st order); needs the Jacobian"
+        case .rk2imp: "implicit Gaussian 2nd-order Runge-Kutta; needs the Jacobian"
         case .rk4imp: "implicit Gaussian 4th-order Runge-Kutta; needs the Jacobian"
-        case .bsimp: "implicit Bulirsch-Stoer (Bader-Deuflhard), for stiff problems; needs the Jacobian"
-        case .msadams: "variable-coefficient linear multistep Adams, orders 1-12, for non-stiff problems"
-        case .msbdf: "variable-coefficient linear multistep BDF, orders 1-5, for stiff problems; needs the Jacobian"
+        case .bsimp: "implicit Bulirsch-Stoer (Bader-Deuflhard); stiff; needs the Jacobian"
+        case .msadams: "linear multistep Adams, orders 1-12; non-stiff"
+        case .msbdf: "linear multistep BDF, orders 1-5; stiff; needs the Jacobian"
         }
     }
 }
@@ -106,7 +106,7 @@ extension SolverError.Kind {
         case .tooManySteps: "too many steps"
         case .badFunction: "right-hand side failed"
         case .missingJacobian: "missing Jacobian"
-        case .gsl(let code): "GSL error \(code)"
+        case .gsl(let code): "GSL failure (status \(code))"
         }
     }
 }
@@ -196,7 +196,7 @@ public func solve(_ system: ODESystem, initial: [Double], from t0: Double, to t1
                 if let error = driver.advance(&t, to: target, y, maxSteps: remaining) { failure = error; break }
             }
             guard allFinite(y, d) else {
-                failure = nonFiniteStateError(at: t, stepSize: fixedStep ?? driver.stepSize)
+                failure = nonFiniteStateError(at: t, stepSize: fixedStep ?? driver.stepSize, stepper: stepper)
                 break
             }
             record.append(time: t, state: UnsafeBufferPointer(buffer))
@@ -245,7 +245,7 @@ public func solve(_ system: ODESystem, initial: [Double], from t0: Double, until
             }
             if let error = driver.adaptiveStep(&t, toward: tMax, y) { failure = error; break }
             guard allFinite(y, d) else {
-                failure = nonFiniteStateError(at: t, stepSize: driver.stepSize)
+                failure = nonFiniteStateError(at: t, stepSize: driver.stepSize, stepper: stepper)
                 break
             }
             record.append(time: t, state: UnsafeBufferPointer(buffer))
@@ -322,8 +322,9 @@ private func tooManyStepsError(_ maxSteps: Int, at t: Double, stepSize: Double, 
                 stepSize: stepSize, hint: SolverHint.tooManySteps(stepper: stepper))
 }
 
-private func nonFiniteStateError(at t: Double, stepSize: Double) -> SolverError {
-    SolverError(kind: .nonFiniteState, gslMessage: "", time: t, stepSize: stepSize, hint: SolverHint.nonFiniteState)
+private func nonFiniteStateError(at t: Double, stepSize: Double, stepper: StepperKind) -> SolverError {
+    SolverError(kind: .nonFiniteState, gslMessage: "the state is infinite or NaN", time: t, stepSize: stepSize,
+                hint: SolverHint.nonFiniteState(stepper: stepper))
 }
 
 @inline(__always)

@@ -1,7 +1,63 @@
-// `rnnode bench`: placeholder until its issue lands.
+// `rnnode bench`: measurements of speed and memory; `bench train` times training steps of a recurrent network.
 import ArgumentParser
+import Experiments
+import Foundation
+import Recurrent
 
 struct BenchCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", abstract: "(not yet available)")
-    func run() throws { throw ValidationError("'rnnode bench' is not available yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Measure speed and memory.", subcommands: [TrainBenchCommand.self])
+}
+
+struct TrainBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Training throughput (forward, backward, clipping and an Adam step) on random data, in Double.",
+        discussion: """
+            Prints sequences per second, the GEMM rate against the machine's dgemm peak with the same threads, \
+            the BPTT cache bytes and the peak resident set. Compare with bench/torch_lstm.py at the same shapes \
+            and threads (see bench/README.md).
+            """)
+
+    @Option(help: "Cell type: rnn, lstm or gru.") var cell: String = "lstm"
+    @Option(help: "Hidden units per layer.") var hidden: Int = 64
+    @Option(help: "Steps per sequence (full BPTT).") var seq: Int = 32
+    @Option(help: "Sequences per batch.") var batch: Int = 64
+    @Option(help: "Inputs per step.") var input: Int = 3
+    @Option(help: "Outputs per step (linear readout).") var output: Int = 1
+    @Option(help: "Stacked recurrent layers.") var layers: Int = 1
+    @Option(help: "OpenBLAS threads.") var threads: Int = 1
+    @Option(help: "Timed batches (after 5 untimed).") var iterations: Int = 50
+    @Option(help: "Size of the square matrices for the dgemm peak (0: skip).") var peakSize: Int = 1024
+
+    func validate() throws {
+        guard CellKind(rawValue: cell) != nil else {
+            throw ValidationError("unknown cell '\(cell)'; choose one of \(CellKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        for (name, value) in [("--hidden", hidden), ("--seq", seq), ("--batch", batch), ("--input", input), ("--output", output),
+                              ("--layers", layers), ("--threads", threads), ("--iterations", iterations)] where value < 1 {
+            throw ValidationError("\(name) must be at least 1 (got \(value))")
+        }
+        guard peakSize >= 0 else { throw ValidationError("--peak-size must be ≥ 0 (got \(peakSize))") }
+    }
+
+    func run() throws {
+        let c = TrainingBenchmarkConfiguration(cell: CellKind(rawValue: cell)!, inputSize: input, hiddenSize: hidden, layers: layers,
+                                               outputSize: output, steps: seq, batch: batch, threads: threads,
+                                               iterations: iterations, peakSize: peakSize)
+        let r = runTrainingBenchmark(c)
+        func mib(_ bytes: Int) -> String { String(format: "%.1f MiB", Double(bytes) / 1_048_576) }
+        print("rnnode bench train: \(cell), input \(input), hidden \(hidden), layers \(layers), output \(output), "
+              + "seq \(seq), batch \(batch), threads \(threads), Double")
+        print(String(format: "  training:  %.1f sequences/s  (%.3f ms per batch mean, %.3f ms best, %d batches)",
+                     r.sequencesPerSecond, r.meanSecondsPerBatch * 1e3, r.bestSecondsPerBatch * 1e3, iterations))
+        var gemm = String(format: "  GEMM:      %.1f MFLOP per batch, %.2f GFLOP/s", r.gemmOperationsPerBatch * 1e-6, r.achievedGigaflops)
+        if let peak = r.peakGigaflops, let fraction = r.fractionOfPeak {
+            gemm += String(format: " = %.0f%% of dgemm peak %.2f GFLOP/s (n = %d)", fraction * 100, peak, peakSize)
+        }
+        print(gemm)
+        print("  memory:    BPTT caches \(mib(r.cacheBytes)) (\(r.cacheBytes) bytes), parameters + gradient + Adam moments "
+              + "\(mib(r.parameterStateBytes)), peak RSS \(mib(r.maxResidentBytes))")
+        print("  BLAS:      \(r.blasDescription)")
+    }
 }

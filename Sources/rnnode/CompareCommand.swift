@@ -28,8 +28,8 @@ struct CompareCommand: ParsableCommand {
     var matrices = "all"
     @Option(help: "Eigen methods: all or a comma-separated list of \(allMethods.joined(separator: ", ")).")
     var methods = "all"
-    @Option(help: "Seeds per cell (1…N).")
-    var seeds = 3
+    @Option(help: "Seeds per cell, 1…N (default 3; 1 with --quick).")
+    var seeds: Int?
     @Flag(help: "Small data and few epochs: the whole catalog in a few minutes.")
     var quick = false
     @Option(help: "Cells run in parallel on this machine.")
@@ -40,7 +40,7 @@ struct CompareCommand: ParsableCommand {
     var out = "results/compare"
 
     func validate() throws {
-        guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1 (got \(seeds))") }
+        if let seeds, seeds < 1 { throw ValidationError("--seeds must be at least 1 (got \(seeds))") }
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1 (got \(jobs))") }
         guard Shard(parsing: shard) != nil else { throw ValidationError("--shard takes I/N with 1 ≤ I ≤ N (got '\(shard)')") }
         _ = try specification()
@@ -53,7 +53,7 @@ struct CompareCommand: ParsableCommand {
                 models: try parseAxis(models, known: Self.allModels, what: "model"),
                 matrices: try parseAxis(matrices, known: try matrixNames(), what: "matrix"),
                 methods: try parseAxis(methods, known: Self.allMethods, what: "method"),
-                seeds: seeds, quick: quick)
+                seeds: seeds ?? (quick ? 1 : 3), quick: quick)
         } catch let error as GridError {
             throw ValidationError(error.description)
         }

@@ -16,9 +16,9 @@ struct ReferenceCommand: ParsableCommand {
             stderr: steps, right-hand-side and Jacobian evaluations, wall time, and where the problem has them the \
             largest invariant drift and the largest error against the exact solution. On a solver failure the \
             trajectory up to the failure is still written, the message names the time reached, and the exit status \
-            is 1.
+            is 1 (as for a bad problem file; a bad option exits with 64).
 
-            Steppers (GSL names): \(StepperKind.allCases.map { "\n  \($0.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \($0.summary)" }.joined())
+            Steppers (GSL names):\(StepperKind.allCases.map { "\n  \($0.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \($0.summary)" }.joined())
             """
     )
 
@@ -103,22 +103,34 @@ struct ReferenceCommand: ParsableCommand {
         }
     }
 
+    /// True when `path` exists and is not a regular file or folder (a device such as /dev/null, or a pipe).
+    static func isDeviceOrPipe(_ path: String) -> Bool {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return false }
+        let type = status.st_mode & S_IFMT
+        return type != S_IFREG && type != S_IFDIR
+    }
+
     func run() throws {
         let configuration = ReferenceRunConfiguration(
             problem: problem, overrides: try Self.parseSettings(settings), method: method, relativeTolerance: rtol,
             absoluteTolerance: atol, endTime: tEnd, outputStep: step, fixedStep: fixedStep)
         let result = try ReferenceRun.run(configuration)
-        let csv = ReferenceRun.csv(variables: result.problem.variables, solution: result.solution)
-        if let out {
-            try ReferenceRun.writeAtomically(csv, to: URL(fileURLWithPath: out))
+        let csv = ReferenceRun.csvBytes(variables: result.problem.variables, solution: result.solution)
+        if let out, Self.isDeviceOrPipe(out) {
+            // /dev/null, /dev/stdout, a named pipe: a temporary file renamed over it would replace it.
+            try Data(csv).write(to: URL(fileURLWithPath: out))
+        } else if let out {
+            try AtomicFile.write(Data(csv), to: URL(fileURLWithPath: out))
         } else {
-            FileHandle.standardOutput.write(Data(csv.utf8))
+            FileHandle.standardOutput.write(Data(csv))
         }
         var report = result.summary + "\n"
         if let failure = result.solution.failure {
             let last = result.solution.times.last ?? result.problem.time.start
             report += "error: \(result.problem.name): \(failure)\n"
-            report += "the trajectory up to t = \(last) (\(result.solution.times.count) rows) was written to "
+            let rows = result.solution.times.count
+            report += "the trajectory up to t = \(last) (\(rows) row\(rows == 1 ? "" : "s")) was written to "
                 + (out ?? "stdout") + "\n"
         }
         FileHandle.standardError.write(Data(report.utf8))

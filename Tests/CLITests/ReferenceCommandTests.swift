@@ -62,11 +62,24 @@ let usageError: Int32 = 64
         #expect(result.stdout.isEmpty)
     }
 
-    @Test func badNumericOptionsAreValidationErrors() throws {
-        for arguments in [["--rtol", "-1"], ["--step", "0"], ["--t-end", "inf"], ["--rtol", "0", "--atol", "0"]] {
-            let result = try RNNodeBinary.run(["reference", "lorenz"] + arguments)
-            #expect(result.status == usageError, "\(arguments): \(result.stderr)")
-        }
+    @Test(arguments: [
+        (["--rtol=-1"], "--rtol must be a non-negative number"),
+        (["--step", "0"], "--step must be a positive number"),
+        (["--fixed-step", "nan"], "--fixed-step must be a positive number"),
+        (["--t-end", "inf"], "--t-end must be a finite number"),
+        (["--rtol", "0", "--atol", "0"], "--rtol and --atol cannot both be 0"),
+    ])
+    func badNumericOptionsAreValidationErrors(arguments: [String], message: String) throws {
+        let result = try RNNodeBinary.run(["reference", "lorenz"] + arguments)
+        #expect(result.status == usageError)
+        #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
+    }
+
+    @Test func fixedStepMustDivideTheOutputStep() throws {
+        let result = try RNNodeBinary.run(["reference", "lorenz", "--step", "0.1", "--fixed-step", "0.03"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("whole multiple of the fixed step"), "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
     }
 
     @Test func solverFailureKeepsThePartialTrajectoryAndExitsNonZero() throws {

@@ -131,6 +131,21 @@ func shardsPartitionTheGrid(count: Int) {
     #expect(FileManager.default.fileExists(atPath: merged.appendingPathComponent("index.html").path))
 }
 
+@Test func mergeTakesPeerRowsFromAFolderWithOnlyErrorsCSV() throws {
+    let grid = temporaryFolder("grid")
+    try Comparison(specification: specification, directory: grid, runner: FakeRunner().runner).run()
+    let peer = temporaryFolder("peer")
+    try ErrorLog(directory: peer).append([
+        ErrorRow(experiment: "solve", problem: "lorenz", model: "torch-lstm", seed: 1, metric: "vpt", value: 1e6, unit: "time"),
+    ])
+    let merged = temporaryFolder("merged-peer")
+    try ComparisonReport.merge([grid, peer], into: merged)
+    let summary = try String(contentsOf: merged.appendingPathComponent("summary.csv"), encoding: .utf8)
+    #expect(summary.contains("solve,lorenz,vpt,time,torch-lstm,1000000.0,1000000.0,1000000.0,1,1"))
+    let errors = try ErrorLog(directory: merged).read()
+    #expect(errors.count == 1 + 2 * specification.cells().count)
+}
+
 @Test func mergeRejectsAFolderThatIsNotAComparison() {
     let folder = temporaryFolder("empty")
     #expect(throws: GridError.self) { try ComparisonReport.merge([folder], into: temporaryFolder("out")) }
@@ -156,11 +171,12 @@ func shardsPartitionTheGrid(count: Int) {
     #expect(vpt.q75 == 3.25)
     #expect(vpt.count == 4)
     #expect(table.values["vpt"]!["esn"]!.median == 25)
-    #expect(table.best(SummaryMetric("vpt", higherIsBetter: true)) == "esn")
-    #expect(table.best(SummaryMetric("rel_l2_final")) == "lstm")
+    #expect(table.best(SummaryMetric("vpt", higherIsBetter: true)) == ["esn"])
+    #expect(table.best(SummaryMetric("rel_l2_final")) == ["lstm"])
     #expect(table.values["rmse"] == nil)  // NaN only: no statistic
     #expect(!table.metrics.map(\.name).contains("vpt_q25"))
     let markdown = SummaryReport.markdown(tables)
+    #expect(table.models == ["lstm", "esn"])
     #expect(markdown.contains("| vpt (time) | 2.5 [1.75, 3.25] | **25 [17.5, 32.5]** |"))
     let csv = SummaryReport.csv(tables)
     #expect(csv.contains("solve,lorenz,vpt,time,esn,25.0,17.5,32.5,4,1"))

@@ -181,3 +181,19 @@ func steppingEqualsPredicting(_ cell: CellKind) {
     }
     #expect(worst < 1e-13)
 }
+
+@Test func progressLinesFormatWithoutTrouble() throws {
+    // writes one progress line to stderr (a plain line unless stderr is a terminal)
+    let reporter = ProgressReporter(enabled: true)
+    reporter.update(epoch: 2, of: 10, batch: 3, of: 7, loss: 1.25e-3, validationLoss: 2.5e-3, sequencesPerSecond: 1234,
+                    secondsLeft: 3725, force: true)
+    reporter.update(epoch: 2, of: 10, batch: 4, of: 7, loss: 1.25e-3, validationLoss: nil, sequencesPerSecond: 1234,
+                    secondsLeft: .nan, force: true)
+    reporter.finish()
+    #expect(ProgressReporter.clock(3725) == "1:02:05" && ProgressReporter.clock(65) == "01:05" && ProgressReporter.clock(.infinity) == "--:--")
+    // a short run with progress on completes normally
+    let network = RecurrentNetwork(configuration: .init(cell: .gru, inputSize: 1, hiddenSize: 4, outputSize: 1), seed: 1)
+    var options = quietOptions(epochs: 2, batchSize: 8); options.progress = true
+    let history = try Trainer(network: network, options: options).fit(training: sineDataset(count: 16, steps: 8), validation: sineDataset(count: 4, steps: 8))
+    #expect(history.records.count == 2)
+}

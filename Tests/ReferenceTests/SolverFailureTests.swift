@@ -64,6 +64,16 @@ import Testing
         #expect(solution.times == [0, 1, 2, 3])
     }
 
+    @Test func failedFixedStepIsNotCalledAnUnderflow() throws {
+        // GSL's msadams cannot converge its corrector at this fixed step and has no smaller step to retry with.
+        let solution = solve(Systems.exponentialDecay(rate: 0.5), initial: [1], from: 0, to: 1, outputStep: 0.05,
+                             stepper: .msadams, fixedStep: 0.01)
+        let failure = try #require(solution.failure)
+        #expect(failure.kind == .gsl(code: -1), "\(failure)")
+        #expect(failure.description.contains("cannot be retried with a smaller one"))
+        #expect(solution.times == [0])
+    }
+
     @Test(arguments: StepperKind.allCases.filter(\.needsJacobian))
     func implicitStepperWithoutJacobianFailsUpFront(stepper: StepperKind) throws {
         let solution = solve(Systems.exponentialDecay(rate: 1), initial: [1], from: 0, to: 1, outputStep: 0.1,

@@ -36,6 +36,35 @@ enum ComparisonPlots {
                 """))
         }
 
+        // Convergence of every method per matrix: angle to GSL's eigenvector vs products with A.
+        let eigenRuns = outcomes.filter { $0.status == .ok && $0.cell.experiment == .eigen }
+        for matrix in orderedUnique(eigenRuns.map(\.cell.subject)) {
+            var series: [String] = []
+            for method in orderedUnique(eigenRuns.filter { $0.cell.subject == matrix }.map(\.cell.model)) {
+                guard let cell = eigenRuns.filter({ $0.cell.subject == matrix && $0.cell.model == method })
+                        .min(by: { $0.cell.seed < $1.cell.seed })?.cell else { continue }
+                let relative = "runs/\(cell.key)/\(matrix)-eigen-convergence.csv"
+                guard let table = try? CSVTable.read(from: directory.appendingPathComponent(relative)),
+                      let indexColumn = table.header.firstIndex(of: "index") else { continue }
+                for index in orderedUnique(table.rows.map { $0[indexColumn] }) {
+                    series.append("\"../\(relative)\" every ::1 using ($3 + 1):(($2 == \(index)) ? $4 : 1/0) with lines lw 1.5 title \"\(method) k=\(index)\" noenhanced")
+                }
+            }
+            guard !series.isEmpty else { continue }
+            scripts.append(("\(matrix): convergence of each method", "\(matrix)-convergence", """
+                set datafile separator ","
+                set logscale xy
+                set format y "10^{%L}"
+                set xlabel "products with A, plus one"
+                set ylabel "angle to GSL's eigenvector (rad)"
+                set key outside right
+                set grid
+                set title "\(matrix): convergence of each method" noenhanced
+                plot \(series.joined(separator: ", \\\n     "))
+
+                """))
+        }
+
         // VPT of every problem × model (median over seeds), in Lyapunov times where the problem has an exponent.
         let solveTables = tables.filter { $0.experiment == "solve" }
         let models = orderedUnique(solveTables.flatMap(\.models))

@@ -11,7 +11,15 @@ public enum ComparisonReport {
         try fm.createDirectory(at: destination.appendingPathComponent("runs"), withIntermediateDirectories: true)
         for source in sources where source.standardizedFileURL != destination.standardizedFileURL {
             guard fm.fileExists(atPath: source.appendingPathComponent("cells").path) else {
-                throw GridError("\(source.path) is not a comparison folder (no cells/ inside)")
+                // A folder with only errors.csv holds rows made elsewhere (the peers under bench/): keep them whole.
+                let rows = source.appendingPathComponent(ErrorLog.fileName)
+                guard fm.fileExists(atPath: rows.path) else {
+                    throw GridError("\(source.path) is neither a comparison folder (cells/) nor a folder with errors.csv")
+                }
+                _ = try ErrorLog(url: rows).read()  // reject a malformed file before copying it
+                let name = source.standardizedFileURL.path.split(separator: "/").joined(separator: "_")
+                try AtomicFile.write(try Data(contentsOf: rows), to: destination.appendingPathComponent("external/\(name).csv"))
+                continue
             }
             for outcome in Comparison.outcomes(in: source) {
                 let key = outcome.cell.key
@@ -40,6 +48,7 @@ public enum ComparisonReport {
             guard FileManager.default.fileExists(atPath: file.path) else { continue }
             rows += try ErrorLog(url: file).read()
         }
+        rows += try externalRows(in: directory)
         try AtomicFile.write(CSV.line(ErrorLog.header) + rows.map { CSV.line($0.fields) }.joined(),
                              to: directory.appendingPathComponent(ErrorLog.fileName))
         let tables = summaryTables(from: rows)
@@ -48,5 +57,13 @@ public enum ComparisonReport {
         let plots = ComparisonPlots.render(directory: directory, outcomes: outcomes, tables: tables)
         try AtomicFile.write(SummaryReport.html(tables, plots: plots, failures: outcomes), to: directory.appendingPathComponent("index.html"))
         return outcomes
+    }
+
+    /// Rows merged in from folders that are not comparisons (DIR/external/*.csv), in file-name order.
+    static func externalRows(in directory: URL) throws -> [ErrorRow] {
+        let folder = directory.appendingPathComponent("external")
+        let files = (try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)) ?? []
+        return try files.filter { $0.pathExtension == "csv" }.sorted { $0.lastPathComponent < $1.lastPathComponent }
+            .flatMap { try ErrorLog(url: $0).read() }
     }
 }

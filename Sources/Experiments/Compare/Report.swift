@@ -15,7 +15,7 @@ public enum SummaryReport {
                     guard let s = table.values[metric.name]?[model] else { continue }
                     let fields: [String] = [
                         table.experiment, table.subject, metric.name, table.units[metric.name] ?? "", model,
-                        CSV.format(s.median), CSV.format(s.q25), CSV.format(s.q75), String(s.count), best == model ? "1" : "0",
+                        CSV.format(s.median), CSV.format(s.q25), CSV.format(s.q75), String(s.count), best.contains(model) ? "1" : "0",
                     ]
                     lines.append(CSV.line(fields).trimmingCharacters(in: .newlines))
                 }
@@ -43,7 +43,7 @@ public enum SummaryReport {
                     let cells = table.models.map { model -> String in
                         guard let s = table.values[metric.name]?[model] else { return "–" }
                         let text = cellText(s)
-                        return best == model ? "**\(text)**" : text
+                        return best.contains(model) ? "**\(text)**" : text
                     }
                     out += "| \(metric.name)\(unit) | " + cells.joined(separator: " | ") + " |\n"
                 }
@@ -66,10 +66,10 @@ public enum SummaryReport {
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>
         <style>
-        body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
+        body{font-family:system-ui,sans-serif;margin:2em auto;padding:0 1em;max-width:1100px;color:#222}
         table{border-collapse:collapse;margin:0.5em 0 1.5em}th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}
         th:first-child,td:first-child{text-align:left}td.best{font-weight:bold;background:#e8f4e8}
-        figure{display:inline-block;margin:0.5em}figure img{max-width:520px;border:1px solid #ddd}
+        figure{margin:1em 0}figure img{width:900px;max-width:100%;border:1px solid #ddd}
         .failed{color:#a00}
         </style></head><body>
         <h1>\(escape(title))</h1>
@@ -86,7 +86,7 @@ public enum SummaryReport {
                 out += "<tr><td>\(escape(metric.name + unit))</td>"
                 for model in table.models {
                     if let s = table.values[metric.name]?[model] {
-                        out += best == model ? "<td class=\"best\">\(escape(cellText(s)))</td>" : "<td>\(escape(cellText(s)))</td>"
+                        out += best.contains(model) ? "<td class=\"best\">\(escape(cellText(s)))</td>" : "<td>\(escape(cellText(s)))</td>"
                     } else {
                         out += "<td>–</td>"
                     }

@@ -20,7 +20,13 @@ public struct SummaryMetric: Sendable, Equatable {
     /// Key metrics of the eigen experiment.
     public static let eigen: [SummaryMetric] = [
         .init("rel_error"), .init("abs_error"), .init("vector_angle"), .init("iterations"), .init("failure_rate"),
+        .init("seconds"),
     ]
+
+    /// Column order: the grid's models (methods) first, anything else (peers) after, alphabetically.
+    public static func columnOrder(_ experiment: String) -> [String] {
+        experiment == "eigen" ? ["yi", "yi-discrete", "power", "lstm", "gsl"] : ["rnn", "lstm", "gru", "esn", "linear"]
+    }
 }
 
 /// Median and interquartile range of one metric for one (subject, model) over seeds.
@@ -41,15 +47,18 @@ public struct ComparisonTable: Sendable, Equatable {
     public var values: [String: [String: SummaryStatistic]]
     public var units: [String: String]
 
-    /// The model with the best median for `metric`, when at least two models have a finite value.
-    public func best(_ metric: SummaryMetric) -> String? {
+    /// The models with the best median for `metric` (all of them on a tie), when at least two models have a
+    /// finite value and they are not all equal.
+    public func best(_ metric: SummaryMetric) -> Set<String> {
         let candidates = models.compactMap { model -> (String, Double)? in
             guard let s = values[metric.name]?[model], s.median.isFinite else { return nil }
             return (model, s.median)
         }
-        guard candidates.count >= 2 else { return nil }
-        let best = metric.higherIsBetter ? candidates.max { $0.1 < $1.1 } : candidates.min { $0.1 < $1.1 }
-        return best?.0
+        guard candidates.count >= 2 else { return [] }
+        let medians = candidates.map(\.1)
+        let target = metric.higherIsBetter ? medians.max()! : medians.min()!
+        let winners = Set(candidates.filter { $0.1 == target }.map(\.0))
+        return winners.count == candidates.count ? [] : winners
     }
 }
 
@@ -80,8 +89,15 @@ public func summaryTables(from rows: [ErrorRow]) -> [ComparisonTable] {
     for key in bySubject.keys.sorted() {
         let group = bySubject[key]!
         let experiment = group[0].experiment, subject = group[0].problem
-        var models: [String] = []
-        for row in group where !models.contains(row.model) { models.append(row.model) }
+        let models = Set(group.map(\.model)).sorted { a, b in
+            let order = SummaryMetric.columnOrder(experiment)
+            switch (order.firstIndex(of: a), order.firstIndex(of: b)) {
+            case let (i?, j?): return i < j
+            case (_?, nil): return true
+            case (nil, _?): return false
+            case (nil, nil): return a < b
+            }
+        }
         var metrics = experiment == "eigen" ? SummaryMetric.eigen : SummaryMetric.solve
         let drifts = Set(group.map(\.metric).filter { $0.hasPrefix("invariant_drift") && !isSpreadMetric($0) })
         metrics.insert(contentsOf: drifts.sorted().map { SummaryMetric($0) }, at: min(3, metrics.count))
@@ -95,7 +111,8 @@ public func summaryTables(from rows: [ErrorRow]) -> [ComparisonTable] {
             }
         }
         metrics.removeAll { values[$0.name] == nil }
-        tables.append(ComparisonTable(experiment: experiment, subject: subject, models: models, metrics: metrics,
+        let shown = models.filter { model in metrics.contains { values[$0.name]?[model] != nil } }
+        tables.append(ComparisonTable(experiment: experiment, subject: subject, models: shown, metrics: metrics,
                                    values: values, units: units))
     }
     return tables

@@ -4,7 +4,16 @@ import Foundation
 
 public enum AtomicFile {
     /// Writes `data` to `url` atomically (temp file in the same directory + rename); creates missing directories.
+    /// A target that exists and is not a regular file (`/dev/null`, a pipe) is written in place: renaming over a
+    /// device would replace it.
     public static func write(_ data: Data, to url: URL) throws {
+        var status = stat()
+        if stat(url.path, &status) == 0, status.st_mode & S_IFMT != S_IFREG {
+            do { try data.write(to: url) } catch {
+                throw OutputError(url: url, message: "cannot write: \(error.localizedDescription)")
+            }
+            return
+        }
         let directory = url.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let temporary = directory.appendingPathComponent(

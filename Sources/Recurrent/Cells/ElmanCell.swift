@@ -10,7 +10,7 @@ enum ElmanCell {
             let z = ws.gates.matrix(rows: b, columns: h, fromRow: s * b)
             BLAS.gemm(ws.hiddenState(s, batch: b).readOnly, w.recurrentWeights, into: z, beta: 1)  // z += h_{t−1}·W_h
             let hNext = ws.hidden.base + (s + 1) * n
-            for k in 0..<n { hNext[k] = hyperbolicTangent(z.base[k]) }      // h_t = tanh(z)
+            applyTanh(z.base, into: hNext, count: n)                         // h_t = tanh(z)
         }
     }
 

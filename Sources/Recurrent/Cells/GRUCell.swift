@@ -23,12 +23,12 @@ enum GRUCell {
             let hPrev = ws.hidden.base + s * n, hNext = ws.hidden.base + (s + 1) * n
             for r in 0..<b {
                 let ar = a + r * width, cr = c.base + r * width, o = r * h
-                for j in 0..<h {
-                    let reset = sigmoid(ar[j] + cr[j]), update = sigmoid(ar[h + j] + cr[h + j])
-                    let candidate = hyperbolicTangent(ar[2 * h + j] + reset * cr[2 * h + j])
-                    ar[j] = reset; ar[h + j] = update; ar[2 * h + j] = candidate
-                    hNext[o + j] = (1 - update) * candidate + update * hPrev[o + j]  // h_t = (1−z)⊙n + z⊙h_{t−1}
-                }
+                for j in 0..<(2 * h) { ar[j] += cr[j] }
+                applySigmoid(ar, count: 2 * h)                               // r, z
+                for j in 0..<h { ar[2 * h + j] += ar[j] * cr[2 * h + j] }    // a_n + r⊙c_n
+                applyTanh(ar + 2 * h, into: ar + 2 * h, count: h)            // n
+                let hPrevRow = hPrev + o, hRow = hNext + o, update = ar + h, candidate = ar + 2 * h
+                for j in 0..<h { hRow[j] = (1 - update[j]) * candidate[j] + update[j] * hPrevRow[j] }  // h_t = (1−z)⊙n + z⊙h_{t−1}
             }
         }
     }

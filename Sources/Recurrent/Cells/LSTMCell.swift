@@ -19,15 +19,12 @@ enum LSTMCell {
             let tanhC = ws.cellTanh.base + s * n, hNext = ws.hidden.base + (s + 1) * n
             for r in 0..<b {
                 let zr = z.base + r * width, o = r * h
-                for j in 0..<h {
-                    let f = sigmoid(zr[j]), i = sigmoid(zr[h + j])
-                    let g = hyperbolicTangent(zr[2 * h + j]), og = sigmoid(zr[3 * h + j])
-                    let cell = f * cPrev[o + j] + i * g                      // C_t = f⊙C_{t−1} + i⊙C̃
-                    let tc = hyperbolicTangent(cell)
-                    zr[j] = f; zr[h + j] = i; zr[2 * h + j] = g; zr[3 * h + j] = og
-                    c[o + j] = cell; tanhC[o + j] = tc
-                    hNext[o + j] = og * tc                                   // h_t = o⊙tanh(C_t)
-                }
+                applySigmoid(zr, count: 2 * h)                               // f, i
+                applyTanh(zr + 2 * h, into: zr + 2 * h, count: h)            // C̃
+                applySigmoid(zr + 3 * h, count: h)                           // o
+                for j in 0..<h { c[o + j] = zr[j] * cPrev[o + j] + zr[h + j] * zr[2 * h + j] }  // C_t = f⊙C_{t−1} + i⊙C̃
+                applyTanh(c + o, into: tanhC + o, count: h)
+                for j in 0..<h { hNext[o + j] = zr[3 * h + j] * tanhC[o + j] }                  // h_t = o⊙tanh(C_t)
             }
         }
     }

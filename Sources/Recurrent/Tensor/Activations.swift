@@ -1,19 +1,59 @@
 // Scalar activations used by the cells' pointwise loops, and small row/column helpers for bias handling.
 import Foundation
 
-/// σ(x) = 1 / (1 + e^(−x)), evaluated without overflow for large |x|.
-@inline(__always) func sigmoid(_ x: Double) -> Double {
-    if x >= 0 { return 1 / (1 + exp(-x)) }
-    let e = exp(x)
-    return e / (1 + e)
+/// eˣ, inlined so the cells' pointwise loops make no library calls: x = n·ln2 + r with |r| ≤ ln2/2
+/// (Cody–Waite split of ln2), eʳ by its Taylor polynomial to degree 13 (truncation < 4e-18), times 2ⁿ built
+/// from the exponent bits. Within 2 ulp of libm on [−708, 709]; clamped outside (e⁻⁷⁰⁸ ≈ 3e−308, e⁷⁰⁹ ≈ 8e307).
+@inline(__always) func exponential(_ x: Double) -> Double {
+    let x = min(max(x, -708), 709)
+    let shifter = 0x1.8p52                                   // adding it rounds to an integer (|v| < 2⁵¹)
+    let n = (x * 1.4426950408889634 + shifter) - shifter     // round(x / ln2)
+    let r = (x - n * 0.6931471803691238) - n * 1.9082149292705877e-10   // ln2 = hi + lo
+    var p = 1.0 / 6227020800                                 // 1/13!
+    p = p * r + 1.0 / 479001600
+    p = p * r + 1.0 / 39916800
+    p = p * r + 1.0 / 3628800
+    p = p * r + 1.0 / 362880
+    p = p * r + 1.0 / 40320
+    p = p * r + 1.0 / 5040
+    p = p * r + 1.0 / 720
+    p = p * r + 1.0 / 120
+    p = p * r + 1.0 / 24
+    p = p * r + 1.0 / 6
+    p = p * r + 0.5
+    p = p * r + 1
+    p = p * r + 1
+    // 2ⁿ: the low bits of (v + shifter) hold n, so its bit pattern minus the shifter's is n (integer lanes only,
+    // which keeps loops over this function vectorisable)
+    let exponentBits = ((x * 1.4426950408889634 + shifter).bitPattern &- shifter.bitPattern &+ 1023) << 52
+    return p * Double(bitPattern: exponentBits)
 }
 
-/// tanh(x) = expm1(2x) / (expm1(2x) + 2): one libm call, relative accuracy kept near 0; saturates beyond |x| > 19.
+/// σ(x) = 1 / (1 + e⁻ˣ).
+@inline(__always) func sigmoid(_ x: Double) -> Double { 1 / (1 + exponential(-x)) }
+
+/// tanh x: for |x| ≥ 0.625, (e²ˣ − 1) / (e²ˣ + 1); below, x + x³·P(x²)/Q(x²), the rational approximation of
+/// Cephes' tanh.c (S. Moshier), which keeps the relative accuracy near 0. Both numerators and denominators are
+/// formed and one quotient taken, so loops over this function have no branches and one division per entry.
 @inline(__always) func hyperbolicTangent(_ x: Double) -> Double {
-    if x > 19 { return 1 }
-    if x < -19 { return -1 }
-    let e = expm1(2 * x)
-    return e / (e + 2)
+    let z = abs(x)
+    let e = exponential(2 * z)
+    let s = z * z
+    let p = (-9.64399179425052238628e-1 * s - 9.92877231001918586564e1) * s - 1.61468768441708447952e3
+    let q = ((s + 1.12811678491632931402e2) * s + 2.23548839060100448583e3) * s + 4.84406305325125486048e3
+    let large = z >= 0.625
+    let t = (large ? e - 1 : z * q + z * s * p) / (large ? e + 1 : q)
+    return x < 0 ? -t : t
+}
+
+/// x ← σ(x) over `count` entries (a loop the compiler vectorises).
+@inline(__always) func applySigmoid(_ x: UnsafeMutablePointer<Double>, count n: Int) {
+    for k in 0..<n { x[k] = sigmoid(x[k]) }
+}
+
+/// y ← tanh(x) over `count` entries (x and y may be the same).
+@inline(__always) func applyTanh(_ x: UnsafePointer<Double>, into y: UnsafeMutablePointer<Double>, count n: Int) {
+    for k in 0..<n { y[k] = hyperbolicTangent(x[k]) }
 }
 
 /// Every row of the (rows, columns) matrix `m` ← `row` (a bias broadcast before a GEMM with β = 1).

@@ -93,7 +93,13 @@ final class Driver {
         let status = withExtendedLifetime(self) {
             gsl_odeiv2_evolve_apply_fixed_step(driver.pointee.e, nil, driver.pointee.s, system, &t, h, y)
         }
-        return check(GSLStatus(status), at: t, stepSize: h)
+        guard var error = check(GSLStatus(status), at: t, stepSize: h) else { return nil }
+        if error.kind == .stepSizeUnderflow {
+            // Nothing underflowed: a fixed step cannot be retried smaller, so GSL's failure is final.
+            error.kind = .gsl(code: status)
+            error.hint = SolverHint.fixedStepFailed(stepper: stepper)
+        }
+        return error
     }
 
     /// One accepted adaptive step toward t1 (`gsl_odeiv2_evolve_apply`); t1 is never overshot.

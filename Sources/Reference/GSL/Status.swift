@@ -20,6 +20,10 @@ struct GSLStatus: Equatable {
     static let failure = GSLStatus(constant: Int(GSL_FAILURE))
     static let invalidArgument = GSLStatus(constant: Int(GSL_EINVAL))
     static let outOfMemory = GSLStatus(constant: Int(GSL_ENOMEM))
+    static func fixedStepFailed(stepper: StepperKind) -> String {
+        "the \(stepper.rawValue) step failed at this fixed step size and cannot be retried with a smaller one: "
+            + "take a smaller fixed step, drop --fixed-step for adaptive steps, or use a Runge-Kutta stepper"
+    }
     static let badFunction = GSLStatus(constant: Int(GSL_EBADFUNC))
     static let maxIterations = GSLStatus(constant: Int(GSL_EMAXITER))
     static let noProgress = GSLStatus(constant: Int(GSL_ENOPROG))
@@ -38,9 +42,13 @@ enum SolverHint {
         }
         return "the problem may be stiff; try --method msbdf (or bsimp); or the solution may blow up near this time"
     }
-    static let nonFiniteState =
-        "the state became infinite or NaN: the solution blows up near this time or an equation divides by zero " +
-        "or leaves its domain (sqrt, log of a negative number); check parameters and initial values"
+    static func nonFiniteState(stepper: StepperKind) -> String {
+        let cause = "the solution blows up near this time, or an equation divides by zero or leaves its domain "
+            + "(sqrt or log of a negative number): check parameters and initial values"
+        return stepper.needsJacobian
+            ? cause
+            : cause + "; or the problem is stiff and \(stepper.rawValue) unstable at this step: try --method msbdf (or bsimp)"
+    }
     static func tooManySteps(stepper: StepperKind) -> String {
         stepper.needsJacobian
             ? "loosen --rtol/--atol or shorten --t-end"
@@ -48,6 +56,10 @@ enum SolverHint {
     }
     static func missingJacobian(stepper: StepperKind) -> String {
         "stepper \(stepper.rawValue) needs the Jacobian; supply one, or choose an explicit stepper (rk8pd) or msadams"
+    }
+    static func fixedStepFailed(stepper: StepperKind) -> String {
+        "the \(stepper.rawValue) step failed at this fixed step size and cannot be retried with a smaller one: "
+            + "take a smaller fixed step, drop --fixed-step for adaptive steps, or use a Runge-Kutta stepper"
     }
     static let badFunction = "the right-hand side or its Jacobian reported a failure"
     static let other = "check the time span, output step and tolerances"
@@ -69,7 +81,7 @@ extension SolverError {
                       hint: SolverHint.badFunction)
         case _ where sawNonFiniteValue:
             self.init(kind: .nonFiniteState, gslMessage: "the right-hand side or Jacobian returned inf or NaN", time: time, stepSize: stepSize,
-                      hint: SolverHint.nonFiniteState)
+                      hint: SolverHint.nonFiniteState(stepper: stepper))
         case .failure, .noProgress:
             self.init(kind: .stepSizeUnderflow, gslMessage: message, time: time, stepSize: stepSize,
                       hint: SolverHint.stepSizeUnderflow(stepper: stepper))

@@ -21,8 +21,11 @@ final class SystemContext {
 
     var opaque: UnsafeMutableRawPointer { Unmanaged.passUnretained(self).toOpaque() }
 
-    static func from(_ params: UnsafeMutableRawPointer?) -> SystemContext {
-        Unmanaged<SystemContext>.fromOpaque(params!).takeUnretainedValue()
+    /// Runs `body` with the context behind GSL's `params`, borrowed: no retain/release per evaluation
+    /// (the owning Driver keeps the context alive for the whole GSL call).
+    @inline(__always)
+    static func with<R>(_ params: UnsafeMutableRawPointer?, _ body: (SystemContext) -> R) -> R {
+        Unmanaged<SystemContext>.fromOpaque(params!)._withUnsafeGuaranteedRef(body)
     }
 }
 
@@ -39,12 +42,13 @@ private func allFinite(_ values: UnsafeMutablePointer<Double>, _ count: Int) -> 
 let rightHandSideTrampoline: @convention(c) (
     Double, UnsafePointer<Double>?, UnsafeMutablePointer<Double>?, UnsafeMutableRawPointer?
 ) -> Int32 = { t, y, dydt, params in
-    let context = SystemContext.from(params)
-    context.rightHandSideEvaluations += 1
-    context.rightHandSide(t, y!, dydt!)
-    if allFinite(dydt!, context.dimension) { return GSLStatus.success.code }
-    context.sawNonFiniteValue = true
-    return GSLStatus.failure.code
+    SystemContext.with(params) { context in
+        context.rightHandSideEvaluations &+= 1
+        context.rightHandSide(t, y!, dydt!)
+        if allFinite(dydt!, context.dimension) { return GSLStatus.success.code }
+        context.sawNonFiniteValue = true
+        return GSLStatus.failure.code
+    }
 }
 
 /// dfdy (row-major d×d) = ∂f/∂y and dfdt = ∂f/∂t at (t, y); non-finite entries are reported like the RHS's.
@@ -52,12 +56,13 @@ let jacobianTrampoline: @convention(c) (
     Double, UnsafePointer<Double>?, UnsafeMutablePointer<Double>?, UnsafeMutablePointer<Double>?,
     UnsafeMutableRawPointer?
 ) -> Int32 = { t, y, dfdy, dfdt, params in
-    let context = SystemContext.from(params)
-    guard let jacobian = context.jacobian else { return GSLStatus.badFunction.code }
-    context.jacobianEvaluations += 1
-    jacobian(t, y!, dfdy!, dfdt!)
-    let d = context.dimension
-    if allFinite(dfdy!, d * d) && allFinite(dfdt!, d) { return GSLStatus.success.code }
-    context.sawNonFiniteValue = true
-    return GSLStatus.failure.code
+    SystemContext.with(params) { context in
+        guard let jacobian = context.jacobian else { return GSLStatus.badFunction.code }
+        context.jacobianEvaluations &+= 1
+        jacobian(t, y!, dfdy!, dfdt!)
+        let d = context.dimension
+        if allFinite(dfdy!, d * d) && allFinite(dfdt!, d) { return GSLStatus.success.code }
+        context.sawNonFiniteValue = true
+        return GSLStatus.failure.code
+    }
 }
