@@ -47,14 +47,12 @@ public enum RolloutRunner {
             }
         }
         let elapsed = clock.now - started
-        return Rollout(predicted: predicted, divergedIndex: diverged, seconds: elapsed.seconds)
+        return Rollout(predicted: predicted, divergedIndex: diverged, seconds: secondsElapsed(elapsed))
     }
 }
 
-extension Duration {
-    /// The duration in seconds as a double.
-    public var seconds: Double {
-        let (s, attoseconds) = components
-        return Double(s) + Double(attoseconds) * 1e-18
-    }
+/// A duration in seconds, as a double.
+func secondsElapsed(_ duration: Duration) -> Double {
+    let (s, attoseconds) = duration.components
+    return Double(s) + Double(attoseconds) * 1e-18
 }

@@ -243,11 +243,11 @@ public enum SolvePipeline {
         switch c.model {
         case .rnn, .lstm, .gru:
             let cell = CellKind(rawValue: c.model.rawValue)!
-            guard let trainingSet = SequenceBuilder.dataset(trajectories: training, dimension: d, normalization: normalization,
+            guard let trainingSet = RecurrentTrainingSet.dataset(trajectories: training, dimension: d, normalization: normalization,
                                                             window: c.window, sequenceSteps: c.sequenceSteps) else {
                 throw SolveConfigurationError("training trajectories are too short for --window \(c.window) plus \(c.sequenceSteps) steps")
             }
-            let validationSet = SequenceBuilder.dataset(trajectories: validation, dimension: d, normalization: normalization,
+            let validationSet = RecurrentTrainingSet.dataset(trajectories: validation, dimension: d, normalization: normalization,
                                                         window: c.window, sequenceSteps: c.sequenceSteps)
             let network = RecurrentNetwork(
                 configuration: NetworkConfiguration(cell: cell, inputSize: d, hiddenSize: c.hidden, layers: c.layers, outputSize: d),
@@ -274,7 +274,7 @@ public enum SolvePipeline {
                     + (lastRecord.validationLoss.map { ", validation loss \(SummaryTable.format($0))" } ?? ""))
             }
             let recorded = history.records.map(\.seconds).reduce(0, +)
-            let seconds = recorded > 0 ? recorded : (clock.now - started).seconds
+            let seconds = recorded > 0 ? recorded : secondsElapsed(clock.now - started)
             try network.checkpoint(metadata: normalization.metadata.merging(["train_seconds": [seconds]]) { a, _ in a })
                 .write(to: modelURL)
             try? FileManager.default.removeItem(at: trainingURL)
@@ -290,14 +290,14 @@ public enum SolvePipeline {
             let washout = min(r.washout, max((sequences.inputs.first?.count ?? 0) / d / 2, 0))
             log("fitting esn readout (reservoir \(r.size), spectral radius \(SummaryTable.format(network.measuredSpectralRadius))) on \(training.count) trajectories")
             try network.fit(inputs: sequences.inputs, targets: sequences.targets, warmup: washout)
-            let seconds = (clock.now - started).seconds
+            let seconds = secondsElapsed(clock.now - started)
             try network.checkpoint(metadata: normalization.metadata.merging(["train_seconds": [seconds]]) { a, _ in a })
                 .write(to: modelURL)
             return (ReservoirStepper(network: network), seconds, false)
         case .linear:
             let model = try LinearAutoregressiveStepper.fit(trajectories: training, dimension: d, normalization: normalization,
                                                              window: c.window, ridge: c.linearRidge)
-            let seconds = (clock.now - started).seconds
+            let seconds = secondsElapsed(clock.now - started)
             var arrays = normalization.metadata
             arrays["weights"] = model.weights
             arrays["train_seconds"] = [seconds]
