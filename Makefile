@@ -5,6 +5,7 @@ APT_PACKAGES := libgsl-dev libopenblas-dev gnuplot-nox pkg-config
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN          := .build/$(CONFIG)/rnnode
 PROBLEM      ?= lorenz
+MODEL        ?= esn
 
 .PHONY: deps build run test bench clean
 
@@ -19,10 +20,9 @@ deps:
 build: deps
 	$(SWIFT) build -c $(CONFIG)
 
-## The main job on the default problem, written into results/.
+## The main job on the default problem with the default model (learned stepper vs GSL), written into results/.
 run: build
-	mkdir -p results
-	$(BIN) reference $(PROBLEM) --out results/$(PROBLEM)-reference.csv
+	$(BIN) solve $(PROBLEM) --model $(MODEL) --out results
 
 ## The whole test suite (release build: the numerical tests train small networks).
 test: deps

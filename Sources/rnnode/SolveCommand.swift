@@ -1,7 +1,147 @@
-// `rnnode solve`: placeholder until its issue lands.
+// `rnnode solve PROBLEM --model …`: learn to step a problem's trajectories and report, point by point, how far
+// the learned rollouts stray from GSL's (the pipeline lives in Experiments/Solve; this file maps options to it).
 import ArgumentParser
+import Experiments
+import Foundation
 
 struct SolveCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "solve", abstract: "(not yet available)")
-    func run() throws { throw ValidationError("'rnnode solve' is not available yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "solve",
+        abstract: "Train a recurrent stepper on GSL trajectories and check its rollouts against GSL.",
+        discussion: """
+            Data: GSL trajectories from random starts in the problem's [sampling] box (after its transient), sampled every time.step and split by --seed into training, validation and held-out test trajectories, cached in DIR/data as CSV.
+
+            Models see the last k = --window states, z-scored with training statistics, and predict the next increment. Each test rollout is warmed up on k reference states, then fed its own predictions, and compared with GSL at every step.
+
+            Writes DIR/<problem>-<model>-trajectory.csv, appends to DIR/errors.csv, writes a manifest and gnuplot SVGs (scripts kept). Trained models are cached in DIR/models (--retrain trains again); an interrupted training resumes from its checkpoint.
+            """)
+
+    @Argument(help: "A catalog problem name (see `rnnode problems`) or a path to a problem .toml file.")
+    var problem: String
+
+    @Option(help: "rnn, lstm, gru, esn or linear.")
+    var model: String = "lstm"
+
+    @Option(help: "Hidden units per layer (rnn, lstm, gru; default 64).")
+    var hidden: Int?
+
+    @Option(help: "Recurrent layers (rnn, lstm, gru; default 1).")
+    var layers: Int?
+
+    @Option(help: "k: reference states the model sees before predicting, its window and warm-up (default: 100 for esn, 16 for the others).")
+    var window: Int?
+
+    @Option(help: "Training epochs (rnn, lstm, gru; default \(SolveDefaults.epochs(for: .lstm))).")
+    var epochs: Int?
+
+    @Option(name: .customLong("train-trajectories"), help: "Training trajectories (default 4).")
+    var trainTrajectories: Int?
+
+    @Option(name: .customLong("validation-trajectories"), help: "Validation trajectories: best-epoch selection, loss report (default 1).")
+    var validationTrajectories: Int?
+
+    @Option(name: .customLong("test-trajectories"), help: "Held-out test trajectories (default 8).")
+    var testTrajectories: Int?
+
+    @Option(help: "Evaluation horizon in time units from the problem's start (default: its whole [time] span).")
+    var horizon: Double?
+
+    @Option(help: "Seed of the data split, the weights and the training order.")
+    var seed: UInt64 = 0
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a parameter or initial value.", valueName: "NAME=VALUE"))
+    var overrides: [String] = []
+
+    @Option(name: .customLong("out"), help: ArgumentHelp("Output directory.", valueName: "DIR"))
+    var out: String = "results"
+
+    @Flag(help: "Train again even when a trained model is cached.")
+    var retrain = false
+
+    @Flag(help: "Small data, small models, few epochs (the comparison grid's quick mode); explicit options still apply.")
+    var quick = false
+
+    @Option(name: .customLong("learning-rate"), help: "Adam learning rate (rnn, lstm, gru; default 3e-3, cosine decay).")
+    var learningRate: Double?
+
+    @Option(name: .customLong("batch-size"), help: "Sequences per mini-batch (rnn, lstm, gru; default 32).")
+    var batchSize: Int?
+
+    @Option(name: .customLong("sequence-steps"), help: "Loss steps after the warm-up in each training sequence (default 16).")
+    var sequenceSteps: Int?
+
+    @Option(name: .customLong("reservoir-size"), help: "ESN reservoir units (default \(ReservoirSettings().size)).")
+    var reservoirSize: Int?
+
+    @Option(name: .customLong("spectral-radius"), help: "ESN spectral radius of W (default \(ReservoirSettings().spectralRadius)).")
+    var spectralRadius: Double?
+
+    @Option(name: .customLong("leak-rate"), help: "ESN leak rate a in (0, 1] (default \(ReservoirSettings().leakRate)).")
+    var leakRate: Double?
+
+    @Option(name: .customLong("input-scaling"), help: "ESN input weight scale (default \(ReservoirSettings().inputScaling)).")
+    var inputScaling: Double?
+
+    @Option(help: "Ridge λ of the ESN readout or of the linear model (defaults: \(CSV.format(ReservoirSettings().ridge)) and 1e-8).")
+    var ridge: Double?
+
+    func configurationValue() throws -> SolveConfiguration {
+        guard let kind = ModelKind(rawValue: model) else {
+            throw ValidationError("unknown model '\(model)'; known: \(ModelKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var c = SolveConfiguration(problem: problem, model: kind)
+        if quick { c = c.quick() }
+        c.seed = seed; c.outputDirectory = out; c.retrain = retrain
+        c.windowOverride = window ?? c.windowOverride
+        c.epochs = epochs ?? c.epochs
+        c.horizon = horizon
+        if let hidden { c.hidden = hidden }
+        if let layers { c.layers = layers }
+        if let trainTrajectories { c.trainTrajectories = trainTrajectories }
+        if let validationTrajectories { c.validationTrajectories = validationTrajectories }
+        if let testTrajectories { c.testTrajectories = testTrajectories }
+        if let learningRate { c.learningRate = learningRate }
+        if let batchSize { c.batchSize = batchSize }
+        if let sequenceSteps { c.sequenceSteps = sequenceSteps }
+        if let reservoirSize { c.reservoir.size = reservoirSize }
+        if let spectralRadius { c.reservoir.spectralRadius = spectralRadius }
+        if let leakRate { c.reservoir.leakRate = leakRate }
+        if let inputScaling { c.reservoir.inputScaling = inputScaling }
+        if let ridge { c.reservoir.ridge = ridge; c.linearRidge = ridge }
+        c.overrides = try overrides.map { text in
+            guard let parsed = ParameterOverride(parsing: text) else {
+                throw ValidationError("--set '\(text)': expected NAME=VALUE with a finite number, e.g. --set rho=28")
+            }
+            return parsed
+        }
+        return c
+    }
+
+    func validate() throws {
+        let c = try configurationValue()
+        do {
+            let problem = try SolvePipeline.problem(for: c)
+            try SolvePipeline.validate(c, problem: problem)
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+
+    func run() throws {
+        let c = try configurationValue()
+        let result: SolveResult
+        do {
+            result = try SolvePipeline.run(c)
+        } catch let error as SolveError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            if case .interrupted = error { throw ExitCode(130) }
+            throw ExitCode.failure
+        }
+        for note in result.notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
+        print("\(c.problem) · \(c.model.rawValue) · seed \(c.seed): \(result.trajectories.count) held-out test trajectories against GSL")
+        print(result.summary.text, terminator: "")
+        print("wrote: " + result.files.map(\.path).joined(separator: ", "))
+    }
 }

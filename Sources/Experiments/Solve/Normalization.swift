@@ -1,0 +1,92 @@
+// Z-scoring with training statistics: states y ↦ (y − μ)/σ, increments Δy ↦ (Δy − μ_Δ)/σ_Δ, per component,
+// plus the training range (for the divergence box). Computed from the training trajectories only.
+import Foundation
+
+public struct Normalization: Codable, Equatable, Sendable {
+    public var stateMean: [Double]
+    public var stateScale: [Double]
+    public var incrementMean: [Double]
+    public var incrementScale: [Double]
+    public var minimum: [Double]
+    public var maximum: [Double]
+
+    public var dimension: Int { stateMean.count }
+
+    /// Means and (population) standard deviations of the states and of the one-step increments y_{n+1} − y_n over
+    /// every training trajectory (row-major (steps, d)); a zero deviation is replaced by 1.
+    public static func fit(trajectories: [[Double]], dimension d: Int) -> Normalization {
+        var sum = [Double](repeating: 0, count: d), sumSquares = sum, incrementSum = sum, incrementSquares = sum
+        var minimum = [Double](repeating: .infinity, count: d), maximum = [Double](repeating: -.infinity, count: d)
+        var states = 0, increments = 0
+        for trajectory in trajectories {
+            let rows = trajectory.count / d
+            for n in 0..<rows {
+                for i in 0..<d {
+                    let y = trajectory[n * d + i]
+                    sum[i] += y; sumSquares[i] += y * y
+                    minimum[i] = min(minimum[i], y); maximum[i] = max(maximum[i], y)
+                    if n + 1 < rows {
+                        let delta = trajectory[(n + 1) * d + i] - y
+                        incrementSum[i] += delta; incrementSquares[i] += delta * delta
+                    }
+                }
+            }
+            states += rows
+            increments += max(rows - 1, 0)
+        }
+        func moments(_ s: [Double], _ ss: [Double], _ count: Int) -> ([Double], [Double]) {
+            let n = Double(max(count, 1))
+            let mean = s.map { $0 / n }
+            let scale = zip(ss, mean).map { ss, m in
+                let variance = max(ss / n - m * m, 0)
+                let sd = variance.squareRoot()
+                return sd > 1e-300 && sd > 1e-12 * abs(m) ? sd : 1
+            }
+            return (mean, scale)
+        }
+        let (stateMean, stateScale) = moments(sum, sumSquares, states)
+        let (incrementMean, incrementScale) = moments(incrementSum, incrementSquares, increments)
+        return Normalization(stateMean: stateMean, stateScale: stateScale, incrementMean: incrementMean,
+                             incrementScale: incrementScale, minimum: minimum, maximum: maximum)
+    }
+
+    /// z = (y − μ)/σ, written into `z`.
+    @inline(__always)
+    public func normalizeState(_ y: UnsafePointer<Double>, into z: inout [Double]) {
+        for i in 0..<dimension { z[i] = (y[i] - stateMean[i]) / stateScale[i] }
+    }
+
+    public func normalizedState(_ y: [Double]) -> [Double] {
+        (0..<dimension).map { (y[$0] - stateMean[$0]) / stateScale[$0] }
+    }
+
+    /// g = (Δy − μ_Δ)/σ_Δ.
+    public func normalizedIncrement(_ delta: [Double]) -> [Double] {
+        (0..<dimension).map { (delta[$0] - incrementMean[$0]) / incrementScale[$0] }
+    }
+
+    /// Δy = μ_Δ + σ_Δ g.
+    public func increment(fromNormalized g: [Double]) -> [Double] {
+        (0..<dimension).map { incrementMean[$0] + incrementScale[$0] * g[$0] }
+    }
+
+    /// As checkpoint metadata arrays.
+    public var metadata: [String: [Double]] {
+        ["state_mean": stateMean, "state_scale": stateScale, "increment_mean": incrementMean,
+         "increment_scale": incrementScale, "minimum": minimum, "maximum": maximum]
+    }
+
+    /// From checkpoint metadata arrays; nil when any is missing or the lengths disagree.
+    public init?(metadata: [String: [Double]]) {
+        guard let a = metadata["state_mean"], let b = metadata["state_scale"], let c = metadata["increment_mean"],
+              let d = metadata["increment_scale"], let e = metadata["minimum"], let f = metadata["maximum"],
+              Set([a.count, b.count, c.count, d.count, e.count, f.count]).count == 1 else { return nil }
+        self.init(stateMean: a, stateScale: b, incrementMean: c, incrementScale: d, minimum: e, maximum: f)
+    }
+
+    public init(stateMean: [Double], stateScale: [Double], incrementMean: [Double], incrementScale: [Double],
+                minimum: [Double], maximum: [Double]) {
+        self.stateMean = stateMean; self.stateScale = stateScale; self.incrementMean = incrementMean
+        self.incrementScale = incrementScale; self.minimum = minimum; self.maximum = maximum
+    }
+}

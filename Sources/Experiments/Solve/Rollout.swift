@@ -1,0 +1,60 @@
+// Autoregressive rollout of a learned stepper from a reference warm-up, with divergence detection.
+import Foundation
+
+public struct Rollout: Sendable {
+    /// Row-major (R + 1, d): row 0 is the last warm-up state y_{k−1}, row r the prediction of y_{k−1+r};
+    /// non-finite from `divergedIndex` on.
+    public var predicted: [Double]
+    /// First row that was non-finite or outside the allowed box; nil when none.
+    public var divergedIndex: Int?
+    public var seconds: Double
+}
+
+public enum RolloutRunner {
+    /// Warms `stepper` up on reference states y_0 … y_{k−1} (rows of `reference`, row-major (N, d)), then
+    /// iterates ŷ_{n+1} = ŷ_n + μ_Δ + σ_Δ ĝ_n, feeding back its own prediction, up to row `last` (inclusive).
+    /// Stops at the first state that is non-finite or outside `[lower, upper]`, filling the rest with NaN.
+    public static func run(_ stepper: LearnedStepper, reference: [Double], dimension d: Int, window k: Int, last: Int,
+                           normalization: Normalization, lower: [Double], upper: [Double]) -> Rollout {
+        precondition(k >= 1 && last >= k && reference.count >= (last + 1) * d)
+        let clock = ContinuousClock()
+        let started = clock.now
+        let steps = last - (k - 1)
+        var predicted = [Double](repeating: .nan, count: (steps + 1) * d)
+        stepper.reset()
+        var g: [Double] = []
+        var z = [Double](repeating: 0, count: d)
+        reference.withUnsafeBufferPointer { y in
+            for n in 0..<k {
+                normalization.normalizeState(y.baseAddress! + n * d, into: &z)
+                g = stepper.advance(z)
+            }
+        }
+        var current = Array(reference[((k - 1) * d)..<(k * d)])
+        for i in 0..<d { predicted[i] = current[i] }
+        var diverged: Int?
+        for r in 1...steps {
+            var outside = false
+            for i in 0..<d {
+                current[i] += normalization.incrementMean[i] + normalization.incrementScale[i] * g[i]
+                if !current[i].isFinite || current[i] < lower[i] || current[i] > upper[i] { outside = true }
+            }
+            if outside { diverged = r; break }
+            for i in 0..<d { predicted[r * d + i] = current[i] }
+            if r < steps {
+                for i in 0..<d { z[i] = (current[i] - normalization.stateMean[i]) / normalization.stateScale[i] }
+                g = stepper.advance(z)
+            }
+        }
+        let elapsed = clock.now - started
+        return Rollout(predicted: predicted, divergedIndex: diverged, seconds: elapsed.seconds)
+    }
+}
+
+extension Duration {
+    /// The duration in seconds as a double.
+    public var seconds: Double {
+        let (s, attoseconds) = components
+        return Double(s) + Double(attoseconds) * 1e-18
+    }
+}

@@ -1,0 +1,161 @@
+// The configuration of one `rnnode solve` cell (problem × model × seed) as a value: the CLI builds it from
+// options, the comparison harness builds it from its grid; both run it through `SolvePipeline.run`.
+import Foundation
+
+/// The learned steppers. Raw values are the CLI and CSV spelling.
+public enum ModelKind: String, CaseIterable, Codable, Hashable, Sendable {
+    /// Elman RNN, LSTM and GRU trained by backpropagation through time.
+    case rnn, lstm, gru
+    /// Echo state network: fixed random reservoir, ridge-regression readout.
+    case esn
+    /// Linear autoregression on the window of the last k states, least squares (the statistical baseline).
+    case linear
+
+    public var isRecurrentNetwork: Bool { self == .rnn || self == .lstm || self == .gru }
+}
+
+/// A `--set NAME=VALUE` override of a parameter or initial value.
+public struct ParameterOverride: Codable, Hashable, Sendable, CustomStringConvertible {
+    public var name: String
+    public var value: Double
+    public init(name: String, value: Double) { self.name = name; self.value = value }
+
+    /// Parses `NAME=VALUE`; nil when malformed.
+    public init?(parsing text: String) {
+        let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].trimmingCharacters(in: .whitespaces).isEmpty,
+              let value = Double(parts[1].trimmingCharacters(in: .whitespaces)), value.isFinite else { return nil }
+        self.name = parts[0].trimmingCharacters(in: .whitespaces)
+        self.value = value
+    }
+
+    public var description: String { "\(name)=\(CSV.format(value))" }
+}
+
+/// Echo state network settings (see `ReservoirConfiguration`).
+public struct ReservoirSettings: Codable, Hashable, Sendable {
+    public var size: Int = 600
+    public var connectivity: Double = 0.02
+    public var spectralRadius: Double = 0.9
+    public var leakRate: Double = 1.0
+    public var inputScaling: Double = 0.3
+    public var biasScaling: Double = 0.3
+    public var ridge: Double = 1e-6
+    /// Teacher-forced steps discarded at the start of each training trajectory before fitting the readout.
+    public var washout: Int = 100
+    public init() {}
+}
+
+public struct SolveConfiguration: Codable, Hashable, Sendable {
+    /// A catalog name or a path to a problem file.
+    public var problem: String
+    public var overrides: [ParameterOverride] = []
+    public var model: ModelKind = .lstm
+    /// Hidden units per layer (rnn, lstm, gru).
+    public var hidden: Int = 64
+    public var layers: Int = 1
+    /// k: the number of reference states the model sees before it predicts (its input window / warm-up);
+    /// nil: `SolveDefaults.window(for: model)`.
+    public var windowOverride: Int?
+    /// Training epochs of the recurrent networks; nil: `SolveDefaults.epochs`.
+    public var epochs: Int?
+    /// Steps after the warm-up in each training sequence (the loss is taken over these).
+    public var sequenceSteps: Int = 16
+    public var batchSize: Int = 32
+    public var learningRate: Double = 3e-3
+    public var trainTrajectories: Int = 4
+    public var validationTrajectories: Int = 1
+    public var testTrajectories: Int = 8
+    /// Evaluation horizon (time units after the problem's start); nil: the problem's whole span.
+    public var horizon: Double?
+    public var seed: UInt64 = 0
+    public var reservoir = ReservoirSettings()
+    /// Ridge λ of the linear autoregressive model.
+    public var linearRidge: Double = 1e-8
+    /// Where results, data and models go.
+    public var outputDirectory: String = "results"
+    /// Ignore a cached model and train again.
+    public var retrain: Bool = false
+    /// Show the training progress line on stderr.
+    public var showProgress: Bool = true
+    /// Write the trajectory CSV, manifest and plots (the harness may turn this off and keep only the rows).
+    public var writeFiles: Bool = true
+
+    public init(problem: String, model: ModelKind = .lstm) {
+        self.problem = problem
+        self.model = model
+    }
+
+    /// Small data, small models and few epochs, for a quick pass over the whole catalog (`--quick`): two
+    /// training and three test trajectories, 16 hidden units and 10 epochs, a 200-unit reservoir.
+    public func quick() -> SolveConfiguration {
+        var c = self
+        c.trainTrajectories = 2
+        c.validationTrajectories = 1
+        c.testTrajectories = 3
+        c.hidden = 16
+        c.epochs = 10
+        c.batchSize = 16
+        c.reservoir.size = 200
+        c.reservoir.connectivity = 0.05
+        c.reservoir.washout = 50
+        c.windowOverride = c.model == .esn ? 50 : nil
+        return c
+    }
+
+    /// The effective window k.
+    public var window: Int {
+        get { windowOverride ?? SolveDefaults.window(for: model) }
+        set { windowOverride = newValue }
+    }
+
+    /// The effective number of epochs.
+    public var effectiveEpochs: Int { epochs ?? SolveDefaults.epochs(for: model) }
+
+    /// Human-readable key/values for manifests (everything that determines the result).
+    public var settings: [String: String] {
+        var s: [String: String] = [
+            "problem": problem, "model": model.rawValue, "window": "\(window)", "seed": "\(seed)",
+            "train_trajectories": "\(trainTrajectories)", "validation_trajectories": "\(validationTrajectories)",
+            "test_trajectories": "\(testTrajectories)", "horizon": horizon.map(CSV.format) ?? "problem span",
+            "overrides": overrides.map(\.description).joined(separator: " "),
+        ]
+        switch model {
+        case .rnn, .lstm, .gru:
+            s["hidden"] = "\(hidden)"; s["layers"] = "\(layers)"; s["epochs"] = "\(effectiveEpochs)"
+            s["sequence_steps"] = "\(sequenceSteps)"; s["batch_size"] = "\(batchSize)"
+            s["learning_rate"] = CSV.format(learningRate)
+        case .esn:
+            s["reservoir_size"] = "\(reservoir.size)"; s["connectivity"] = CSV.format(reservoir.connectivity)
+            s["spectral_radius"] = CSV.format(reservoir.spectralRadius); s["leak_rate"] = CSV.format(reservoir.leakRate)
+            s["input_scaling"] = CSV.format(reservoir.inputScaling); s["bias_scaling"] = CSV.format(reservoir.biasScaling)
+            s["ridge"] = CSV.format(reservoir.ridge); s["washout"] = "\(reservoir.washout)"
+        case .linear:
+            s["ridge"] = CSV.format(linearRidge)
+        }
+        return s
+    }
+}
+
+/// Defaults that work on every catalog problem within the time budget of a default run.
+public enum SolveDefaults {
+    /// The warm-up/window k: an echo state network needs about 100 steps to forget its zero initial reservoir
+    /// state (with spectral radius 0.9, 0.9^100 ≈ 3e-5); the others see 16 states.
+    public static func window(for model: ModelKind) -> Int {
+        model == .esn ? 100 : 16
+    }
+
+    public static func epochs(for model: ModelKind) -> Int {
+        switch model {
+        case .rnn, .lstm, .gru: return 60
+        case .esn, .linear: return 0
+        }
+    }
+}
+
+/// A user mistake in a solve configuration (the CLI shows it as a validation error).
+public struct SolveConfigurationError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

@@ -1,0 +1,416 @@
+// `rnnode solve` as a function: configuration in, error rows out. Data (GSL, cached) → model (trained or loaded
+// from the cache) → rollouts from held-out states → metrics against GSL → errors.csv, trajectory CSV, plots,
+// manifest. The comparison harness calls `SolvePipeline.run` once per grid cell.
+import Foundation
+import Problems
+import Recurrent
+import Reference
+
+/// The outcome of one solve cell.
+public struct SolveResult: Sendable {
+    public var configuration: SolveConfiguration
+    /// The rows appended to errors.csv (medians, `_q25`, `_q75`, and single-valued rows).
+    public var rows: [ErrorRow]
+    /// Metrics of every test trajectory, in test-set order.
+    public var trajectories: [TrajectoryMetrics]
+    /// Metric | median | q25 | q75 | unit.
+    public var summary: SummaryTable
+    /// Files written (trajectory CSV, plots and scripts, manifest, errors.csv).
+    public var files: [URL]
+    /// Solver redraws, skipped plots, a model loaded from the cache, …
+    public var notes: [String]
+    /// True when the trained model came from `DIR/models/` rather than being trained now.
+    public var modelFromCache: Bool
+    /// The cache key of the trained model (changes with anything that changes training).
+    public var modelKey: String
+}
+
+public enum SolveError: Error, CustomStringConvertible {
+    /// Ctrl-C during training: the checkpoint is saved; rerunning the same command resumes.
+    case interrupted(checkpoint: URL)
+    case corruptModel(URL, String)
+
+    public var description: String {
+        switch self {
+        case .interrupted(let url):
+            return "training interrupted; checkpoint saved at \(url.path); rerun the same command to resume"
+        case .corruptModel(let url, let message):
+            return "\(url.path): \(message); delete it or pass --retrain"
+        }
+    }
+}
+
+public enum SolvePipeline {
+    /// The experiment name in errors.csv.
+    public static let experiment = "solve"
+
+    /// Loads the problem (catalog name or file) and applies the `--set` overrides.
+    public static func problem(for configuration: SolveConfiguration) throws -> Problem {
+        var problem = try Catalog.load(configuration.problem)
+        for override in configuration.overrides {
+            problem = try problem.setting(override.name, to: override.value)
+        }
+        return problem
+    }
+
+    /// The index of the last evaluated output: ⌊horizon / step⌋ (within the data).
+    public static func lastIndex(horizon: Double, problem: Problem) -> Int {
+        min(Int((horizon / problem.time.step * (1 + 1e-12)).rounded(.down)),
+            TrajectoryGenerator.gridCount(span: problem.time.end - problem.time.start, step: problem.time.step) - 1)
+    }
+
+    /// Checks the configuration against the problem; every message names the option.
+    public static func validate(_ c: SolveConfiguration, problem: Problem) throws {
+        func fail(_ message: String) throws -> Never { throw SolveConfigurationError(message) }
+        if c.window < 1 { try fail("--window must be at least 1 (got \(c.window))") }
+        if c.hidden < 1 { try fail("--hidden must be at least 1 (got \(c.hidden))") }
+        if c.layers < 1 { try fail("--layers must be at least 1 (got \(c.layers))") }
+        if let epochs = c.epochs, epochs < 1 { try fail("--epochs must be at least 1 (got \(epochs))") }
+        if c.trainTrajectories < 1 { try fail("--train-trajectories must be at least 1 (got \(c.trainTrajectories))") }
+        if c.testTrajectories < 1 { try fail("--test-trajectories must be at least 1 (got \(c.testTrajectories))") }
+        if c.validationTrajectories < 0 { try fail("validation trajectories must be ≥ 0") }
+        if c.sequenceSteps < 1 || c.batchSize < 1 || !(c.learningRate > 0) { try fail("sequence steps, batch size and learning rate must be positive") }
+        if c.model == .esn {
+            let r = c.reservoir
+            if r.size < 1 || !(r.connectivity > 0 && r.connectivity <= 1) || !(r.spectralRadius > 0)
+                || !(r.leakRate > 0 && r.leakRate <= 1) || !(r.ridge >= 0) || r.washout < 0 {
+                try fail("reservoir settings out of range: size ≥ 1, 0 < connectivity ≤ 1, spectral radius > 0, 0 < leak ≤ 1, ridge ≥ 0")
+            }
+        }
+        let span = problem.time.end - problem.time.start
+        let horizon = c.horizon ?? span
+        if !(horizon > 0) || !horizon.isFinite { try fail("--horizon must be positive (got \(CSV.format(horizon)))") }
+        if horizon > span * (1 + 1e-12) {
+            try fail("--horizon \(CSV.format(horizon)) is beyond the available data: \(problem.name) trajectories span \(CSV.format(span)) time units ([time] start..end of the problem; raise it with --set if the file allows)")
+        }
+        let last = lastIndex(horizon: horizon, problem: problem)
+        if c.window >= last {
+            try fail("--window \(c.window) leaves nothing to predict: the horizon \(CSV.format(horizon)) holds \(last) steps of \(CSV.format(problem.time.step)); use a shorter window or a longer horizon")
+        }
+        let steps = TrajectoryGenerator.gridCount(span: span, step: problem.time.step) - 1
+        if c.model.isRecurrentNetwork && c.window + c.sequenceSteps > steps {
+            try fail("--window \(c.window) plus \(c.sequenceSteps) training steps exceeds the \(steps) steps of a trajectory")
+        }
+    }
+
+    /// Runs one cell. Appends its rows to `<outputDirectory>/errors.csv` and, with `writeFiles`, writes the
+    /// trajectory CSV, plots and manifest. Throws for bad input, an unreadable cache, or an interruption.
+    public static func run(_ configuration: SolveConfiguration,
+                           log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) throws -> SolveResult {
+        let c = configuration
+        let problem = try Self.problem(for: c)
+        try validate(c, problem: problem)
+        let out = URL(fileURLWithPath: c.outputDirectory)
+        var notes: [String] = []
+        let d = problem.dimension
+
+        // 1. Data.
+        let counts: [DataSplit: Int] = [.training: c.trainTrajectories, .validation: c.validationTrajectories, .test: c.testTrajectories]
+        let data = try TrajectoryGenerator.data(for: problem, counts: counts, seed: c.seed,
+                                                cacheRoot: out.appendingPathComponent("data"), log: log)
+        notes += data.notes
+        let normalization = Normalization.fit(trajectories: data.training.map(\.states), dimension: d)
+
+        // 2. Model (cached by the full training configuration).
+        let trainingKey = modelKey(c, problem: problem)
+        let modelBase = out.appendingPathComponent("models").appendingPathComponent("\(problem.name)-\(c.model.rawValue)-\(trainingKey)")
+        let (stepper, trainSeconds, fromCache) = try trainedModel(c, data: data, normalization: normalization, base: modelBase, log: log)
+        if fromCache { notes.append("model loaded from \(modelBase.path).model (pass --retrain to train again)") }
+
+        // 3. Evaluation on the held-out test trajectories.
+        let horizon = c.horizon ?? (problem.time.end - problem.time.start)
+        let last = lastIndex(horizon: horizon, problem: problem)
+        let box = Metrics.allowedBox(minimum: normalization.minimum, maximum: normalization.maximum)
+        let (stepperKind, tolerances) = try problem.referenceStepper()
+        let system = problem.odeSystem
+        let times = Array(data.times[(c.window - 1)...last])
+        var metrics: [TrajectoryMetrics] = []
+        var rolloutSeconds: [Double] = [], referenceSeconds: [Double] = []
+        var firstComparison: RolloutComparison?
+        for (index, trajectory) in data.test.enumerated() {
+            let rollout = RolloutRunner.run(stepper, reference: trajectory.states, dimension: d, window: c.window, last: last,
+                                            normalization: normalization, lower: box.lower, upper: box.upper)
+            // GSL over the same interval from the same state, timed side by side.
+            let start = Array(trajectory.states[((c.window - 1) * d)..<(c.window * d)])
+            let gsl = solve(system, initial: start, from: times[0], to: times[times.count - 1], outputStep: problem.time.step,
+                            stepper: stepperKind, tolerances: tolerances)
+            if let failure = gsl.failure { notes.append("test trajectory \(index): timing solve failed: \(failure)") }
+            let comparison = RolloutComparison(
+                dimension: d, times: times, reference: Array(trajectory.states[((c.window - 1) * d)..<((last + 1) * d)]),
+                predicted: rollout.predicted, divergedIndex: rollout.divergedIndex, scale: normalization.stateScale)
+            let m = Metrics.evaluate(comparison) { t, y in problem.invariantValues(t: t, state: y) }
+            if let at = m.divergedAt {
+                let message = "test trajectory \(index): \(c.model.rawValue) rollout diverged at t = \(SummaryTable.format(times[0] + at)) (\(SummaryTable.format(at)) after its start): non-finite or beyond 10× the training range; metrics use the steps before"
+                notes.append(message)
+                log(message)
+            }
+            metrics.append(m)
+            rolloutSeconds.append(rollout.seconds)
+            referenceSeconds.append(gsl.statistics.seconds)
+            if index == 0 { firstComparison = comparison }
+        }
+
+        // 4. Rows.
+        let invariantNames = problem.invariants.map(\.name)
+        let rows = makeRows(c, problem: problem, metrics: metrics, invariantNames: invariantNames,
+                            rolloutSeconds: rolloutSeconds, referenceSeconds: referenceSeconds,
+                            trainSeconds: trainSeconds, parameters: stepper.parameterCount)
+        let summary = summaryTable(rows)
+        var files: [URL] = []
+
+        // 5. Files.
+        if c.writeFiles, let first = firstComparison {
+            let stem = fileStem(c, problem: problem)
+            files += try writeTrajectory(first, problem: problem, model: c.model, stem: stem, directory: out, notes: &notes)
+            let manifestURL = out.appendingPathComponent("\(stem)-manifest.json")
+            var settings = c.settings
+            settings["data_key"] = data.key
+            settings["model_key"] = trainingKey
+            settings["reference_method"] = problem.reference.method
+            settings["reference_tolerances"] = "rel \(CSV.format(problem.reference.relativeTolerance)) abs \(CSV.format(problem.reference.absoluteTolerance))"
+            settings["step"] = CSV.format(problem.time.step)
+            let manifest = Manifest.collect(command: commandLine(c), configuration: settings, seed: c.seed,
+                                            outputs: (files + [manifestURL, ErrorLog(directory: out).url]).map(\.lastPathComponent))
+            try manifest.write(to: manifestURL)
+            files.append(manifestURL)
+        }
+        let errorLog = ErrorLog(directory: out)
+        try errorLog.append(rows)
+        files.append(errorLog.url)
+        return SolveResult(configuration: c, rows: rows, trajectories: metrics, summary: summary, files: files,
+                           notes: notes, modelFromCache: fromCache, modelKey: trainingKey)
+    }
+
+    /// `<problem>-<model>` (plus `-seed<S>` for a non-zero seed): the stem of a cell's output files.
+    public static func fileStem(_ c: SolveConfiguration, problem: Problem) -> String {
+        "\(problem.name)-\(c.model.rawValue)" + (c.seed == 0 ? "" : "-seed\(c.seed)")
+    }
+
+    /// The command line that reproduces the cell.
+    public static func commandLine(_ c: SolveConfiguration) -> String {
+        var parts = ["rnnode", "solve", c.problem, "--model", c.model.rawValue, "--window", "\(c.window)", "--seed", "\(c.seed)",
+                     "--train-trajectories", "\(c.trainTrajectories)", "--test-trajectories", "\(c.testTrajectories)"]
+        if c.model.isRecurrentNetwork { parts += ["--hidden", "\(c.hidden)", "--layers", "\(c.layers)", "--epochs", "\(c.effectiveEpochs)"] }
+        if let horizon = c.horizon { parts += ["--horizon", CSV.format(horizon)] }
+        for o in c.overrides { parts += ["--set", o.description] }
+        return parts.joined(separator: " ")
+    }
+
+    /// Hash of everything that determines the trained model: the training/validation data and the model settings.
+    public static func modelKey(_ c: SolveConfiguration, problem: Problem) -> String {
+        let text = problem.file.flatMap { try? String(contentsOf: $0, encoding: .utf8) } ?? ""
+        let dataSpec = DataSpecification(problem: problem, problemText: text,
+                                         counts: [.training: c.trainTrajectories, .validation: c.validationTrajectories, .test: 0],
+                                         seed: c.seed)
+        var settings = c.settings
+        settings["test_trajectories"] = nil
+        settings["horizon"] = nil
+        let description = "model format 1\n" + dataSpec.description + "\n" + settings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\n")
+        return StableHash.hex(description)
+    }
+
+    // MARK: Training or loading
+
+    static func trainedModel(_ c: SolveConfiguration, data: TrajectoryData, normalization: Normalization, base: URL,
+                             log: (String) -> Void) throws -> (LearnedStepper, Double, Bool) {
+        let modelURL = base.appendingPathExtension("model")
+        let trainingURL = base.appendingPathExtension("training")
+        let d = data.dimension
+        if c.retrain {
+            try? FileManager.default.removeItem(at: modelURL)
+            try? FileManager.default.removeItem(at: trainingURL)
+        }
+        if FileManager.default.fileExists(atPath: modelURL.path) {
+            let checkpoint: Checkpoint
+            do { checkpoint = try Checkpoint.read(from: modelURL) } catch { throw SolveError.corruptModel(modelURL, "\(error)") }
+            let seconds = checkpoint.arrays["train_seconds"]?.first ?? .nan
+            switch c.model {
+            case .rnn, .lstm, .gru:
+                return (RecurrentStepper(network: try RecurrentNetwork(checkpoint: checkpoint)), seconds, true)
+            case .esn:
+                return (ReservoirStepper(network: try EchoStateNetwork(checkpoint: checkpoint)), seconds, true)
+            case .linear:
+                guard let w = checkpoint.arrays["weights"], w.count == (c.window * d + 1) * d else {
+                    throw SolveError.corruptModel(modelURL, "no linear weights of the expected size")
+                }
+                return (LinearAutoregressiveStepper(window: c.window, dimension: d, weights: w), seconds, true)
+            }
+        }
+        try FileManager.default.createDirectory(at: base.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let clock = ContinuousClock()
+        let started = clock.now
+        let training = data.training.map(\.states), validation = data.validation.map(\.states)
+        switch c.model {
+        case .rnn, .lstm, .gru:
+            let cell = CellKind(rawValue: c.model.rawValue)!
+            guard let trainingSet = SequenceBuilder.dataset(trajectories: training, dimension: d, normalization: normalization,
+                                                            window: c.window, sequenceSteps: c.sequenceSteps) else {
+                throw SolveConfigurationError("training trajectories are too short for --window \(c.window) plus \(c.sequenceSteps) steps")
+            }
+            let validationSet = SequenceBuilder.dataset(trajectories: validation, dimension: d, normalization: normalization,
+                                                        window: c.window, sequenceSteps: c.sequenceSteps)
+            let network = RecurrentNetwork(
+                configuration: NetworkConfiguration(cell: cell, inputSize: d, hiddenSize: c.hidden, layers: c.layers, outputSize: d),
+                seed: c.seed)
+            var options = TrainingOptions()
+            options.epochs = c.effectiveEpochs
+            options.batchSize = c.batchSize
+            options.learningRate = c.learningRate
+            options.schedule = .cosine(minimum: c.learningRate * 0.02)
+            options.clipNorm = 1.0
+            options.seed = c.seed
+            // Keep the weights with the best validation loss (patience only triggers that restore here).
+            options.patience = validationSet == nil ? nil : options.epochs
+            options.progress = c.showProgress
+            if FileManager.default.fileExists(atPath: trainingURL.path) {
+                log("resuming the interrupted training from \(trainingURL.path)")
+            }
+            log("training \(c.model.rawValue) (\(network.parameterCount) parameters) on \(trainingSet.count) sequences of \(trainingSet.steps) steps for \(options.epochs) epochs")
+            let history = try Trainer(network: network, options: options)
+                .fit(training: trainingSet, validation: validationSet, checkpoint: trainingURL, metadata: normalization.metadata)
+            if history.interrupted { throw SolveError.interrupted(checkpoint: trainingURL) }
+            if let lastRecord = history.records.last {
+                log("trained \(history.records.count) epochs: training loss \(SummaryTable.format(lastRecord.trainingLoss))"
+                    + (lastRecord.validationLoss.map { ", validation loss \(SummaryTable.format($0))" } ?? ""))
+            }
+            let recorded = history.records.map(\.seconds).reduce(0, +)
+            let seconds = recorded > 0 ? recorded : (clock.now - started).seconds
+            try network.checkpoint(metadata: normalization.metadata.merging(["train_seconds": [seconds]]) { a, _ in a })
+                .write(to: modelURL)
+            try? FileManager.default.removeItem(at: trainingURL)
+            return (RecurrentStepper(network: network), seconds, false)
+        case .esn:
+            var configuration = ReservoirConfiguration(inputSize: d, outputSize: d)
+            let r = c.reservoir
+            configuration.size = r.size; configuration.connectivity = r.connectivity
+            configuration.spectralRadius = r.spectralRadius; configuration.leakRate = r.leakRate
+            configuration.inputScaling = r.inputScaling; configuration.biasScaling = r.biasScaling; configuration.ridge = r.ridge
+            let network = try EchoStateNetwork(configuration: configuration, seed: c.seed)
+            let sequences = ReservoirStepper.sequences(trajectories: training, dimension: d, normalization: normalization)
+            let washout = min(r.washout, max((sequences.inputs.first?.count ?? 0) / d / 2, 0))
+            log("fitting esn readout (reservoir \(r.size), spectral radius \(SummaryTable.format(network.measuredSpectralRadius))) on \(training.count) trajectories")
+            try network.fit(inputs: sequences.inputs, targets: sequences.targets, warmup: washout)
+            let seconds = (clock.now - started).seconds
+            try network.checkpoint(metadata: normalization.metadata.merging(["train_seconds": [seconds]]) { a, _ in a })
+                .write(to: modelURL)
+            return (ReservoirStepper(network: network), seconds, false)
+        case .linear:
+            let model = try LinearAutoregressiveStepper.fit(trajectories: training, dimension: d, normalization: normalization,
+                                                             window: c.window, ridge: c.linearRidge)
+            let seconds = (clock.now - started).seconds
+            var arrays = normalization.metadata
+            arrays["weights"] = model.weights
+            arrays["train_seconds"] = [seconds]
+            try Checkpoint(kind: "linear-autoregressive", arrays: arrays, strings: ["window": "\(c.window)"]).write(to: modelURL)
+            return (model, seconds, false)
+        }
+    }
+
+    // MARK: Rows and summary
+
+    /// Median, q25 and q75 rows of every per-trajectory metric, then the single-valued rows.
+    static func makeRows(_ c: SolveConfiguration, problem: Problem, metrics: [TrajectoryMetrics], invariantNames: [String],
+                         rolloutSeconds: [Double], referenceSeconds: [Double], trainSeconds: Double, parameters: Int) -> [ErrorRow] {
+        var rows: [ErrorRow] = []
+        func row(_ metric: String, _ value: Double, _ unit: String) {
+            rows.append(ErrorRow(experiment: experiment, problem: problem.name, model: c.model.rawValue, seed: c.seed,
+                                 metric: metric, value: value, unit: unit))
+        }
+        func quartiles(_ metric: String, _ values: [Double], _ unit: String) {
+            row(metric, Metrics.median(values), unit)
+            row(metric + "_q25", Metrics.quantile(values, 0.25), unit)
+            row(metric + "_q75", Metrics.quantile(values, 0.75), unit)
+        }
+        quartiles("rmse", metrics.map(\.rmse), "state")
+        quartiles("rel_l2_final", metrics.map(\.relativeL2Final), "1")
+        quartiles("max_abs", metrics.map(\.maxAbs), "state")
+        quartiles("vpt", metrics.map(\.validPredictionTime), "time")
+        if let lyapunov = problem.lyapunov {
+            quartiles("vpt_lyapunov", metrics.map { $0.validPredictionTime * lyapunov }, "lyapunov_times")
+        }
+        row("vpt_censored", Double(metrics.filter(\.validPredictionCensored).count) / Double(max(metrics.count, 1)), "fraction")
+        for (k, name) in invariantNames.enumerated() {
+            quartiles("invariant_drift_\(name)", metrics.map { $0.invariantDrift[k] }, "1")
+            quartiles("reference_invariant_drift_\(name)", metrics.map { $0.referenceInvariantDrift[k] }, "1")
+        }
+        let divergedTimes = metrics.compactMap(\.divergedAt)
+        row("diverged_fraction", Double(divergedTimes.count) / Double(max(metrics.count, 1)), "fraction")
+        if !divergedTimes.isEmpty {
+            quartiles("diverged_at", divergedTimes, "time")
+            row("diverged_at_first", divergedTimes.min()!, "time")
+        }
+        quartiles("reference_seconds", referenceSeconds, "s")
+        quartiles("rollout_seconds", rolloutSeconds, "s")
+        quartiles("speedup", zip(referenceSeconds, rolloutSeconds).map { $0 / max($1, 1e-12) }, "ratio")
+        row("train_seconds", trainSeconds, "s")
+        row("parameters", Double(parameters), "count")
+        row("test_trajectories", Double(metrics.count), "count")
+        return rows
+    }
+
+    /// One line per metric: median, q25, q75, unit.
+    public static func summaryTable(_ rows: [ErrorRow]) -> SummaryTable {
+        var table = SummaryTable(header: ["metric", "median", "q25", "q75", "unit"],
+                                 alignments: [.left, .right, .right, .right, .left])
+        let byMetric = Dictionary(rows.map { ($0.metric, $0) }, uniquingKeysWith: { a, _ in a })
+        for row in rows where !row.metric.hasSuffix("_q25") && !row.metric.hasSuffix("_q75") {
+            let q25 = byMetric[row.metric + "_q25"].map { SummaryTable.format($0.value) } ?? ""
+            let q75 = byMetric[row.metric + "_q75"].map { SummaryTable.format($0.value) } ?? ""
+            table.append([row.metric, SummaryTable.format(row.value), q25, q75, row.unit])
+        }
+        return table
+    }
+
+    // MARK: Trajectory CSV and plots
+
+    static func writeTrajectory(_ comparison: RolloutComparison, problem: Problem, model: ModelKind, stem: String,
+                                directory: URL, notes: inout [String]) throws -> [URL] {
+        let d = comparison.dimension
+        let variables = problem.variables
+        let errors = Metrics.normalizedError(comparison)
+        var table = CSVTable(header: ["t"] + variables.map { "ref_\($0)" } + variables.map { "\(model.rawValue)_\($0)" } + ["error"])
+        for n in comparison.times.indices {
+            var row = [comparison.times[n]]
+            row += comparison.reference[(n * d)..<((n + 1) * d)]
+            row += comparison.predicted[(n * d)..<((n + 1) * d)]
+            row.append(n < comparison.validCount ? errors[n] : .nan)
+            table.append(row)
+        }
+        let csvName = "\(stem)-trajectory.csv"
+        let csvURL = directory.appendingPathComponent(csvName)
+        try table.write(to: csvURL)
+        var files = [csvURL]
+
+        // Reference vs model, one panel per variable.
+        let trajectorySVG = "\(stem)-trajectory.svg"
+        var script = Gnuplot.preamble(svgName: trajectorySVG, width: 900, height: 220 * d + 80,
+                                      title: nil)
+        script += "set multiplot layout \(d),1 title \(Gnuplot.quote("\(problem.name): GSL reference vs \(model.rawValue) (first test trajectory)")) noenhanced\n"
+        for (i, variable) in variables.enumerated() {
+            script += "set ylabel \(Gnuplot.quote(variable)) noenhanced\n"
+            script += i == d - 1 ? "set xlabel 't'\n" : "unset xlabel\n"
+            script += "plot \(Gnuplot.quote(csvName)) using 1:\(2 + i) skip 1 with lines lw 2 lc rgb '#1f77b4' title 'GSL', "
+                + "'' using 1:\(2 + d + i) skip 1 with lines lw 1.5 dt 2 lc rgb '#d62728' title \(Gnuplot.quote(model.rawValue))\n"
+        }
+        script += "unset multiplot\n"
+        files += try render(script, name: trajectorySVG, stem: "\(stem)-trajectory", directory: directory, notes: &notes)
+
+        // E(t) on a log scale with the VPT threshold.
+        let errorSVG = "\(stem)-error.svg"
+        var errorScript = Gnuplot.preamble(svgName: errorSVG, title: "\(problem.name), \(model.rawValue): normalised error E(t) against GSL")
+        errorScript += "set logscale y\nset format y '10^{%L}'\nset xlabel 't'\nset ylabel 'E(t)'\n"
+        errorScript += "plot \(Gnuplot.quote(csvName)) using 1:($\(2 + 2 * d) > 0 ? $\(2 + 2 * d) : 1/0) skip 1 with lines lw 2 lc rgb '#d62728' title \(Gnuplot.quote(model.rawValue)), "
+            + "\(validPredictionThreshold) with lines dt 2 lc rgb 'black' title 'VPT threshold 0.4'\n"
+        files += try render(errorScript, name: errorSVG, stem: "\(stem)-error", directory: directory, notes: &notes)
+        return files
+    }
+
+    private static func render(_ script: String, name: String, stem: String, directory: URL, notes: inout [String]) throws -> [URL] {
+        let scriptURL = directory.appendingPathComponent("\(stem).gp")
+        let svgURL = directory.appendingPathComponent(name)
+        switch try Gnuplot.render(script: script, scriptURL: scriptURL, svg: svgURL) {
+        case .rendered(let url): return [scriptURL, url]
+        case .skipped(let why): notes.append("plot \(name) not rendered: \(why)"); return [scriptURL]
+        }
+    }
+}

@@ -1,0 +1,99 @@
+// `rnnode solve` through the built binary: bad input gives a clear message and a non-zero exit; a small run
+// writes its files and rows.
+import Foundation
+import Testing
+
+/// The `rnnode` executable built beside the test bundle (same build products directory).
+private func rnnodeExecutable() throws -> URL {
+    var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    // The test runner may be inside `…PackageTests.xctest/Contents/MacOS` on macOS.
+    for _ in 0..<4 {
+        let candidate = directory.appendingPathComponent("rnnode")
+        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        directory.deleteLastPathComponent()
+    }
+    throw CLITestError("rnnode executable not found next to \(CommandLine.arguments[0])")
+}
+
+private struct CLITestError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The package root (for `problems/`), found from this file's path.
+private let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+private func runSolve(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
+    let process = Process()
+    process.executableURL = try rnnodeExecutable()
+    process.arguments = ["solve"] + arguments
+    process.currentDirectoryURL = packageRoot
+    var environment = ProcessInfo.processInfo.environment
+    environment["RNNODE_PROBLEMS"] = packageRoot.appendingPathComponent("problems").path
+    process.environment = environment
+    let output = Pipe(), errors = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    try process.run()
+    let out = output.fileHandleForReading.readDataToEndOfFile()
+    let err = errors.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+}
+
+private func temporaryDirectory() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("rnnode-solve-cli-\(UInt32.random(in: 0 ... .max))")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+@Test(arguments: [
+    (["harmonic-oscillator", "--model", "transformer"], "unknown model 'transformer'; known: rnn, lstm, gru, esn, linear"),
+    (["harmonic-oscillator", "--window=-3"], "--window must be at least 1 (got -3)"),
+    (["harmonic-oscillator", "--window", "0"], "--window must be at least 1 (got 0)"),
+    (["harmonic-oscillator", "--horizon", "1e9"], "is beyond the available data"),
+    (["harmonic-oscillator", "--horizon=-1"], "--horizon must be positive"),
+    (["harmonic-oscillator", "--set", "omega"], "--set 'omega': expected NAME=VALUE"),
+    (["harmonic-oscillator", "--epochs", "0"], "--epochs must be at least 1"),
+    (["harmonic-oscillator", "--set", "nosuch=1"], "nosuch"),
+    (["no-such-problem"], "no-such-problem"),
+])
+func solveRejectsBadInput(arguments: [String], message: String) throws {
+    let out = try temporaryDirectory()
+    let result = try runSolve(arguments + ["--out", out.path])
+    #expect(result.status != 0)
+    #expect(result.errors.contains(message), "stderr was: \(result.errors)")
+    // Nothing is trained or written for rejected input.
+    #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("errors.csv").path))
+}
+
+@Test func unknownProblemListsTheKnownOnes() throws {
+    let result = try runSolve(["no-such-problem"])
+    #expect(result.status != 0)
+    #expect(result.errors.contains("lorenz"), "stderr was: \(result.errors)")
+}
+
+@Test func solveWritesTrajectoryRowsAndManifest() throws {
+    let out = try temporaryDirectory()
+    let result = try runSolve(["harmonic-oscillator", "--model", "linear", "--train-trajectories", "2", "--test-trajectories", "3",
+                               "--out", out.path])
+    #expect(result.status == 0, "stderr was: \(result.errors)")
+    #expect(result.output.contains("rel_l2_final"))
+    for name in ["harmonic-oscillator-linear-trajectory.csv", "harmonic-oscillator-linear-manifest.json", "harmonic-oscillator-linear-trajectory.gp",
+                 "harmonic-oscillator-linear-error.gp", "errors.csv"] {
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(name).path), "missing \(name)")
+    }
+    let trajectory = try String(contentsOf: out.appendingPathComponent("harmonic-oscillator-linear-trajectory.csv"), encoding: .utf8)
+    let header = trajectory.prefix { $0 != "\n" }
+    #expect(header.hasPrefix("t,ref_") && header.contains(",linear_") && header.hasSuffix(",error"))
+    let errors = try String(contentsOf: out.appendingPathComponent("errors.csv"), encoding: .utf8)
+    #expect(errors.hasPrefix("experiment,problem,model,seed,metric,value,unit\n"))
+    #expect(errors.contains("solve,harmonic-oscillator,linear,0,rel_l2_final,"))
+    #expect(errors.contains("solve,harmonic-oscillator,linear,0,vpt_q25,"))
+
+    // A second run finds the trained model in the cache.
+    let again = try runSolve(["harmonic-oscillator", "--model", "linear", "--train-trajectories", "2", "--test-trajectories", "3",
+                              "--out", out.path])
+    #expect(again.status == 0)
+    #expect(again.errors.contains("model loaded from"), "stderr was: \(again.errors)")
+}

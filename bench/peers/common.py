@@ -1,0 +1,158 @@
+"""Shared by the peer scripts: read the reference data rnnode wrote (DIR/data/<problem>-<key>/), normalise it the
+same way, roll a model out the same way and compute the same metrics, appending rows to DIR/errors.csv in the
+long format `experiment,problem,model,seed,metric,value,unit` (see results/README.md)."""
+import csv
+import fcntl
+import json
+import os
+import time
+
+import numpy as np
+
+THRESHOLD = 0.4
+
+
+def load(data_dir):
+    """Returns (meta, splits) with splits[name] a list of (N, d) arrays, name in train/validation/test."""
+    with open(os.path.join(data_dir, "data.json")) as f:
+        meta = json.load(f)
+    splits = {}
+    for name in ("train", "validation", "test"):
+        rows = {}
+        with open(os.path.join(data_dir, name + ".csv")) as f:
+            reader = csv.reader(f)
+            header = next(reader)
+            assert header[:2] == ["trajectory", "t"], header
+            for row in reader:
+                rows.setdefault(int(row[0]), []).append([float(v) for v in row[1:]])
+        splits[name] = [np.array(rows[i])[:, 1:] for i in sorted(rows)]
+        if name == "test" and rows:
+            meta["times"] = np.array(rows[0])[:, 0]
+    return meta, splits
+
+
+class Normalization:
+    """z = (y - mu)/sigma per component; increments g = (dy - mu_d)/sigma_d; training statistics only."""
+
+    def __init__(self, trajectories):
+        states = np.concatenate(trajectories)
+        increments = np.concatenate([np.diff(t, axis=0) for t in trajectories])
+
+        def scale(x):
+            mean, sd = x.mean(axis=0), x.std(axis=0)
+            sd = np.where((sd > 1e-300) & (sd > 1e-12 * np.abs(mean)), sd, 1.0)
+            return mean, sd
+
+        self.mean, self.scale = scale(states)
+        self.dmean, self.dscale = scale(increments)
+        self.minimum, self.maximum = states.min(axis=0), states.max(axis=0)
+        centre, half = (self.minimum + self.maximum) / 2, np.maximum((self.maximum - self.minimum) * 5, 1e-12)
+        self.lower, self.upper = centre - half, centre + half
+
+    def z(self, y):
+        return (y - self.mean) / self.scale
+
+    def g(self, trajectory):
+        return (np.diff(trajectory, axis=0) - self.dmean) / self.dscale
+
+    def dy(self, g):
+        return self.dmean + self.dscale * g
+
+
+def rollout(reference, k, last, norm, reset, advance):
+    """Warm up on reference rows 0..k-1, then y_{n+1} = y_n + dy(g_n) fed back, to row `last`.
+    Returns (predicted rows k-1..last with NaN after divergence, diverged index or None, seconds)."""
+    started = time.perf_counter()
+    d = reference.shape[1]
+    predicted = np.full((last - k + 2, d), np.nan)
+    reset()
+    for n in range(k):
+        g = advance(norm.z(reference[n]))
+    current = reference[k - 1].copy()
+    predicted[0] = current
+    diverged = None
+    for r in range(1, last - k + 2):
+        current = current + norm.dy(g)
+        if not np.all(np.isfinite(current)) or np.any(current < norm.lower) or np.any(current > norm.upper):
+            diverged = r
+            break
+        predicted[r] = current
+        if r < last - k + 1:
+            g = advance(norm.z(current))
+    return predicted, diverged, time.perf_counter() - started
+
+
+def metrics(times, reference, predicted, diverged, scale):
+    """The per-trajectory metrics of rnnode's Metrics.evaluate (invariants aside)."""
+    valid = diverged if diverged is not None else len(times)
+    err = predicted - reference
+    e = np.sqrt(np.mean((err / scale) ** 2, axis=1))
+    e = np.where(np.isfinite(e), e, np.inf)
+    if diverged is not None:
+        e[diverged:] = np.inf
+    above = np.nonzero(~(e <= THRESHOLD))[0]
+    vpt, censored = (times[above[0]] - times[0], False) if len(above) else (times[-1] - times[0], True)
+    body = err[1:valid]
+    rmse = float(np.sqrt(np.mean(body ** 2))) if body.size else 0.0
+    max_abs = float(np.max(np.abs(body))) if body.size else 0.0
+    rel = float(np.linalg.norm(err[-1]) / np.linalg.norm(reference[-1])) if diverged is None else float("inf")
+    return dict(rmse=rmse, rel_l2_final=rel, max_abs=max_abs, vpt=vpt, censored=censored,
+                diverged_at=None if diverged is None else times[diverged] - times[0])
+
+
+def fmt(x):
+    x = float(x)
+    return "nan" if np.isnan(x) else ("inf" if x == np.inf else ("-inf" if x == -np.inf else repr(x)))
+
+
+def rows_for(per_trajectory, lyapunov, train_seconds, rollout_seconds, parameters):
+    """(metric, value, unit) rows: medians with _q25/_q75, as rnnode writes them."""
+    rows = []
+
+    def quartiles(name, values, unit):
+        v = np.array(values, dtype=float)
+        v = v[~np.isnan(v)]
+        for suffix, q in (("", 0.5), ("_q25", 0.25), ("_q75", 0.75)):
+            rows.append((name + suffix, np.quantile(v, q) if v.size else np.nan, unit))
+
+    for name, unit in (("rmse", "state"), ("rel_l2_final", "1"), ("max_abs", "state"), ("vpt", "time")):
+        quartiles(name, [m[name] for m in per_trajectory], unit)
+    if lyapunov is not None:
+        quartiles("vpt_lyapunov", [m["vpt"] * lyapunov for m in per_trajectory], "lyapunov_times")
+    rows.append(("vpt_censored", np.mean([m["censored"] for m in per_trajectory]), "fraction"))
+    diverged = [m["diverged_at"] for m in per_trajectory if m["diverged_at"] is not None]
+    rows.append(("diverged_fraction", len(diverged) / len(per_trajectory), "fraction"))
+    if diverged:
+        quartiles("diverged_at", diverged, "time")
+        rows.append(("diverged_at_first", min(diverged), "time"))
+    quartiles("rollout_seconds", rollout_seconds, "s")
+    rows.append(("train_seconds", train_seconds, "s"))
+    rows.append(("parameters", parameters, "count"))
+    rows.append(("test_trajectories", len(per_trajectory), "count"))
+    return rows
+
+
+def append_rows(out_dir, problem, model, seed, rows):
+    """Appends to out_dir/errors.csv with one write under an exclusive lock (header when the file is empty)."""
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, "errors.csv")
+    text = "".join(f"solve,{problem},{model},{seed},{m},{fmt(v)},{u}\n" for m, v, u in rows)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if os.fstat(fd).st_size == 0:
+            text = "experiment,problem,model,seed,metric,value,unit\n" + text
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
+
+
+def evaluate(meta, splits, norm, k, reset, advance, horizon_steps=None):
+    times = meta["times"]
+    last = len(times) - 1 if horizon_steps is None else horizon_steps
+    per, seconds = [], []
+    for trajectory in splits["test"]:
+        predicted, diverged, s = rollout(trajectory, k, last, norm, reset, advance)
+        per.append(metrics(times[k - 1:last + 1], trajectory[k - 1:last + 1], predicted, diverged, norm.scale))
+        seconds.append(s)
+    return per, seconds

@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Peer for `rnnode solve --model esn`: reservoirpy's ESN trained on the same data files, with the same
+normalisation, target (next normalised increment), warm-up, rollout and metrics; rows appended to
+OUT/errors.csv with model `reservoirpy-esn`.
+
+    python bench/peers/reservoirpy_solve.py results/data/lorenz-<key> --out results --window 16
+
+Needs numpy and reservoirpy (pip install reservoirpy, in a virtual environment outside the repository).
+Optional: not part of the tests."""
+import argparse
+import time
+
+import numpy as np
+from reservoirpy.mat_gen import uniform
+from reservoirpy.nodes import Reservoir, Ridge
+
+import common
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("data", help="a data folder written by rnnode solve: DIR/data/<problem>-<key>")
+    p.add_argument("--out", default="results")
+    p.add_argument("--window", type=int, default=16, help="warm-up states k, as rnnode's --window")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--units", type=int, default=600)
+    p.add_argument("--sr", type=float, default=0.9)
+    p.add_argument("--lr", type=float, default=1.0)
+    p.add_argument("--input-scaling", type=float, default=0.3)
+    p.add_argument("--connectivity", type=float, default=0.02)
+    p.add_argument("--bias", type=float, default=0.3, help="bias uniform in ±bias, as rnnode's bias scaling")
+    p.add_argument("--ridge", type=float, default=1e-6)
+    p.add_argument("--washout", type=int, default=100)
+    p.add_argument("--horizon-steps", type=int, default=None, help="last evaluated output index (default: all)")
+    a = p.parse_args()
+
+    meta, splits = common.load(a.data)
+    norm = common.Normalization(splits["train"])
+    # Same construction as rnnode's: W uniform in ±1 with the given density, rescaled to the spectral radius;
+    # W_in dense uniform in ±input_scaling; bias uniform in ±bias (reservoirpy's defaults differ: sparse
+    # Bernoulli inputs and no bias, which cannot break Lorenz's symmetry).
+    reservoir = Reservoir(a.units, sr=a.sr, lr=a.lr, input_scaling=a.input_scaling, rc_connectivity=a.connectivity,
+                          input_connectivity=1.0, W=uniform(low=-1, high=1), Win=uniform(low=-1, high=1),
+                          bias=uniform(low=-a.bias, high=a.bias), seed=a.seed)
+    readout = Ridge(ridge=a.ridge)
+
+    started = time.perf_counter()
+    features, targets = [], []
+    for trajectory in splits["train"]:
+        if reservoir.initialized:
+            reservoir.reset()
+        u = norm.z(trajectory[:-1])
+        x = reservoir.run(u)
+        features.append(np.hstack([u, x])[a.washout:])
+        targets.append(norm.g(trajectory)[a.washout:])
+    readout.fit(np.concatenate(features), np.concatenate(targets))
+    train_seconds = time.perf_counter() - started
+
+    def reset():
+        if reservoir.initialized:
+            reservoir.reset()
+
+    def advance(z):
+        x = reservoir.step(z)
+        return readout.step(np.concatenate([z, x]))
+
+    per, seconds = common.evaluate(meta, splits, norm, a.window, reset, advance, a.horizon_steps)
+    parameters = (1 + len(meta["variables"]) + a.units) * len(meta["variables"])
+    rows = common.rows_for(per, meta.get("lyapunov"), train_seconds, seconds, parameters)
+    common.append_rows(a.out, meta["problem"], "reservoirpy-esn", a.seed, rows)
+    for name, value, unit in rows:
+        if not name.endswith(("_q25", "_q75")):
+            print(f"{name:22s} {value:12.5g} {unit}")
+
+
+if __name__ == "__main__":
+    main()

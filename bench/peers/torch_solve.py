@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Peer for `rnnode solve --model rnn|lstm|gru`: PyTorch's nn.RNN / nn.LSTM / nn.GRU (+ nn.Linear readout)
+trained on the same data files with the same formulation: sequences of k + m normalised states, target the next
+normalised increment, loss (MSE) from step k-1 on, Adam with cosine decay, gradient clipping 1; the same warm-up,
+rollout and metrics. Rows appended to OUT/errors.csv with model `torch-lstm` (or torch-rnn, torch-gru).
+
+    python bench/peers/torch_solve.py results/data/lorenz-<key> --out results --cell lstm --window 16
+
+Needs numpy and torch (pip install torch, in a virtual environment outside the repository). Optional: not part
+of the tests."""
+import argparse
+import time
+
+import numpy as np
+import torch
+
+import common
+
+
+class Stepper(torch.nn.Module):
+    def __init__(self, cell, d, hidden, layers):
+        super().__init__()
+        kind = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell]
+        self.rnn = kind(d, hidden, layers, batch_first=True)
+        self.readout = torch.nn.Linear(hidden, d)
+
+    def forward(self, x, state=None):
+        h, state = self.rnn(x, state)
+        return self.readout(h), state
+
+
+def sequences(trajectories, norm, k, m):
+    inputs, targets = [], []
+    for t in trajectories:
+        z, g = norm.z(t), norm.g(t)
+        start = 0
+        while start + k + m - 1 <= len(t) - 2:
+            inputs.append(z[start:start + k + m])
+            targets.append(g[start:start + k + m])
+            start += m
+    return torch.tensor(np.array(inputs)), torch.tensor(np.array(targets))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("data", help="a data folder written by rnnode solve: DIR/data/<problem>-<key>")
+    p.add_argument("--out", default="results")
+    p.add_argument("--cell", default="lstm", choices=["rnn", "lstm", "gru"])
+    p.add_argument("--window", type=int, default=16)
+    p.add_argument("--sequence-steps", type=int, default=16)
+    p.add_argument("--hidden", type=int, default=64)
+    p.add_argument("--layers", type=int, default=1)
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--learning-rate", type=float, default=3e-3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--horizon-steps", type=int, default=None)
+    a = p.parse_args()
+
+    torch.manual_seed(a.seed)
+    torch.set_num_threads(a.threads)
+    torch.set_default_dtype(torch.float64)
+    meta, splits = common.load(a.data)
+    norm = common.Normalization(splits["train"])
+    d, k = len(meta["variables"]), a.window
+    model = Stepper(a.cell, d, a.hidden, a.layers)
+    x, y = sequences(splits["train"], norm, k, a.sequence_steps)
+    optimizer = torch.optim.Adam(model.parameters(), lr=a.learning_rate)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, a.epochs, eta_min=a.learning_rate * 0.02)
+    generator = torch.Generator().manual_seed(a.seed)
+
+    started = time.perf_counter()
+    for epoch in range(a.epochs):
+        order = torch.randperm(len(x), generator=generator)
+        for batch in order.split(a.batch_size):
+            prediction, _ = model(x[batch])
+            loss = torch.mean((prediction[:, k - 1:] - y[batch][:, k - 1:]) ** 2)
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+        schedule.step()
+    train_seconds = time.perf_counter() - started
+
+    state = {"h": None}
+
+    def reset():
+        state["h"] = None
+
+    @torch.no_grad()
+    def advance(z):
+        out, state["h"] = model(torch.tensor(z).view(1, 1, d), state["h"])
+        return out.view(d).numpy()
+
+    per, seconds = common.evaluate(meta, splits, norm, k, reset, advance, a.horizon_steps)
+    parameters = sum(p.numel() for p in model.parameters())
+    rows = common.rows_for(per, meta.get("lyapunov"), train_seconds, seconds, parameters)
+    common.append_rows(a.out, meta["problem"], f"torch-{a.cell}", a.seed, rows)
+    for name, value, unit in rows:
+        if not name.endswith(("_q25", "_q75")):
+            print(f"{name:22s} {value:12.5g} {unit}")
+
+
+if __name__ == "__main__":
+    main()
