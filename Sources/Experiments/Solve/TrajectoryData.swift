@@ -192,11 +192,11 @@ public enum TrajectoryGenerator {
     /// problem's initial state.
     static func drawStart(_ problem: Problem, _ random: inout SplitMix64) -> [Double] {
         if let box = problem.sampling {
-            return box.map { $0.lowerBound + ($0.upperBound - $0.lowerBound) * random.nextUnit() }
+            return box.map { $0.lowerBound + ($0.upperBound - $0.lowerBound) * random.nextUniform() }
         }
         return problem.initial.map { x in
             let half = max(abs(x) * 0.1, 0.1)
-            return x - half + 2 * half * random.nextUnit()
+            return x - half + 2 * half * random.nextUniform()
         }
     }
 
