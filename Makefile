@@ -1,13 +1,13 @@
 # rnnode: `make run` installs what is missing, builds in release and runs the main job; `make test` runs the tests.
 SWIFT        ?= swift
 CONFIG       ?= release
-APT_PACKAGES := libgsl-dev libopenblas-dev gnuplot-nox pkg-config
+APT_PACKAGES := libgsl-dev libopenblas-dev gnuplot-nox
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN          := .build/$(CONFIG)/rnnode
 PROBLEM      ?= lorenz
 MODEL        ?= esn
 
-.PHONY: deps build run test bench clean
+.PHONY: deps build run test bench baseline readme clean
 
 ## Install the Debian packages that are missing (apt-get update first, once).
 deps:
@@ -20,9 +20,10 @@ deps:
 build: deps
 	$(SWIFT) build -c $(CONFIG)
 
-## The main job on the default problem with the default model (learned stepper vs GSL), written into results/.
+## The main job: the quick comparison grid (every catalog problem × model, every matrix × method), written into
+## results/compare/ and ending with the summary table and index.html.
 run: build
-	$(BIN) solve $(PROBLEM) --model $(MODEL) --out results
+	$(BIN) compare --quick --jobs 2 --out results/compare
 
 ## The whole test suite (release build: the numerical tests train small networks).
 test: deps
@@ -31,6 +32,23 @@ test: deps
 
 bench: build
 	$(MAKE) -C bench
+
+## The documented baseline: the default grid (SEEDS seeds), its summary copied to results/baseline/ with the
+## revision that made it, and README's results table regenerated from it. Resumable: rerun after an interruption.
+SEEDS ?= 3
+baseline: build
+	$(BIN) compare --seeds $(SEEDS) --jobs 2 --out results/compare-default
+	mkdir -p results/baseline
+	cp results/compare-default/summary.md results/compare-default/summary.csv results/baseline/
+	git rev-parse HEAD > results/baseline/REVISION
+	$(MAKE) readme
+
+## Replace README's results block (between the baseline markers) with results/baseline/summary.md, its headings
+## two levels down.
+readme:
+	@awk 'BEGIN { while ((getline line < "results/baseline/summary.md") > 0) { if (line ~ /^#/) line = "##" line; table = table line "\n" } } \
+	     /<!-- baseline:begin -->/ { print; printf "%s", table; skip = 1; next } \
+	     /<!-- baseline:end -->/ { skip = 0 } !skip { print }' README.md > README.md.tmp && mv README.md.tmp README.md
 
 clean:
 	rm -rf .build

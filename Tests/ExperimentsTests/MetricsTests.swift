@@ -1,6 +1,7 @@
 // Known-answer tests of the solve metrics: VPT of a prescribed error curve, censoring, divergence, quartiles,
 // invariant drift, and the normalisation statistics.
 import Foundation
+import Problems
 import Testing
 @testable import Experiments
 import Problems

@@ -9,7 +9,7 @@ func sineDataset(count: Int = 48, steps: Int = 24, seed: UInt64 = 1) -> Sequence
     var rng = Xoshiro256StarStar(seed: seed)
     var inputs: [Double] = [], targets: [Double] = []
     for _ in 0..<count {
-        let omega = 0.3 + 0.2 * rng.nextUnit(), phase = 2 * Double.pi * rng.nextUnit()
+        let omega = 0.3 + 0.2 * rng.nextUniform(), phase = 2 * Double.pi * rng.nextUniform()
         for t in 0..<steps {
             inputs.append(sin(omega * Double(t) + phase)); targets.append(sin(omega * Double(t + 1) + phase))
         }

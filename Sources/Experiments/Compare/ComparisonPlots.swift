@@ -13,10 +13,16 @@ enum ComparisonPlots {
         let solved = outcomes.filter { $0.status == .ok && $0.cell.experiment == .solve }
         for problem in orderedUnique(solved.map(\.cell.subject)) {
             var series: [(model: String, file: String, column: Int)] = []
-            for model in orderedUnique(solved.filter { $0.cell.subject == problem }.map(\.cell.model)) {
+            let models = Set(solved.filter { $0.cell.subject == problem }.map(\.cell.model))
+            for model in SummaryMetric.columnOrder("solve").filter(models.contains) + models.subtracting(SummaryMetric.columnOrder("solve")).sorted() {
                 guard let cell = solved.filter({ $0.cell.subject == problem && $0.cell.model == model })
                         .min(by: { $0.cell.seed < $1.cell.seed })?.cell else { continue }
-                let relative = "runs/\(cell.key)/\(problem)-\(model)-trajectory.csv"
+                // `<problem>-<model>[-seed<S>]-trajectory.csv`, as `rnnode solve` names it.
+                let run = directory.appendingPathComponent("runs/\(cell.key)")
+                let files = (try? FileManager.default.contentsOfDirectory(atPath: run.path)) ?? []
+                guard let file = files.sorted().first(where: { $0.hasPrefix("\(problem)-\(model)") && $0.hasSuffix("-trajectory.csv") })
+                else { continue }
+                let relative = "runs/\(cell.key)/\(file)"
                 guard let column = csvColumn(named: "error", in: directory.appendingPathComponent(relative)) else { continue }
                 series.append((model, relative, column))
             }

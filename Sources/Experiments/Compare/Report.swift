@@ -29,6 +29,7 @@ public enum SummaryReport {
         var out = "# \(title)\n\n"
         out += "Median over seeds, with the interquartile range in brackets when there is more than one seed; "
         out += "the best value of each row is in bold.\n"
+        out += overview(tables)
         for experiment in ["solve", "eigen"] {
             let selected = tables.filter { $0.experiment == experiment }
             guard !selected.isEmpty else { continue }
@@ -108,6 +109,42 @@ public enum SummaryReport {
             out += "</ul>\n"
         }
         out += "</body></html>\n"
+        return out
+    }
+
+    /// One table per key metric across subjects: problems (matrices) as rows, models (methods) as columns.
+    static func overview(_ tables: [ComparisonTable]) -> String {
+        var out = ""
+        let views: [(experiment: String, title: String, metrics: [SummaryMetric])] = [
+            ("solve", "Valid prediction time (Lyapunov times where the problem has an exponent, marked λ; else time units)",
+             [SummaryMetric("vpt_lyapunov", higherIsBetter: true), SummaryMetric("vpt", higherIsBetter: true)]),
+            ("solve", "Relative L2 error at the horizon", [SummaryMetric("rel_l2_final")]),
+            ("eigen", "Products with A per eigenpair", [SummaryMetric("iterations")]),
+            ("eigen", "Relative eigenvalue error against GSL", [SummaryMetric("rel_error")]),
+        ]
+        for view in views {
+            let selected = tables.filter { $0.experiment == view.experiment }
+            guard !selected.isEmpty else { continue }
+            let order = SummaryMetric.columnOrder(view.experiment)
+            let present = Set(selected.flatMap(\.models))
+            let withValues = present.filter { model in
+                selected.contains { subject in view.metrics.contains { subject.values[$0.name]?[model] != nil } }
+            }
+            let columns = order.filter(withValues.contains) + withValues.subtracting(order).sorted()
+            var table = SummaryTable(header: [view.experiment == "solve" ? "problem" : "matrix"] + columns)
+            for subject in selected {
+                guard let metric = view.metrics.first(where: { subject.values[$0.name] != nil }) else { continue }
+                let best = subject.best(metric)
+                let mark = metric.name == "vpt_lyapunov" ? " λ" : ""
+                table.append([subject.subject] + columns.map { model in
+                    guard let s = subject.values[metric.name]?[model] else { return "–" }
+                    let text = formatValue(s.median) + mark + (subject.failedMostly(model) ? " (failed)" : "")
+                    return best.contains(model) ? "**\(text)**" : text
+                })
+            }
+            guard !table.rows.isEmpty else { continue }
+            out += "\n## \(view.title)\n\n" + table.markdown
+        }
         return out
     }
 

@@ -47,11 +47,18 @@ public struct ComparisonTable: Sendable, Equatable {
     public var values: [String: [String: SummaryStatistic]]
     public var units: [String: String]
 
+    /// Whether a model failed on most of its runs (an eigen method that missed the angle in its product budget):
+    /// its other numbers (the budget, the error where it stopped) do not compete for best.
+    public func failedMostly(_ model: String) -> Bool {
+        (values["failure_rate"]?[model]?.median ?? 0) > 0.5
+    }
+
     /// The models with the best median for `metric` (all of them on a tie), when at least two models have a
     /// finite value and they are not all equal.
     public func best(_ metric: SummaryMetric) -> Set<String> {
         let candidates = models.compactMap { model -> (String, Double)? in
-            guard let s = values[metric.name]?[model], s.median.isFinite else { return nil }
+            guard let s = values[metric.name]?[model], s.median.isFinite, !failedMostly(model) || metric.name == "failure_rate"
+            else { return nil }
             return (model, s.median)
         }
         guard candidates.count >= 2 else { return [] }

@@ -107,8 +107,8 @@ public final class LearnedIteration: @unchecked Sendable {
         var startGenerator = SplitMix64(seed: options.seed ^ 0x5354_4152_5453)
 
         // Round 0: teacher trajectories fix the output scale.
-        var trainingSet = SequenceBuilder(unroll: options.unroll)
-        var validationSet = SequenceBuilder(unroll: options.unroll)
+        var trainingSet = EigenSequenceBuilder(unroll: options.unroll)
+        var validationSet = EigenSequenceBuilder(unroll: options.unroll)
         for matrix in training { for _ in 0..<options.startsPerMatrix { trainingSet.addTeacher(matrix, start: randomUnitVector(options.dimension, &startGenerator), step: options.teacherStep) } }
         for matrix in validation { validationSet.addTeacher(matrix, start: randomUnitVector(options.dimension, &startGenerator), step: options.teacherStep) }
         let scale = max(trainingSet.rootMeanSquareTarget, 1e-12)
@@ -235,7 +235,7 @@ struct TrainingMatrix {
 
 /// Per-coordinate sequences: inputs (sequence, step, 5), targets (sequence, step, 1) = √n (v_i − x_i)/‖r‖ with v
 /// the wanted eigenvector signed toward x.
-struct SequenceBuilder {
+struct EigenSequenceBuilder {
     let unroll: Int
     var inputs: [Double] = []
     var targets: [Double] = []
@@ -318,6 +318,4 @@ func randomUnitVector(_ n: Int, _ generator: inout SplitMix64) -> [Double] {
     normalised((0..<n).map { _ in generator.nextNormal() })
 }
 
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
-}
+

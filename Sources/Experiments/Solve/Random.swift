@@ -2,6 +2,7 @@
 // seed, so that, e.g., the test trajectories do not change when the number of training trajectories does; and
 // stable hashes for cache keys.
 import Problems
+
 extension SplitMix64 {
     /// A generator for the named stream `name` of `seed`: independent of the other names.
     public static func stream(_ name: String, seed: UInt64) -> SplitMix64 {

@@ -51,8 +51,13 @@ public enum RolloutRunner {
     }
 }
 
-/// A duration in seconds, as a double.
-func secondsElapsed(_ duration: Duration) -> Double {
-    let (s, attoseconds) = duration.components
-    return Double(s) + Double(attoseconds) * 1e-18
+extension Duration {
+    /// The duration in seconds as a double.
+    public var seconds: Double {
+        let (s, attoseconds) = components
+        return Double(s) + Double(attoseconds) * 1e-18
+    }
 }
+
+/// A duration in seconds, as a double.
+func secondsElapsed(_ duration: Duration) -> Double { duration.seconds }

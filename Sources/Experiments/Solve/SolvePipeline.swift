@@ -243,11 +243,11 @@ public enum SolvePipeline {
         switch c.model {
         case .rnn, .lstm, .gru:
             let cell = CellKind(rawValue: c.model.rawValue)!
-            guard let trainingSet = RecurrentTrainingSet.dataset(trajectories: training, dimension: d, normalization: normalization,
+            guard let trainingSet = SequenceBuilder.dataset(trajectories: training, dimension: d, normalization: normalization,
                                                             window: c.window, sequenceSteps: c.sequenceSteps) else {
                 throw SolveConfigurationError("training trajectories are too short for --window \(c.window) plus \(c.sequenceSteps) steps")
             }
-            let validationSet = RecurrentTrainingSet.dataset(trajectories: validation, dimension: d, normalization: normalization,
+            let validationSet = SequenceBuilder.dataset(trajectories: validation, dimension: d, normalization: normalization,
                                                         window: c.window, sequenceSteps: c.sequenceSteps)
             let network = RecurrentNetwork(
                 configuration: NetworkConfiguration(cell: cell, inputSize: d, hiddenSize: c.hidden, layers: c.layers, outputSize: d),

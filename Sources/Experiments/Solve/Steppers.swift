@@ -31,7 +31,7 @@ public final class RecurrentStepper: LearnedStepper {
     public func advance(_ z: [Double]) -> [Double] { network.step(z, state: &state) }
 }
 
-public enum RecurrentTrainingSet {
+public enum SequenceBuilder {
     /// Teacher-forcing sequences for the recurrent networks: from each trajectory (row-major (N, d)), windows of
     /// L = k + m consecutive states starting every m steps; input z_s … z_{s+L−1}, target g_s … g_{s+L−1}
     /// (g_n the normalised increment to the next state); the loss counts from step k − 1 on, i.e. once the

@@ -47,7 +47,7 @@ public final class EchoStateNetwork {
         let n = c.size
         var patternStream = Xoshiro256StarStar(seed: seed, stream: 1)
         var w = [Double](repeating: 0, count: n * n)
-        for k in 0..<(n * n) where patternStream.nextUnit() < c.connectivity { w[k] = patternStream.nextSymmetric(1) }
+        for k in 0..<(n * n) where patternStream.nextUniform() < c.connectivity { w[k] = patternStream.nextSymmetric(1) }
         let unscaled = try Self.spectralRadius(of: w, order: n)
         guard unscaled > 1e-12 else {
             throw ReservoirError("the random reservoir (size \(n), connectivity \(c.connectivity), seed \(seed)) has spectral radius 0: "

@@ -35,10 +35,10 @@ public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable, Equatable {
     }
 
     /// Uniform in [0, 1) with 53 random bits.
-    public mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+    public mutating func nextUniform() -> Double { Double(next() >> 11) * 0x1.0p-53 }
 
     /// Uniform in [−a, a).
-    public mutating func nextSymmetric(_ a: Double) -> Double { (2 * nextUnit() - 1) * a }
+    public mutating func nextSymmetric(_ a: Double) -> Double { (2 * nextUniform() - 1) * a }
 
     /// A uniformly random integer in [0, n) without modulo bias (Lemire's method).
     public mutating func nextIndex(below n: Int) -> Int {
