@@ -97,4 +97,3 @@ func solveRejectsBadInput(arguments: [String], message: String) throws {
     #expect(again.status == 0)
     #expect(again.errors.contains("model loaded from"), "stderr was: \(again.errors)")
 }
-
