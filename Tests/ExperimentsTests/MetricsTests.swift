@@ -4,7 +4,6 @@ import Foundation
 import Problems
 import Testing
 @testable import Experiments
-import Problems
 
 /// A 1-D comparison with reference 0 and prediction e(t_n) = errors[n] · σ, so E(t_n) = |errors[n]|.
 private func comparison(errors: [Double], step: Double = 0.1, scale: Double = 2, diverged: Int? = nil) -> RolloutComparison {
