@@ -187,6 +187,12 @@ func shardsPartitionTheGrid(count: Int) {
     #expect(quantile([1, 2], 0.5) == 1.5)
     #expect(quantile([7], 0.25) == 7)
     #expect(summarize([.nan, .nan]) == nil)
+    // Diverged rollouts report an infinite error: the median of three is infinite, not NaN.
+    let diverged = summarize([.infinity, .infinity, .infinity])!
+    #expect(diverged.median == .infinity && diverged.q25 == .infinity && diverged.q75 == .infinity)
+    let mixed = summarize([0.5, .infinity, .infinity])!
+    #expect(mixed.median == .infinity && mixed.q25 == .infinity)
+    #expect(summarize([0.5, 1, .infinity])!.median == 1)
 }
 
 @Test func indexPageShowsTablesPlotsAndFailures() throws {

@@ -28,7 +28,8 @@ public enum SummaryReport {
     public static func markdown(_ tables: [ComparisonTable], failures: [CellOutcome] = [], title: String = "Summary") -> String {
         var out = "# \(title)\n\n"
         out += "Median over seeds, with the interquartile range in brackets when there is more than one seed; "
-        out += "the best value of each row is in bold.\n"
+        out += "the best value of each row is in bold. `inf` is the error of rollouts that diverged (non-finite, or "
+        out += "beyond 10× the training range) before the horizon; `–`: no value.\n"
         out += overview(tables)
         for experiment in ["solve", "eigen"] {
             let selected = tables.filter { $0.experiment == experiment }

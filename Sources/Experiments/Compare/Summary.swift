@@ -76,6 +76,11 @@ public func quantile(_ sorted: [Double], _ p: Double) -> Double {
     let lower = Int(position.rounded(.down))
     let upper = min(lower + 1, sorted.count - 1)
     let fraction = position - Double(lower)
+    // Exact ranks and equal neighbours need no arithmetic (inf − inf would give NaN); an infinite neighbour
+    // (a diverged rollout's error) makes the interpolated quantile infinite too.
+    if fraction == 0 || sorted[lower] == sorted[upper] { return sorted[lower] }
+    if sorted[lower].isInfinite { return sorted[lower] }
+    if sorted[upper].isInfinite { return sorted[upper] }
     return sorted[lower] + (sorted[upper] - sorted[lower]) * fraction
 }
 
