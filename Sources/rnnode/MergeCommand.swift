@@ -10,7 +10,7 @@ struct MergeCommand: ParsableCommand {
         discussion: "Copies every cell of each folder into --out (an ok cell wins over a failed one) and rebuilds errors.csv, the summaries, the plots and index.html there."
     )
 
-    @Argument(help: "Comparison folders written by `rnnode compare`.")
+    @Argument(help: "Comparison folders written by `rnnode compare`, or folders holding only an errors.csv (the peers' rows).")
     var folders: [String]
     @Option(help: "Output folder (may be one of the inputs).")
     var out = "results/compare"
@@ -22,8 +22,9 @@ struct MergeCommand: ParsableCommand {
             guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
                 throw ValidationError("no such folder: \(folder)")
             }
-            guard FileManager.default.fileExists(atPath: folder + "/cells") else {
-                throw ValidationError("\(folder) is not a comparison folder (no cells/ inside)")
+            guard FileManager.default.fileExists(atPath: folder + "/cells") || FileManager.default.fileExists(atPath: folder + "/errors.csv")
+            else {
+                throw ValidationError("\(folder) is neither a comparison folder (cells/) nor a folder with errors.csv")
             }
         }
     }
