@@ -24,7 +24,7 @@ enum NativeCode {
                         dimension d: Int) -> (functions: NativeFunctions?, note: String) {
         if ProcessInfo.processInfo.environment["RNNODE_NATIVE"] == "0" { return (nil, "interpreted (RNNODE_NATIVE=0)") }
         let source = translate(rightHandSide: rightHandSide, jacobian: jacobian, dimension: d)
-        let key = String(fnv1a(source), radix: 16)
+        let key = String(StableHash.fnv1a64(source), radix: 16)
         return cache.withLock { loaded -> (NativeFunctions?, String) in
             if let functions = loaded[key] { return (functions, "native") }
             do {
@@ -112,15 +112,6 @@ enum NativeCode {
             }
         }
         return nil
-    }
-
-    private static func fnv1a(_ text: String) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x100_0000_01b3
-        }
-        return hash
     }
 
     // MARK: Translation to C
