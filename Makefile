@@ -25,9 +25,9 @@ build: deps
 run: build
 	$(BIN) compare --quick --jobs 2 --out results/compare
 
-## The whole test suite (release build: the numerical tests train small networks).
+## The whole test suite (release build: the numerical tests train small networks). The CLI tests run the rnnode
+## binary that this build makes beside the test bundle.
 test: deps
-	$(SWIFT) build -c $(CONFIG)
 	$(SWIFT) test -c $(CONFIG) -Xswiftc -enable-testing
 
 bench: build
