@@ -1,5 +1,4 @@
 // The catalog: problem files under `problems/`, found by name, or any `.toml` path.
-// CONTRACT SKELETON: public signatures are fixed; bodies are filled in.
 import Foundation
 
 public enum Catalog {

@@ -1,5 +1,5 @@
 // An ODE problem as read from a problem file: equations, parameters, initial state, span, sampling box,
-// invariants and exact solution. CONTRACT SKELETON: public signatures are fixed; bodies are filled in.
+// invariants and exact solution.
 import Foundation
 
 /// An initial-value problem dy/dt = f(t, y) declared in a `problems/*.toml` file.

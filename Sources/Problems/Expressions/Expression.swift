@@ -1,5 +1,4 @@
 // The expression language of problem files: parsed once into a compact program, evaluated without allocation.
-// CONTRACT SKELETON: signatures are fixed; bodies are filled in by the Problems work.
 
 /// A compiled arithmetic expression over a fixed list of named slots (variables, `t`, parameters, …).
 ///
