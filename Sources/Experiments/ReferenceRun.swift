@@ -9,7 +9,7 @@ public struct ReferenceRunConfiguration: Sendable {
     /// A catalog name (`lorenz`) or a path to a `.toml` file.
     public var problem: String
     /// `--set NAME=VALUE`: parameters, or initial values (`x` or `x_0`), applied in order.
-    public var overrides: [(name: String, value: Double)]
+    public var overrides: [ParameterOverride]
     public var method: StepperKind?
     public var relativeTolerance: Double?
     public var absoluteTolerance: Double?
@@ -20,7 +20,7 @@ public struct ReferenceRunConfiguration: Sendable {
     public var fixedStep: Double?
     public var maxSteps: Int
 
-    public init(problem: String, overrides: [(name: String, value: Double)] = [], method: StepperKind? = nil,
+    public init(problem: String, overrides: [ParameterOverride] = [], method: StepperKind? = nil,
                 relativeTolerance: Double? = nil, absoluteTolerance: Double? = nil, endTime: Double? = nil,
                 outputStep: Double? = nil, fixedStep: Double? = nil, maxSteps: Int = 10_000_000) {
         self.problem = problem; self.overrides = overrides; self.method = method
@@ -75,10 +75,7 @@ public struct ReferenceRunResult: Sendable {
 public enum ReferenceRun {
     /// Loads the problem and applies the overrides; throws ProblemError (file, key) on bad input.
     public static func problem(for configuration: ReferenceRunConfiguration) throws -> Problem {
-        var problem = try Catalog.load(configuration.problem)
-        for (name, value) in configuration.overrides {
-            problem = try problem.setting(name, to: value)
-        }
+        var problem = try Catalog.load(configuration.problem).applying(configuration.overrides)
         if let end = configuration.endTime { problem.time.end = end }
         if let step = configuration.outputStep { problem.time.step = step }
         if let rtol = configuration.relativeTolerance { problem.reference.relativeTolerance = rtol }

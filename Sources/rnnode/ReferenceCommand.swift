@@ -52,18 +52,10 @@ struct ReferenceCommand: ParsableCommand {
     @Option(help: "Write the CSV here (atomically) instead of stdout.")
     var out: String?
 
-    /// `--set` values parsed as (name, value); a malformed one is a ValidationError.
-    static func parseSettings(_ settings: [String]) throws -> [(name: String, value: Double)] {
+    /// `--set` values parsed; a malformed one is a ValidationError.
+    static func parseSettings(_ settings: [String]) throws -> [ParameterOverride] {
         try settings.map { setting in
-            let parts = setting.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard parts.count == 2, !parts[0].trimmingCharacters(in: .whitespaces).isEmpty else {
-                throw ValidationError("--set '\(setting)' is not NAME=VALUE (e.g. --set rho=28)")
-            }
-            let name = parts[0].trimmingCharacters(in: .whitespaces)
-            guard let value = Double(parts[1].trimmingCharacters(in: .whitespaces)), value.isFinite else {
-                throw ValidationError("--set '\(setting)': '\(parts[1])' is not a finite number")
-            }
-            return (name, value)
+            do { return try ParameterOverride(setting: setting) } catch { throw ValidationError("\(error)") }
         }
     }
 
@@ -93,7 +85,7 @@ struct ReferenceCommand: ParsableCommand {
         }
         // Unknown --set names need the problem; a problem file that does not load is reported by run().
         guard !overrides.isEmpty, let loaded = try? Catalog.load(problem) else { return }
-        for (name, _) in overrides {
+        for name in overrides.map(\.name) {
             let variable = name.hasSuffix("_0") ? String(name.dropLast(2)) : name
             guard loaded.parameters[name] != nil || loaded.variables.contains(variable) else {
                 throw ValidationError("--set: '\(name)' is not a parameter or variable of \(loaded.name); "
@@ -103,24 +95,14 @@ struct ReferenceCommand: ParsableCommand {
         }
     }
 
-    /// True when `path` exists and is not a regular file or folder (a device such as /dev/null, or a pipe).
-    static func isDeviceOrPipe(_ path: String) -> Bool {
-        var status = stat()
-        guard stat(path, &status) == 0 else { return false }
-        let type = status.st_mode & S_IFMT
-        return type != S_IFREG && type != S_IFDIR
-    }
-
     func run() throws {
         let configuration = ReferenceRunConfiguration(
             problem: problem, overrides: try Self.parseSettings(settings), method: method, relativeTolerance: rtol,
             absoluteTolerance: atol, endTime: tEnd, outputStep: step, fixedStep: fixedStep)
         let result = try ReferenceRun.run(configuration)
         let csv = ReferenceRun.csvBytes(variables: result.problem.variables, solution: result.solution)
-        if let out, Self.isDeviceOrPipe(out) {
-            // /dev/null, /dev/stdout, a named pipe: a temporary file renamed over it would replace it.
-            try Data(csv).write(to: URL(fileURLWithPath: out))
-        } else if let out {
+        if let out {
+            // AtomicFile writes a device or pipe (/dev/null, /dev/stdout) in place rather than renaming over it.
             try AtomicFile.write(Data(csv), to: URL(fileURLWithPath: out))
         } else {
             FileHandle.standardOutput.write(Data(csv))

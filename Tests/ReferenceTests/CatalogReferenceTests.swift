@@ -81,7 +81,8 @@ private let catalogNames: [String] = {
         let parameter = try #require(problem.parameters.keys.sorted().first)
         let variable = problem.variables[0]
         let overridden = try ReferenceRun.run(ReferenceRunConfiguration(
-            problem: problem.file!.path, overrides: [(parameter, 2 * problem.parameters[parameter]!), (variable, 3)],
+            problem: problem.file!.path, overrides: [ParameterOverride(name: parameter, value: 2 * problem.parameters[parameter]!),
+                                                ParameterOverride(name: variable, value: 3)],
             endTime: 2))
         #expect(overridden.solution.states[0] == 3)
         #expect(overridden.solution.states.last != result.solution.states.last)

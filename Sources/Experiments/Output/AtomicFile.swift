@@ -8,7 +8,7 @@ public enum AtomicFile {
     /// device would replace it.
     public static func write(_ data: Data, to url: URL) throws {
         var status = stat()
-        if stat(url.path, &status) == 0, status.st_mode & S_IFMT != S_IFREG {
+        if stat(url.path, &status) == 0, status.st_mode & S_IFMT != S_IFREG, status.st_mode & S_IFMT != S_IFDIR {
             do { try data.write(to: url) } catch {
                 throw OutputError(url: url, message: "cannot write: \(error.localizedDescription)")
             }

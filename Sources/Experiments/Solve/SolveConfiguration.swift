@@ -1,6 +1,7 @@
 // The configuration of one `rnnode solve` cell (problem × model × seed) as a value: the CLI builds it from
 // options, the comparison harness builds it from its grid; both run it through `SolvePipeline.run`.
 import Foundation
+import Problems
 
 /// The learned steppers. Raw values are the CLI and CSV spelling.
 public enum ModelKind: String, CaseIterable, Codable, Hashable, Sendable {
@@ -20,13 +21,28 @@ public struct ParameterOverride: Codable, Hashable, Sendable, CustomStringConver
     public var value: Double
     public init(name: String, value: Double) { self.name = name; self.value = value }
 
-    /// Parses `NAME=VALUE`; nil when malformed.
-    public init?(parsing text: String) {
+    /// Why a `--set` value is malformed, in the words of the command line.
+    public struct Malformed: Error, CustomStringConvertible, Sendable {
+        public var description: String
+    }
+
+    /// Parses `NAME=VALUE` (a non-empty name, a finite number).
+    public init(setting text: String) throws(Malformed) {
         let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].trimmingCharacters(in: .whitespaces).isEmpty,
-              let value = Double(parts[1].trimmingCharacters(in: .whitespaces)), value.isFinite else { return nil }
+        guard parts.count == 2, !parts[0].trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw Malformed(description: "--set '\(text)' is not NAME=VALUE (e.g. --set rho=28)")
+        }
+        guard let value = Double(parts[1].trimmingCharacters(in: .whitespaces)), value.isFinite else {
+            throw Malformed(description: "--set '\(text)': '\(parts[1])' is not a finite number")
+        }
         self.name = parts[0].trimmingCharacters(in: .whitespaces)
         self.value = value
+    }
+
+    /// Parses `NAME=VALUE`; nil when malformed.
+    public init?(parsing text: String) {
+        guard let parsed = try? ParameterOverride(setting: text) else { return nil }
+        self = parsed
     }
 
     public var description: String { "\(name)=\(CSV.format(value))" }
@@ -44,6 +60,13 @@ public struct ReservoirSettings: Codable, Hashable, Sendable {
     /// Teacher-forced steps discarded at the start of each training trajectory before fitting the readout.
     public var washout: Int = 100
     public init() {}
+}
+
+extension Problem {
+    /// The problem with each override applied in order (a parameter, or an initial value as `x` or `x_0`).
+    public func applying(_ overrides: [ParameterOverride]) throws -> Problem {
+        try overrides.reduce(self) { problem, override in try problem.setting(override.name, to: override.value) }
+    }
 }
 
 public struct SolveConfiguration: Codable, Hashable, Sendable {

@@ -46,11 +46,7 @@ public enum SolvePipeline {
 
     /// Loads the problem (catalog name or file) and applies the `--set` overrides.
     public static func problem(for configuration: SolveConfiguration) throws -> Problem {
-        var problem = try Catalog.load(configuration.problem)
-        for override in configuration.overrides {
-            problem = try problem.setting(override.name, to: override.value)
-        }
-        return problem
+        try Catalog.load(configuration.problem).applying(configuration.overrides)
     }
 
     /// The index of the last evaluated output: ⌊horizon / step⌋ (within the data).
