@@ -46,3 +46,36 @@ public func worstGradientEntries(analytic: [Double], numeric: [Double], floor: D
     .sorted { $0.relativeError > $1.relativeError || $0.relativeError.isNaN }
     .prefix(count).map { $0 }
 }
+
+/// Unit roundoff of Double, u = 2⁻⁵³.
+public let unitRoundoff = Double.ulpOfOne / 2
+
+/// Higham's γ_k = k·u / (1 − k·u): the relative error bound of a sum of k rounded products, whatever the order in
+/// which a kernel adds them (Higham, Accuracy and Stability of Numerical Algorithms, §3.1).
+public func gamma(_ k: Int) -> Double {
+    let ku = Double(k) * unitRoundoff
+    precondition(ku < 1, "γ_k undefined for k·u ≥ 1")
+    return ku / (1 - ku)
+}
+
+/// Entrywise forward-error bound of C ← α·op(A)·op(B) + β·C₀ computed in any summation order:
+/// |Ĉ − C| ≤ γ_{k+2}·(|α|·|op(A)|·|op(B)| + |β|·|C₀|), with k the inner dimension (two more roundings for α and β).
+public func gemmErrorBound(_ a: [Double], rows ra: Int, columns ca: Int, transposeA: Bool = false,
+                           _ b: [Double], rows rb: Int, columns cb: Int, transposeB: Bool = false,
+                           alpha: Double = 1, beta: Double = 0, c0: [Double]? = nil) -> [Double] {
+    let k = transposeA ? ra : ca
+    let magnitudes = naiveMatrixProduct(a.map(abs), rows: ra, columns: ca, transposeA: transposeA,
+                                        b.map(abs), rows: rb, columns: cb, transposeB: transposeB)
+    return magnitudes.indices.map { i in
+        gamma(k + 2) * (abs(alpha) * magnitudes[i] + abs(beta) * abs(c0?[i] ?? 0))
+    }
+}
+
+/// The entries where |computed − exact| exceeds its bound, as (index, error, bound); empty when all are within.
+public func entriesOutsideBound(_ computed: [Double], _ exact: [Double], bound: [Double]) -> [(index: Int, error: Double, bound: Double)] {
+    precondition(computed.count == exact.count && exact.count == bound.count)
+    return computed.indices.compactMap { i in
+        let error = abs(computed[i] - exact[i])
+        return error <= bound[i] ? nil : (i, error, bound[i])
+    }
+}

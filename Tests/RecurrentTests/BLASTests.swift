@@ -23,8 +23,15 @@ func gemmMatchesNaiveLoop(_ transposes: (Bool, Bool)) {
         }
     }
     let product = naiveMatrixProduct(a, rows: aRows, columns: aColumns, transposeA: ta, b, rows: bRows, columns: bColumns, transposeB: tb)
+    // BLAS and the naive loop each lie within γ_{k+2}·(|α||A||B| + |β||C₀|) of the exact C, whatever order each
+    // kernel sums in, hence within twice that of each other.
     let expected = zip(product, c0).map { 0.5 * $0 + 2 * $1 }
-    #expect(worstRelativeDifference(c, expected).value < 1e-14)
+    let bound = gemmErrorBound(a, rows: aRows, columns: aColumns, transposeA: ta, b, rows: bRows, columns: bColumns,
+                               transposeB: tb, alpha: 0.5, beta: 2, c0: c0).map { 2 * $0 }
+    let outside = entriesOutsideBound(c, expected, bound: bound)
+    #expect(outside.isEmpty, "outside γ_k·Σ|a||b|: \(outside)")
+    // The bound stays sharp: a wrong product (a transposed operand, a lost β) is off by O(1), far outside it.
+    #expect(bound.allSatisfy { $0 < 1e-13 })
 }
 
 @Test(arguments: [false, true])
@@ -45,7 +52,10 @@ func gemvMatchesNaiveLoop(_ transposed: Bool) {
         }
     }
     let ax = naiveMatrixProduct(a, rows: rows, columns: columns, transposeA: transposed, x, rows: n, columns: 1)
-    #expect(worstRelativeDifference(y, zip(ax, y0).map { 1.5 * $0 - $1 }).value < 1e-14)
+    let bound = gemmErrorBound(a, rows: rows, columns: columns, transposeA: transposed, x, rows: n, columns: 1,
+                               alpha: 1.5, beta: -1, c0: y0).map { 2 * $0 }
+    let outside = entriesOutsideBound(y, zip(ax, y0).map { 1.5 * $0 - $1 }, bound: bound)
+    #expect(outside.isEmpty, "outside γ_k·Σ|a||x|: \(outside)")
 }
 
 @Test func bulkHelpersMatchLoops() {
