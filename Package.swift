@@ -24,23 +24,27 @@ let package = Package(
         .systemLibrary(name: "CGSL", path: "Sources/CGSL"),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
 
+        // MARK: Small utilities every module shares: stable hashes, the seeded generator, child processes
+        .target(name: "CSupport", path: "Sources/CSupport"),
+        .target(name: "Support", dependencies: ["CSupport"]),
+
         // MARK: Problem files, the expression language, symbolic Jacobians
         .target(
             name: "Problems",
-            dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]
+            dependencies: ["Support", .product(name: "TOMLKit", package: "TOMLKit")]
         ),
 
         // MARK: Ground truth: GSL odeiv2 integrators and symmetric eigensolvers
         .target(name: "Reference", dependencies: ["CGSL"]),
 
         // MARK: Recurrent networks on OpenBLAS: cells, BPTT, optimizers, checkpoints, ESN
-        .target(name: "Recurrent", dependencies: ["CBLAS"]),
+        .target(name: "Recurrent", dependencies: ["CBLAS", "Support"]),
 
         // MARK: Datasets, training runs, rollouts, metrics, CSV and plots
         .target(
             name: "Experiments",
             dependencies: [
-                "Problems", "Reference", "Recurrent",
+                "Problems", "Reference", "Recurrent", "Support",
                 .product(name: "Logging", package: "swift-log"),
             ],
         ),
@@ -57,10 +61,11 @@ let package = Package(
 
         // MARK: Tests
         .target(name: "TestSupport", path: "Sources/TestSupport"),
-        .testTarget(name: "ProblemsTests", dependencies: ["Problems", "TestSupport"]),
+        .testTarget(name: "SupportTests", dependencies: ["Support"]),
+        .testTarget(name: "ProblemsTests", dependencies: ["Problems", "Support", "TestSupport"]),
         .testTarget(name: "ReferenceTests", dependencies: ["Reference", "Problems", "Experiments", "TestSupport"]),
-        .testTarget(name: "RecurrentTests", dependencies: ["Recurrent", "TestSupport"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Problems", "Recurrent", "TestSupport"]),
+        .testTarget(name: "RecurrentTests", dependencies: ["Recurrent", "Support", "TestSupport"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Problems", "Recurrent", "Support", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["rnnode", "TestSupport"]),
     ]
 )

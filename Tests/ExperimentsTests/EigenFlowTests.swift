@@ -5,6 +5,7 @@ import Problems
 import Reference
 import Testing
 @testable import Experiments
+import Support
 
 let eigenCatalog = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("problems/eigen")

@@ -4,6 +4,7 @@ import Foundation
 import Problems
 import Testing
 @testable import Experiments
+import Support
 
 /// A 1-D comparison with reference 0 and prediction e(t_n) = errors[n] · σ, so E(t_n) = |errors[n]|.
 private func comparison(errors: [Double], step: Double = 0.1, scale: Double = 2, diverged: Int? = nil) -> RolloutComparison {

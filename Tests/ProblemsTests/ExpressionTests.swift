@@ -3,6 +3,7 @@
 import Foundation
 import Testing
 @testable import Problems
+import Support
 
 private func value(_ text: String, _ slots: [String] = [], _ values: [Double] = []) throws -> Double {
     try Expression.parse(text, slots: slots).evaluate(values)

@@ -4,6 +4,7 @@ import Foundation
 import Problems
 import Recurrent
 import Reference
+import Support
 
 /// The methods; raw values are the CLI and CSV spelling.
 public enum EigenMethod: String, CaseIterable, Codable, Sendable {

@@ -4,6 +4,7 @@ import Foundation
 import Problems
 import Recurrent
 import Reference
+import Support
 
 /// How the learned iteration is trained. The fingerprint of these options names the cached checkpoint.
 public struct LearnedIterationOptions: Codable, Hashable, Sendable {

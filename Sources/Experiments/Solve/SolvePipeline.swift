@@ -5,6 +5,7 @@ import Foundation
 import Problems
 import Recurrent
 import Reference
+import Support
 
 /// The outcome of one solve cell.
 public struct SolveResult: Sendable {

@@ -3,6 +3,7 @@
 import Foundation
 import Problems
 import Reference
+import Support
 
 /// One GSL trajectory sampled every `time.step`: row-major (times.count, d).
 public struct Trajectory: Sendable, Equatable {

@@ -7,6 +7,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Support
 
 /// Entry points of a compiled vector field.
 struct NativeFunctions: @unchecked Sendable {

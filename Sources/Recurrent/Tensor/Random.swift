@@ -1,17 +1,6 @@
 // Deterministic random numbers: SplitMix64 to seed, xoshiro256** to draw; one stream per matrix from one seed.
+import Support
 // Reference: Blackman & Vigna, "Scrambled linear pseudorandom number generators" (2021).
-
-/// SplitMix64: z += 0x9E3779B97F4A7C15, then two xor-shift-multiply rounds. Used to expand a seed.
-struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// xoshiro256**: 256-bit state, period 2^256 − 1; the state is public so a checkpoint can store it.
 public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable, Equatable {
@@ -19,7 +8,7 @@ public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable, Equatable {
 
     /// The generator for stream `stream` of `seed`: distinct streams are seeded by SplitMix64 from seed ⊕ stream.
     public init(seed: UInt64, stream: UInt64 = 0) {
-        var mixer = SplitMix64(state: seed ^ (stream &* 0xD1B5_4A32_D192_ED03))
+        var mixer = SplitMix64(seed: seed ^ (stream &* 0xD1B5_4A32_D192_ED03))
         state = (mixer.next(), mixer.next(), mixer.next(), mixer.next())
     }
 

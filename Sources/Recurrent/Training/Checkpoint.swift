@@ -1,6 +1,7 @@
 // The checkpoint file format: magic, format version, length-prefixed binary sections, FNV-1a 64 checksum;
 // atomic writes (temporary file in the same directory, then rename) and reads that reject damaged files.
 import Foundation
+import Support
 
 /// A model on disk: kind, configuration, flat arrays (weights, optimizer moments, normalisation, …) and strings,
 /// with a format version and a checksum. Written atomically; a corrupt or mismatched file is a clear error.
@@ -83,7 +84,7 @@ extension Checkpoint {
         file.u32(Checkpoint.formatVersion)
         file.u64(UInt64(payload.bytes.count))
         file.bytes += payload.bytes
-        file.u64(fnv1a64(file.bytes))
+        file.u64(StableHash.fnv1a64(bytes: file.bytes))
         return file.bytes
     }
 
@@ -102,7 +103,7 @@ extension Checkpoint {
         if bytes.count < expected { throw fail(.truncated(expectedBytes: expected, actualBytes: bytes.count)) }
         if bytes.count > expected { throw fail(.trailingBytes(expectedBytes: expected, actualBytes: bytes.count)) }
         var tail = ByteReader(bytes: bytes, position: expected - 8)
-        let stored = try tail.u64().get(), computed = fnv1a64(bytes[0..<(expected - 8)])
+        let stored = try tail.u64().get(), computed = StableHash.fnv1a64(bytes: bytes[0..<(expected - 8)])
         guard stored == computed else { throw fail(.checksumMismatch(stored: stored, computed: computed)) }
 
         var r = ByteReader(bytes: bytes, position: headerBytes, end: expected - 8)
@@ -187,13 +188,6 @@ func canonicalJSON<T: Encodable>(_ value: T) -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     return String(decoding: try! encoder.encode(value), as: UTF8.self)
-}
-
-/// FNV-1a 64: h ← (h ⊕ byte) · 0x100000001B3 from offset basis 0xCBF29CE484222325.
-func fnv1a64<C: Collection>(_ bytes: C) -> UInt64 where C.Element == UInt8 {
-    var h: UInt64 = 0xCBF2_9CE4_8422_2325
-    for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
-    return h
 }
 
 private struct ByteWriter {
