@@ -15,9 +15,9 @@ let package = Package(
         .library(name: "Experiments", targets: ["Experiments"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
-        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        // Pinned exactly: TOMLKit is 0.x (any minor may break), and CI must build what was tested.
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
     ],
     targets: [
         // MARK: C libraries (one module each: GSL's and OpenBLAS's CBLAS headers clash)
@@ -45,7 +45,6 @@ let package = Package(
             name: "Experiments",
             dependencies: [
                 "Problems", "Reference", "Recurrent", "Support",
-                .product(name: "Logging", package: "swift-log"),
             ],
         ),
 
@@ -55,7 +54,6 @@ let package = Package(
             dependencies: [
                 "Experiments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
             ],
         ),
 

@@ -2,6 +2,7 @@
 // with a stand-in cell runner that writes known rows (no training).
 import Experiments
 import Foundation
+import Support
 import Testing
 
 private func temporaryFolder(_ name: String) -> URL {

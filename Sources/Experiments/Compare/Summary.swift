@@ -1,6 +1,7 @@
 // Aggregation of errors.csv rows into the summary tables: per problem (or matrix), one row per key metric,
 // one column per model (or method), median and interquartile range over seeds, the best value marked.
 import Foundation
+import Support
 
 /// Which way a metric improves, for marking the best model in a row.
 public enum MetricDirection: Sendable { case higherIsBetter, lowerIsBetter }
@@ -67,21 +68,6 @@ public struct ComparisonTable: Sendable, Equatable {
         let winners = Set(candidates.filter { $0.1 == target }.map(\.0))
         return winners.count == candidates.count ? [] : winners
     }
-}
-
-/// Quantile by linear interpolation between closest ranks (the common "type 7" definition).
-public func quantile(_ sorted: [Double], _ p: Double) -> Double {
-    precondition(!sorted.isEmpty)
-    let position = p * Double(sorted.count - 1)
-    let lower = Int(position.rounded(.down))
-    let upper = min(lower + 1, sorted.count - 1)
-    let fraction = position - Double(lower)
-    // Exact ranks and equal neighbours need no arithmetic (inf − inf would give NaN); an infinite neighbour
-    // (a diverged rollout's error) makes the interpolated quantile infinite too.
-    if fraction == 0 || sorted[lower] == sorted[upper] { return sorted[lower] }
-    if sorted[lower].isInfinite { return sorted[lower] }
-    if sorted[upper].isInfinite { return sorted[upper] }
-    return sorted[lower] + (sorted[upper] - sorted[lower]) * fraction
 }
 
 /// Median and IQR of `values` over seeds; NaN entries are dropped (a diverged seed reports NaN, not a number).

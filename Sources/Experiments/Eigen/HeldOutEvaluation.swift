@@ -1,6 +1,7 @@
 // The learned iteration against discrete Yi, power iteration and the Yi flow on held-out members of its training
 // family: products with A to reach an angle, eigenvalue error after a fixed budget, and how often each fails.
 import Foundation
+import Support
 import Problems
 import Reference
 
@@ -134,10 +135,6 @@ public enum HeldOutEvaluation {
         }
     }
 
-    static func median(_ values: [Double]) -> Double? {
-        guard !values.isEmpty else { return nil }
-        let sorted = values.sorted()
-        let middle = sorted.count / 2
-        return sorted.count % 2 == 1 ? sorted[middle] : 0.5 * (sorted[middle - 1] + sorted[middle])
-    }
+    /// The median, nil for an empty list.
+    static func median(_ values: [Double]) -> Double? { values.isEmpty ? nil : Support.median(values) }
 }

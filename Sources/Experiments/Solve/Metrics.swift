@@ -1,6 +1,7 @@
 // Error metrics of a learned rollout against the GSL reference: pure functions on row-major (steps, d) arrays,
 // with known-answer tests in ExperimentsTests/MetricsTests.
 import Foundation
+import Support
 
 /// The threshold on the normalised error E(t) that ends the valid prediction time (Pathak et al. 2018 use 0.4).
 public let validPredictionThreshold = 0.4
@@ -147,16 +148,8 @@ public enum Metrics {
             invariantDrift: drift, referenceInvariantDrift: referenceDrift)
     }
 
-    /// The q-quantile with linear interpolation between order statistics (NumPy's default); ±∞ sort as usual,
-    /// NaN values are ignored; NaN for an empty list.
-    public static func quantile(_ values: [Double], _ q: Double) -> Double {
-        let sorted = values.filter { !$0.isNaN }.sorted()
-        guard !sorted.isEmpty else { return .nan }
-        let position = q * Double(sorted.count - 1)
-        let lower = Int(position.rounded(.down)), upper = Int(position.rounded(.up))
-        if lower == upper || sorted[lower] == sorted[upper] { return sorted[lower] }
-        return sorted[lower] + (sorted[upper] - sorted[lower]) * (position - Double(lower))
-    }
+    /// The q-quantile (Support's `quantile`: type 7, NaN ignored).
+    public static func quantile(_ values: [Double], _ q: Double) -> Double { Support.quantile(values, q) }
 
-    public static func median(_ values: [Double]) -> Double { quantile(values, 0.5) }
+    public static func median(_ values: [Double]) -> Double { Support.median(values) }
 }
