@@ -26,10 +26,15 @@ private let catalogNames: [String] = {
     }
 
     /// Exact solutions within 100 × (atol + rtol·|y|) at every output; invariants within 100 × rtol (relative).
-    @Test(arguments: catalogNames)
+    /// The problems with something to check against (an exact solution or an invariant); the others are listed
+    /// by `catalogIsThere`'s count, not silently passed.
+    static let checkable = catalogNames.filter { name in
+        (try? loadFromCatalog(name)).map { $0.hasExactSolution || !$0.invariants.isEmpty } ?? true
+    }
+
+    @Test(arguments: checkable)
     func defaultMethodMeetsExactSolutionAndInvariants(name: String) throws {
         let problem = try loadFromCatalog(name)
-        guard problem.hasExactSolution || !problem.invariants.isEmpty else { return }
         let result = try ReferenceRun.run(problem)
         #expect(result.solution.failure == nil, "\(name): \(result.solution.failure.map { "\($0)" } ?? "")")
         #expect(result.solution.times.last == problem.time.end)
