@@ -8,7 +8,7 @@ struct RNNode: ParsableCommand {
         abstract: "Learn to step ODEs and iterate toward eigenvectors with recurrent networks, checked against GNU GSL.",
         subcommands: [
             ProblemsCommand.self, ReferenceCommand.self, SolveCommand.self, EigenCommand.self,
-            CompareCommand.self, MergeCommand.self, BenchCommand.self,
+            LyapunovCommand.self, CompareCommand.self, MergeCommand.self, BenchCommand.self,
         ]
     )
 }
