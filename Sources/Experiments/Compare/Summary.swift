@@ -6,16 +6,25 @@ import Support
 /// Which way a metric improves, for marking the best model in a row.
 public enum MetricDirection: Sendable { case higherIsBetter, lowerIsBetter }
 
-/// The metrics the summary shows, in order, and which way each improves.
+/// The metrics the summary shows, in order, which way each improves, and whether a best mark means anything.
 public struct SummaryMetric: Sendable, Equatable {
     public var name: String
     public var higherIsBetter: Bool
-    public init(_ name: String, higherIsBetter: Bool = false) { self.name = name; self.higherIsBetter = higherIsBetter }
+    /// False for metrics that describe rather than rank (`diverged_at`: a later divergence is not a better model;
+    /// `vpt_censored`: a share of trajectories, not a quality).
+    public var rankable: Bool
+    /// The metric whose median share (≥ 0.5) says this value is only a lower bound (`vpt` → `vpt_censored`).
+    public var censoredBy: String?
+    public init(_ name: String, higherIsBetter: Bool = false, rankable: Bool = true, censoredBy: String? = nil) {
+        self.name = name; self.higherIsBetter = higherIsBetter; self.rankable = rankable; self.censoredBy = censoredBy
+    }
 
     /// Key metrics of the solve experiment. Invariant drifts (`invariant_drift_*`) are added per problem.
     public static let solve: [SummaryMetric] = [
-        .init("vpt_lyapunov", higherIsBetter: true), .init("vpt", higherIsBetter: true),
-        .init("rel_l2_final"), .init("rmse"), .init("diverged_at", higherIsBetter: true),
+        .init("vpt_lyapunov", higherIsBetter: true, censoredBy: "vpt_censored"),
+        .init("vpt", higherIsBetter: true, censoredBy: "vpt_censored"),
+        .init("vpt_censored", rankable: false),
+        .init("rel_l2_final"), .init("rmse"), .init("diverged_fraction"), .init("diverged_at", rankable: false),
         .init("train_seconds"), .init("speedup", higherIsBetter: true),
     ]
     /// Key metrics of the eigen experiment.
@@ -23,6 +32,11 @@ public struct SummaryMetric: Sendable, Equatable {
         .init("rel_error"), .init("abs_error"), .init("vector_angle"), .init("iterations"), .init("failure_rate"),
         .init("seconds"),
     ]
+
+    /// The summary's definition of a metric by name (solve's, then eigen's); a plain lower-is-better metric else.
+    public static func named(_ name: String) -> SummaryMetric {
+        (solve + eigen).first { $0.name == name } ?? SummaryMetric(name)
+    }
 
     /// Column order: the grid's models (methods) first, anything else (peers) after, alphabetically.
     public static func columnOrder(_ experiment: String) -> [String] {
@@ -48,18 +62,30 @@ public struct ComparisonTable: Sendable, Equatable {
     public var values: [String: [String: SummaryStatistic]]
     public var units: [String: String]
 
-    /// Whether a model failed on most of its runs (an eigen method that missed the angle in its product budget):
-    /// its other numbers (the budget, the error where it stopped) do not compete for best.
+    /// Whether a model failed on most of its runs: an eigen method that missed the angle in its product budget
+    /// (`failure_rate` > 0.5), or a learned stepper whose rollouts diverged on at least half of the test
+    /// trajectories (`diverged_fraction` ≥ 0.5). Its numbers (the budget, errors over the steps before divergence)
+    /// are shown but never marked best.
     public func failedMostly(_ model: String) -> Bool {
-        (values["failure_rate"]?[model]?.median ?? 0) > 0.5
+        (values["failure_rate"]?[model]?.median ?? 0) > 0.5 || (values["diverged_fraction"]?[model]?.median ?? 0) >= 0.5
     }
 
-    /// The models with the best median for `metric` (all of them on a tie), when at least two models have a
-    /// finite value and they are not all equal.
+    /// Whether the median of `metric` for `model` is only a lower bound: at least half of the trajectories reached
+    /// the end of the evaluation window still valid (shown as "≥ x").
+    public func isCensored(_ metric: SummaryMetric, _ model: String) -> Bool {
+        guard let flag = metric.censoredBy else { return false }
+        return (values[flag]?[model]?.median ?? 0) >= 0.5
+    }
+
+    /// The models with the best median for `metric` (all of them on a tie), when at least two models compete and
+    /// they are not all equal. Never a mostly failing model, never for a metric that is not rankable. A censored
+    /// value (the model stayed valid to the end of the window) is unknown beyond the window: censored models tie
+    /// with each other at the top.
     public func best(_ metric: SummaryMetric) -> Set<String> {
+        guard metric.rankable else { return [] }
         let candidates = models.compactMap { model -> (String, Double)? in
-            guard let s = values[metric.name]?[model], s.median.isFinite, !failedMostly(model) || metric.name == "failure_rate"
-            else { return nil }
+            guard let s = values[metric.name]?[model], s.median.isFinite, !failedMostly(model) else { return nil }
+            if isCensored(metric, model) { return (model, metric.higherIsBetter ? .infinity : -.infinity) }
             return (model, s.median)
         }
         guard candidates.count >= 2 else { return [] }
