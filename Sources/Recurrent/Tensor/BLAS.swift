@@ -59,52 +59,41 @@ enum BLAS {
 
     // MARK: LAPACK
 
-    /// Solves A X = B for symmetric positive definite A (n, n) by Cholesky (dposv_). Column-major storage:
+    /// Solves A X = B for symmetric positive definite A (n, n) by Cholesky (LAPACKE_dposv). Column-major storage:
     /// A is overwritten by its factor, B (n, nrhs) by X. Returns LAPACK's info (0: success, i > 0: the leading
-    /// minor of order i is not positive definite).
+    /// minor of order i is not positive definite, i < 0: argument −i rejected).
     static func choleskySolve(_ a: UnsafeMutablePointer<Double>, order n: Int,
                               _ b: UnsafeMutablePointer<Double>, rightHandSides nrhs: Int) -> Int {
-        precondition(n > 0 && nrhs > 0, "dposv shapes: n \(n), nrhs \(nrhs)")
-        var uplo = CChar(UInt8(ascii: "L")), n32 = Int32(n), nrhs32 = Int32(nrhs), info: Int32 = 0
-        var lda = n32, ldb = n32
-        dposv_(&uplo, &n32, &nrhs32, a, &lda, b, &ldb, &info)
-        return Int(info)
+        precondition(n > 0 && nrhs > 0 && n <= Int(Int32.max) && nrhs <= Int(Int32.max), "dposv shapes: n \(n), nrhs \(nrhs)")
+        let n32 = Int32(n)
+        return Int(LAPACKE_dposv(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "L")), n32, Int32(nrhs), a, n32, b, n32))
     }
 
-    /// Eigenvalues wr + i·wi of a general square matrix (dgeev_, no vectors). `a` (n, n) is destroyed
-    /// (row- or column-major alike: Aᵀ has the same eigenvalues). Returns info (0: success).
+    /// Eigenvalues wr + i·wi of a general square matrix (LAPACKE_dgeev, no vectors; LAPACKE sizes the workspace).
+    /// `a` (n, n) is destroyed (row- or column-major alike: Aᵀ has the same eigenvalues). Returns info (0: success).
     static func eigenvalues(_ a: UnsafeMutablePointer<Double>, order n: Int,
                             real wr: UnsafeMutablePointer<Double>, imaginary wi: UnsafeMutablePointer<Double>) -> Int {
-        precondition(n > 0, "dgeev order \(n)")
-        var jobvl = CChar(UInt8(ascii: "N")), jobvr = CChar(UInt8(ascii: "N"))
-        var n32 = Int32(n), lda = Int32(n), ldv: Int32 = 1, info: Int32 = 0
-        var left = 0.0, right = 0.0
-        var query = 0.0, lwork: Int32 = -1
-        dgeev_(&jobvl, &jobvr, &n32, a, &lda, wr, wi, &left, &ldv, &right, &ldv, &query, &lwork, &info)
-        if info != 0 { return Int(info) }
-        lwork = Int32(query.rounded(.up))
-        var work = [Double](repeating: 0, count: Int(lwork))
-        work.withUnsafeMutableBufferPointer { w in
-            dgeev_(&jobvl, &jobvr, &n32, a, &lda, wr, wi, &left, &ldv, &right, &ldv, w.baseAddress!, &lwork, &info)
-        }
-        return Int(info)
+        precondition(n > 0 && n <= Int(Int32.max), "dgeev order \(n)")
+        let none = CChar(UInt8(ascii: "N")), n32 = Int32(n)
+        var left = 0.0, right = 0.0   // not referenced with jobvl = jobvr = 'N'; leading dimension 1
+        return Int(LAPACKE_dgeev(LAPACK_COL_MAJOR, none, none, n32, a, n32, wr, wi, &left, 1, &right, 1))
     }
 
     // MARK: Threads
 
-    nonisolated(unsafe) private static var configured = false
-
-    /// Sets OpenBLAS to one thread on first use unless OPENBLAS_NUM_THREADS or `setThreads` chose otherwise:
-    /// the matrices of a training step are small and threading overhead dominates.
-    static func configureOnce() {
-        if configured { return }
-        configured = true
+    /// The default thread count, applied once: a `static let` initialiser runs exactly once, thread-safely
+    /// (swift_once), however many threads reach it first.
+    private static let defaultThreadsApplied: Void = {
         if ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil { openblas_set_num_threads(1) }
-    }
+    }()
+
+    /// Sets OpenBLAS to one thread on first use unless OPENBLAS_NUM_THREADS chose otherwise: the matrices of a
+    /// training step are small and threading overhead dominates. A later `setThreads` wins over this default.
+    static func configureOnce() { _ = defaultThreadsApplied }
 
     static func setThreads(_ n: Int) {
-        precondition(n >= 1, "thread count \(n)")
-        configured = true
+        precondition(n >= 1 && n <= Int(Int32.max), "thread count \(n)")
+        configureOnce()
         openblas_set_num_threads(Int32(n))
     }
 
