@@ -97,3 +97,20 @@ func solveRejectsBadInput(arguments: [String], message: String) throws {
     #expect(again.status == 0)
     #expect(again.errors.contains("model loaded from"), "stderr was: \(again.errors)")
 }
+
+@Suite struct SubjectCLITests {
+    /// `solve lorenz --set rho=35` is reported as its own subject, never merged with ρ = 28's rows.
+    @Test func setOverridesAreTheSubjectInEveryRow() throws {
+        let folder = try RNNodeBinary.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let result = try RNNodeBinary.run(["solve", "lorenz", "--set", "rho=35", "--model", "linear", "--quick", "--out", "out"], in: folder)
+        #expect(result.status == 0, "\(result.stderr)")
+        let errors = try String(contentsOf: folder.appendingPathComponent("out/errors.csv"), encoding: .utf8)
+        let problems = Set(errors.split(separator: "\n").dropFirst().map { CSVFields($0)[1] })
+        #expect(problems == ["\"lorenz[rho=35]\""] || problems == ["lorenz[rho=35]"], "\(problems)")
+        #expect(!errors.contains("vpt_lyapunov"), "ρ = 28's exponent must not scale ρ = 35's VPT")
+    }
+}
+
+/// The fields of one CSV line without quoted commas (enough for the rows this test reads).
+private func CSVFields(_ line: Substring) -> [String] { line.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }

@@ -64,8 +64,23 @@ public struct ReservoirSettings: Codable, Hashable, Sendable {
 
 extension Problem {
     /// The problem with each override applied in order (a parameter, or an initial value as `x` or `x_0`).
+    /// Overrides make a new subject: its name carries them (`lorenz[rho=35]`) in every file name, row and table,
+    /// so it is never merged with the file's own results, and the file's Lyapunov exponent is dropped: it belongs
+    /// to the file's parameters and orbit, and is computed anew (`rnnode lyapunov`) where needed.
     public func applying(_ overrides: [ParameterOverride]) throws -> Problem {
-        try overrides.reduce(self) { problem, override in try problem.setting(override.name, to: override.value) }
+        guard !overrides.isEmpty else { return self }
+        var problem = try overrides.reduce(self) { problem, override in try problem.setting(override.name, to: override.value) }
+        problem.name = Self.subjectName(name, overrides)
+        problem.lyapunov = nil
+        return problem
+    }
+
+    /// `name[a=1,b=2.5]`: the overrides in the order given, each value in its shortest exact decimal form.
+    public static func subjectName(_ name: String, _ overrides: [ParameterOverride]) -> String {
+        func shortest(_ x: Double) -> String {
+            x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : "\(x)"
+        }
+        return overrides.isEmpty ? name : name + "[" + overrides.map { "\($0.name)=\(shortest($0.value))" }.joined(separator: ",") + "]"
     }
 }
 
