@@ -203,8 +203,9 @@ func shardsPartitionTheGrid(count: Int) {
     try Comparison(specification: specification, directory: folder, runner: fake.runner).run()
     try ComparisonReport.rebuild(folder)
     let html = try String(contentsOf: folder.appendingPathComponent("index.html"), encoding: .utf8)
-    #expect(html.contains("<h2>Problem: lorenz</h2>"))
-    #expect(html.contains("<h2>Matrix: pairing</h2>"))
+    #expect(html.contains("<h3 id=\"solve-lorenz\">lorenz</h3>"))
+    #expect(html.contains("<h3 id=\"eigen-pairing\">pairing</h3>"))
+    #expect(html.contains("<a href=\"#solve-lorenz\">lorenz</a>"))  // the overview links to each table
     #expect(html.contains("eigen-pairing-power-s1"))
     #expect(html.contains("class=\"best\""))
 }

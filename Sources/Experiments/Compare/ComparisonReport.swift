@@ -55,7 +55,8 @@ public enum ComparisonReport {
         try AtomicFile.write(SummaryReport.csv(tables), to: directory.appendingPathComponent("summary.csv"))
         try AtomicFile.write(SummaryReport.markdown(tables, failures: outcomes), to: directory.appendingPathComponent("summary.md"))
         let plots = ComparisonPlots.render(directory: directory, outcomes: outcomes, tables: tables)
-        try AtomicFile.write(SummaryReport.html(tables, plots: plots, failures: outcomes), to: directory.appendingPathComponent("index.html"))
+        try AtomicFile.write(SummaryReport.html(tables, plots: plots, failures: outcomes, directory: directory),
+                             to: directory.appendingPathComponent("index.html"))
         return outcomes
     }
 

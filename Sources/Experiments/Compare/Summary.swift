@@ -15,27 +15,55 @@ public struct SummaryMetric: Sendable, Equatable {
     public var rankable: Bool
     /// The metric whose median share (≥ 0.5) says this value is only a lower bound (`vpt` → `vpt_censored`).
     public var censoredBy: String?
-    public init(_ name: String, higherIsBetter: Bool = false, rankable: Bool = true, censoredBy: String? = nil) {
+    /// What a diverged rollout does to the value: `.truncated`, computed over the steps before divergence only
+    /// (marked †); `.undefined`, meaningless once the rollout stopped early (shown as –); `.counted` otherwise.
+    public var divergence: DivergenceEffect
+    /// One line for the report's definitions (results/README.md has the full ones).
+    public var definition: String
+
+    public enum DivergenceEffect: Sendable, Equatable { case counted, truncated, undefined }
+
+    public init(_ name: String, higherIsBetter: Bool = false, rankable: Bool = true, censoredBy: String? = nil,
+                divergence: DivergenceEffect = .counted, definition: String = "") {
         self.name = name; self.higherIsBetter = higherIsBetter; self.rankable = rankable; self.censoredBy = censoredBy
+        self.divergence = divergence; self.definition = definition
     }
 
     /// Key metrics of the solve experiment. Invariant drifts (`invariant_drift_*`) are added per problem.
     public static let solve: [SummaryMetric] = [
-        .init("vpt_lyapunov", higherIsBetter: true, censoredBy: "vpt_censored"),
-        .init("vpt", higherIsBetter: true, censoredBy: "vpt_censored"),
-        .init("vpt_censored", rankable: false),
-        .init("rel_l2_final"), .init("rmse"), .init("diverged_fraction"), .init("diverged_at", rankable: false),
-        .init("train_seconds"), .init("speedup", higherIsBetter: true),
+        .init("vpt_lyapunov", higherIsBetter: true, censoredBy: "vpt_censored",
+              definition: "valid prediction time × the largest Lyapunov exponent (Lyapunov times)"),
+        .init("vpt", higherIsBetter: true, censoredBy: "vpt_censored",
+              definition: "first time the normalised error E(t) exceeds 0.4; ≥ x: still valid at the end of the window"),
+        .init("vpt_censored", rankable: false,
+              definition: "share of test trajectories still valid at the end of the window (their VPT is a lower bound)"),
+        .init("rel_l2_final", definition: "‖ŷ(T) − y(T)‖ / ‖y(T)‖ at the horizon; inf when the rollout diverged before it"),
+        .init("rmse", divergence: .truncated, definition: "root-mean-square error against GSL over the rollout"),
+        .init("diverged_fraction", definition: "share of rollouts that became non-finite or left 10× the training range"),
+        .init("diverged_at", rankable: false, definition: "time of divergence after the rollout start (diverged rollouts only)"),
+        .init("train_seconds", definition: "training wall time"),
+        .init("speedup", higherIsBetter: true, divergence: .undefined,
+              definition: "GSL's wall time over the learned rollout's for the same interval"),
     ]
     /// Key metrics of the eigen experiment.
     public static let eigen: [SummaryMetric] = [
-        .init("rel_error"), .init("abs_error"), .init("vector_angle"), .init("iterations"), .init("failure_rate"),
-        .init("seconds"),
+        .init("rel_error", definition: "|λ − λ_GSL| / |λ_GSL|, worst over the eigenpairs"),
+        .init("abs_error", definition: "|λ − λ_GSL|, worst over the eigenpairs"),
+        .init("vector_angle", definition: "angle to GSL's eigenvector (eigenspace when degenerate), worst over the pairs"),
+        .init("iterations", definition: "products with A, all pairs"),
+        .init("failure_rate", definition: "share of pairs not converged within the product budget"),
+        .init("seconds", definition: "wall time"),
     ]
 
-    /// The summary's definition of a metric by name (solve's, then eigen's); a plain lower-is-better metric else.
+    /// The summary's definition of a metric by name (solve's, then eigen's); invariant drifts are truncated by
+    /// divergence like the RMSE; anything else a plain lower-is-better metric.
     public static func named(_ name: String) -> SummaryMetric {
-        (solve + eigen).first { $0.name == name } ?? SummaryMetric(name)
+        if let known = (solve + eigen).first(where: { $0.name == name }) { return known }
+        if name.hasPrefix("invariant_drift_") {
+            return SummaryMetric(name, divergence: .truncated,
+                                 definition: "max relative drift of the invariant \(name.dropFirst("invariant_drift_".count)) over the rollout")
+        }
+        return SummaryMetric(name)
     }
 
     /// Column order: the grid's models (methods) first, anything else (peers) after, alphabetically.
@@ -75,6 +103,22 @@ public struct ComparisonTable: Sendable, Equatable {
     public func isCensored(_ metric: SummaryMetric, _ model: String) -> Bool {
         guard let flag = metric.censoredBy else { return false }
         return (values[flag]?[model]?.median ?? 0) >= 0.5
+    }
+
+    /// Whether some of `model`'s rollouts diverged, so a `.truncated` metric covers only their steps before it.
+    public func divergedSometimes(_ model: String) -> Bool {
+        (values["diverged_fraction"]?[model]?.median ?? 0) > 0
+    }
+
+    /// The text of one summary cell: `median [q25, q75]` (the range only over several seeds), `≥ median` when
+    /// censored, a † when a truncated metric covers only the steps before divergence, – when undefined.
+    public func cellText(_ metric: SummaryMetric, _ model: String) -> String {
+        guard let s = values[metric.name]?[model] else { return "–" }
+        if metric.divergence == .undefined && failedMostly(model) { return "–" }
+        var text = s.count > 1 ? "\(formatValue(s.median)) [\(formatValue(s.q25)), \(formatValue(s.q75))]" : formatValue(s.median)
+        if isCensored(metric, model) { text = "≥ " + text }
+        if metric.divergence == .truncated && divergedSometimes(model) { text += " †" }
+        return text
     }
 
     /// The models with the best median for `metric` (all of them on a tie), when at least two models compete and
@@ -124,7 +168,7 @@ public func summaryTables(from rows: [ErrorRow]) -> [ComparisonTable] {
         }
         var metrics = experiment == "eigen" ? SummaryMetric.eigen : SummaryMetric.solve
         let drifts = Set(group.map(\.metric).filter { $0.hasPrefix("invariant_drift") && !isSpreadMetric($0) })
-        metrics.insert(contentsOf: drifts.sorted().map { SummaryMetric($0) }, at: min(3, metrics.count))
+        metrics.insert(contentsOf: drifts.sorted().map { SummaryMetric.named($0) }, at: min(3, metrics.count))
         var values: [String: [String: SummaryStatistic]] = [:]
         var units: [String: String] = [:]
         for metric in metrics {
