@@ -137,8 +137,8 @@ enum NativeCache {
             return descriptor
         }
 
-        /// Names of the entries (for removing a temporary directory).
-        private func names() -> [String] {
+        /// Names of the entries.
+        func names() -> [String] {
             let copy = dup(descriptor)
             guard copy >= 0, let stream = fdopendir(copy) else { return [] }
             defer { closedir(stream) }
@@ -252,6 +252,7 @@ enum NativeCache {
         let sourceName = ".vf-\(key)-\(unique).c"
         let libraryName = ".vf-\(key)-\(unique).so"
         let recordName = ".vf-\(key)-\(unique).sha256"
+        removeAbandoned(in: directory)
         defer {
             unlinkat(directory.descriptor, sourceName, 0)
             unlinkat(directory.descriptor, libraryName, 0)
@@ -306,6 +307,16 @@ enum NativeCache {
             renameat(directory.descriptor, recordName, directory.descriptor, "vf-\(key).sha256")
         }
         return functions
+    }
+
+    /// Removes temporaries (`.vf-<key>-<pid>-<random>.*`) left by builds whose process no longer exists (killed
+    /// while compiling).
+    private static func removeAbandoned(in directory: Directory) {
+        for name in directory.names() where name.hasPrefix(".vf-") {
+            let fields = name.dropFirst(4).split(separator: "-")
+            guard fields.count == 3, let pid = pid_t(fields[1]) else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { unlinkat(directory.descriptor, name, 0) }
+        }
     }
 
     /// Writes a new file (mode 0600, never an existing name or a link) in the directory.
