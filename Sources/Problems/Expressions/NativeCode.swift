@@ -1,6 +1,6 @@
-// Native code for a vector field: the equations and their Jacobian written out as C, compiled once by the
-// system C compiler into a cached shared library and loaded with dlopen. The interpreted Program stays the
-// fallback (no compiler, RNNODE_NATIVE=0) and the reference: both compute the same operations in the same order.
+// Native code for a vector field: the equations and their sparse Jacobian written out as C, compiled once by the
+// system C compiler into a private cache (NativeCache.swift) and loaded with dlopen. The interpreted Program stays
+// the fallback (no compiler, RNNODE_NATIVE=0, an unsafe cache) and the reference: both do the same operations.
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -19,109 +19,147 @@ struct NativeFunctions: @unchecked Sendable {
 }
 
 enum NativeCode {
-    /// Compiles (or finds in the cache) the C translation of f and its Jacobian. Nil with the reason when the
-    /// native path is switched off or unavailable.
+    /// Flags of every compile. `-ffp-contract=off`: no fused multiply-add, so results equal the interpreter's.
+    static let compilerFlags = ["-O2", "-ffp-contract=off", "-fPIC", "-shared"]
+    /// Seconds a compile may take unless `RNNODE_COMPILE_TIMEOUT` says otherwise.
+    static let defaultCompileTimeout = 120.0
+
+    /// Where the cache lives and how to compile, read from the environment (tests build their own).
+    struct Settings: Sendable {
+        enum Cache: Sendable, Equatable {
+            /// A persistent directory; `origin` names the variable it came from (for messages).
+            case directory(String, origin: String)
+            /// No HOME: a fresh `mkdtemp` directory (mode 0700, unguessable name) under `parent` for each compile,
+            /// removed as soon as the library is loaded. Nothing is shared between processes or users.
+            case privateTemporary(parent: String)
+        }
+
+        /// False with `RNNODE_NATIVE=0`.
+        var enabled = true
+        var cache: Cache
+        /// Absolute path of the C compiler; nil when none was found.
+        var compiler: String?
+        /// Seconds before the compiler's whole process group is killed.
+        var compileTimeout = NativeCode.defaultCompileTimeout
+        /// Reuse a library this process has loaded already (tests switch it off to exercise the disk cache).
+        var reuseLoaded = true
+
+        /// `RNNODE_NATIVE`, `RNNODE_CACHE` (else `$XDG_CACHE_HOME/rnnode`, else `$HOME/.cache/rnnode`, else a
+        /// private temporary directory), `RNNODE_CC` (else `CC`, else cc, clang, gcc on PATH) and
+        /// `RNNODE_COMPILE_TIMEOUT` (seconds, default 120). Returns warnings for values it could not use.
+        static func from(environment: [String: String]) -> (settings: Settings, warnings: [String]) {
+            var warnings: [String] = []
+            let cache: Cache
+            if let path = environment["RNNODE_CACHE"], !path.isEmpty {
+                cache = .directory(path, origin: "RNNODE_CACHE")
+            } else if let path = environment["XDG_CACHE_HOME"], path.hasPrefix("/") {
+                cache = .directory(path + "/rnnode", origin: "XDG_CACHE_HOME")
+            } else if let home = environment["HOME"], home.hasPrefix("/") {
+                cache = .directory(home + "/.cache/rnnode", origin: "HOME")
+            } else {
+                let temporary = environment["TMPDIR"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? "/tmp"
+                cache = .privateTemporary(parent: temporary)
+            }
+            var settings = Settings(cache: cache)
+            settings.enabled = environment["RNNODE_NATIVE"] != "0"
+
+            if let explicit = environment["RNNODE_CC"], !explicit.isEmpty {
+                settings.compiler = ChildProcess.executablePath(explicit, environment: environment)
+                if settings.compiler == nil {
+                    warnings.append("RNNODE_CC='\(explicit)' is not an executable file; using the interpreter")
+                }
+            } else {
+                var names = ["cc", "clang", "gcc"]
+                if let cc = environment["CC"], !cc.isEmpty { names.insert(cc, at: 0) }
+                settings.compiler = names.lazy.compactMap { ChildProcess.executablePath($0, environment: environment) }.first
+            }
+
+            if let text = environment["RNNODE_COMPILE_TIMEOUT"], !text.isEmpty {
+                if let seconds = Double(text), seconds > 0, seconds <= 86_400 {
+                    settings.compileTimeout = seconds
+                } else {
+                    warnings.append("RNNODE_COMPILE_TIMEOUT='\(text)' is not a number of seconds in (0, 86400]; "
+                                    + "using \(Int(defaultCompileTimeout)) s")
+                }
+            }
+            return (settings, warnings)
+        }
+    }
+
+    /// What one compile request came to.
+    struct Outcome {
+        var functions: NativeFunctions?
+        /// `native`, or `interpreted (reason)`.
+        var note: String
+        /// Messages for stderr: an unsafe or unusable cache, a rejected cached file, a failed or stopped compile.
+        var warnings: [String] = []
+        /// Bytes of generated C (0 when nothing was translated).
+        var sourceBytes = 0
+        /// True when the compiler ran (false: loaded from this process or from the cache).
+        var compiled = false
+    }
+
+    /// Compiles (or finds in the cache) the C translation of f and its Jacobian, with the environment's settings.
+    /// Each distinct warning is printed once per process on stderr. Nil functions with the reason when the native
+    /// path is switched off or unavailable.
     static func compile(rightHandSide: [Node], jacobian: [(node: Node, target: Int, index: Int)],
                         dimension d: Int) -> (functions: NativeFunctions?, note: String) {
-        if ProcessInfo.processInfo.environment["RNNODE_NATIVE"] == "0" { return (nil, "interpreted (RNNODE_NATIVE=0)") }
+        let (settings, settingWarnings) = Settings.from(environment: ProcessInfo.processInfo.environment)
+        let outcome = compile(rightHandSide: rightHandSide, jacobian: jacobian, dimension: d, settings: settings)
+        warnOnce(settingWarnings + outcome.warnings)
+        return (outcome.functions, outcome.note)
+    }
+
+    /// Compiles (or finds) the functions under explicit settings; warnings are returned, not printed.
+    static func compile(rightHandSide: [Node], jacobian: [(node: Node, target: Int, index: Int)],
+                        dimension d: Int, settings: Settings) -> Outcome {
+        guard settings.enabled else { return Outcome(note: "interpreted (RNNODE_NATIVE=0)") }
+        guard let compiler = settings.compiler else { return Outcome(note: "interpreted (no C compiler found)") }
         let source = translate(rightHandSide: rightHandSide, jacobian: jacobian, dimension: d)
-        let key = String(StableHash.fnv1a64(source), radix: 16)
-        return cache.withLock { loaded -> (NativeFunctions?, String) in
-            if let functions = loaded[key] { return (functions, "native") }
-            do {
-                let functions = try build(source: source, key: key)
-                loaded[key] = functions
-                return (functions, "native")
-            } catch {
-                return (nil, "interpreted (\(error))")
-            }
-        }
+        var outcome = NativeCache.load(source: source, key: key(source: source, compiler: compiler),
+                                       compiler: compiler, settings: settings)
+        outcome.sourceBytes = source.utf8.count
+        return outcome
     }
 
-    /// Loaded libraries by source hash (never unloaded: their functions may be in use).
-    private static let cache = Locked<[String: NativeFunctions]>([:])
-
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+    /// The cache key: SHA-256 of the compiler, its flags and the full source.
+    ///
+    /// SHA-256 rather than the 64-bit FNV-1a the key used to be: a library is found by its name alone, so the name
+    /// must not be forgeable by a second source that collides. (The alternative, storing the source beside the
+    /// library and comparing it byte for byte, would work as well; the digest keeps the cache to one name per
+    /// library and lets the library's own digest, kept beside it, be checked the same way before loading.)
+    static func key(source: String, compiler: String) -> String {
+        var hasher = SHA256()
+        hasher.update(Array("rnnode native code 2\n\(compiler)\n\(compilerFlags.joined(separator: " "))\n".utf8))
+        hasher.update(Array(source.utf8))
+        return SHA256.hex(digest: hasher.finalize())
     }
 
-    private static func build(source: String, key: String) throws -> NativeFunctions {
-        let fileManager = FileManager.default
-        let folder = cacheFolder()
-        try fileManager.createDirectory(at: folder, withIntermediateDirectories: true)
-        let library = folder.appendingPathComponent("vf-\(key).so")
-        if !fileManager.fileExists(atPath: library.path) {
-            guard let compiler = findCompiler() else { throw Failure(description: "no C compiler found") }
-            let unique = "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-            let sourceFile = folder.appendingPathComponent("vf-\(key)-\(unique).c")
-            let temporary = folder.appendingPathComponent("vf-\(key)-\(unique).so")
-            try source.write(to: sourceFile, atomically: true, encoding: .utf8)
-            defer { try? fileManager.removeItem(at: sourceFile) }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: compiler)
-            process.arguments = ["-O2", "-ffp-contract=off", "-fPIC", "-shared", "-o", temporary.path, sourceFile.path, "-lm"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                try? fileManager.removeItem(at: temporary)
-                throw Failure(description: "\(compiler) failed with status \(process.terminationStatus)")
-            }
-            // Atomic: a concurrent process either sees no library or a complete one.
-            guard rename(temporary.path, library.path) == 0 else {
-                try? fileManager.removeItem(at: temporary)
-                throw Failure(description: "cannot move the compiled library into \(folder.path)")
-            }
-        }
-        guard let handle = dlopen(library.path, RTLD_NOW | RTLD_LOCAL) else {
-            throw Failure(description: "dlopen failed: \(String(cString: dlerror()))")
-        }
-        guard let f = dlsym(handle, "rnnode_rhs"), let j = dlsym(handle, "rnnode_jacobian") else {
-            throw Failure(description: "compiled library lacks its entry points")
-        }
-        return NativeFunctions(rightHandSide: unsafeBitCast(f, to: NativeFunctions.RightHandSide.self),
-                               jacobian: unsafeBitCast(j, to: NativeFunctions.Jacobian.self))
-    }
+    /// Warnings already printed by this process.
+    private static let printedWarnings = Locked<Set<String>>([])
 
-    /// `$RNNODE_CACHE`, else `$XDG_CACHE_HOME/rnnode`, else `~/.cache/rnnode`, else the temporary folder.
-    private static func cacheFolder() -> URL {
-        let environment = ProcessInfo.processInfo.environment
-        if let path = environment["RNNODE_CACHE"], !path.isEmpty { return URL(fileURLWithPath: path) }
-        if let path = environment["XDG_CACHE_HOME"], !path.isEmpty {
-            return URL(fileURLWithPath: path).appendingPathComponent("rnnode")
+    /// Prints each message not printed before as `rnnode: warning: …` on stderr (one write(2); a failure is ignored).
+    static func warnOnce(_ messages: [String]) {
+        for message in messages {
+            let fresh = printedWarnings.withLock { $0.insert(message).inserted }
+            guard fresh else { continue }
+            let line = Array("rnnode: warning: \(message)\n".utf8)
+            _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
         }
-        if let home = environment["HOME"], !home.isEmpty {
-            return URL(fileURLWithPath: home).appendingPathComponent(".cache/rnnode")
-        }
-        return FileManager.default.temporaryDirectory.appendingPathComponent("rnnode")
-    }
-
-    /// `$CC`, else the first of cc, clang, gcc on the PATH.
-    private static func findCompiler() -> String? {
-        let environment = ProcessInfo.processInfo.environment
-        let path = (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
-        var names = ["cc", "clang", "gcc"]
-        if let cc = environment["CC"], !cc.isEmpty {
-            if cc.hasPrefix("/") { return FileManager.default.isExecutableFile(atPath: cc) ? cc : nil }
-            names.insert(cc, at: 0)
-        }
-        for name in names {
-            for folder in path {
-                let candidate = folder + "/" + name
-                if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            }
-        }
-        return nil
     }
 
     // MARK: Translation to C
 
     /// C source with `rnnode_rhs(t, y, f)` and `rnnode_jacobian(t, y, dfdy, dfdt)`. Slots `0..<d` are `y`, `d` is t.
+    ///
+    /// The Jacobian is written sparse: both arrays are cleared with one `memset`, then only the entries that are not
+    /// the constant +0 are assigned. Each function's trees become one graph of distinct subexpressions (shared
+    /// ones computed once into locals), so the text grows linearly with the expressions, whatever their depth.
     static func translate(rightHandSide: [Node], jacobian: [(node: Node, target: Int, index: Int)], dimension d: Int) -> String {
         var text = """
         /* Generated by rnnode from a problem file: the right-hand side and its symbolic Jacobian. */
         #include <math.h>
+        #include <string.h>
         static inline double rn_min(double a, double b) { return a <= b ? a : b; }
         static inline double rn_max(double a, double b) { return a >= b ? a : b; }
         static inline double rn_sign(double a) { return a > 0 ? 1.0 : (a < 0 ? -1.0 : 0.0); }
@@ -137,69 +175,69 @@ enum NativeCode {
 
         """
         text += function("void rnnode_rhs(double t, const double *restrict y, double *restrict f)",
+                         prologue: "",
                          roots: rightHandSide.enumerated().map { ($0.element, "f[\($0.offset)]") }, dimension: d)
+        let nonZero = jacobian.filter { $0.node.constantValue?.bitPattern != Double(0).bitPattern }
         text += function("void rnnode_jacobian(double t, const double *restrict y, double *restrict dfdy, double *restrict dfdt)",
-                         roots: jacobian.map { ($0.node, $0.target == 0 ? "dfdy[\($0.index)]" : "dfdt[\($0.index)]") },
+                         prologue: "    memset(dfdy, 0, sizeof(double) * \(d * d));\n    memset(dfdt, 0, sizeof(double) * \(d));\n",
+                         roots: nonZero.map { ($0.node, $0.target == 0 ? "dfdy[\($0.index)]" : "dfdt[\($0.index)]") },
                          dimension: d)
         return text
     }
 
-    private static func function(_ signature: String, roots: [(Node, String)], dimension d: Int) -> String {
-        // Subexpressions used more than once become locals, children first (as in Program).
-        var uses: [Node: Int] = [:]
-        var order: [Node] = []
-        func count(_ node: Node) {
-            switch node {
-            case .constant, .slot: return
-            default: break
+    /// A subexpression spelled longer than this many bytes goes into a local of its own, so that each
+    /// subexpression's text is copied into its parent's at most once and stays short.
+    private static let inlineLimit = 100
+
+    private static func function(_ signature: String, prologue: String, roots: [(Node, String)], dimension d: Int) -> String {
+        var graph = ExpressionGraph()
+        let rootIDs = roots.map { graph.add($0.0) }
+        var body = "    (void)t; (void)y;\n" + prologue
+        // Entries come children first, so each entry's operands are spelled before it.
+        var spelled = [String](repeating: "", count: graph.entries.count)
+        for id in graph.entries.indices {
+            var text = spell(graph.entries[id], graph: graph, spelled: spelled, dimension: d)
+            if graph.isCompound(id) {
+                if graph.uses[id] > 1 || text.utf8.count > inlineLimit {
+                    body += "    const double s\(id) = \(text);\n"
+                    text = "s\(id)"
+                }
+                // An operand used once is spelled into its single parent; release its text.
+                for child in graph.children(id) where graph.uses[child] == 1 { spelled[child] = "" }
             }
-            uses[node, default: 0] += 1
-            guard uses[node] == 1 else { return }
-            switch node {
-            case .negate(let a): count(a)
-            case .binary(_, let a, let b): count(a); count(b)
-            case .call(_, let args): args.forEach(count)
-            default: break
-            }
-            order.append(node)
+            spelled[id] = text
         }
-        for (node, _) in roots { count(node) }
-        var locals: [Node: String] = [:]
-        var body = "    (void)t; (void)y;\n"
-        for node in order where uses[node]! > 1 {
-            let name = "s\(locals.count)"
-            body += "    const double \(name) = \(c(node, locals, d));\n"
-            locals[node] = name
-        }
-        for (node, target) in roots { body += "    \(target) = \(c(node, locals, d));\n" }
+        for (id, (_, target)) in zip(rootIDs, roots) { body += "    \(target) = \(spelled[id]);\n" }
         return "\(signature) {\n\(body)}\n"
     }
 
-    /// The C expression for `node`, with the same operations in the same order as Program.
-    private static func c(_ node: Node, _ locals: [Node: String], _ d: Int) -> String {
-        if let name = locals[node] { return name }
-        switch node {
-        case .constant(let value):
-            if value.isFinite { return value < 0 ? "(\(value.description))" : value.description }
+    /// The C expression of one entry from its operands' spellings, with the same operations as Program.
+    private static func spell(_ entry: ExpressionGraph.Entry, graph: ExpressionGraph, spelled: [String], dimension d: Int) -> String {
+        switch entry {
+        case .constant(let bits):
+            let value = Double(bitPattern: bits)
+            if value.isFinite { return value.sign == .minus ? "(\(value.description))" : value.description }
             return value.isNaN ? "NAN" : (value > 0 ? "INFINITY" : "(-INFINITY)")
         case .slot(let i): return i == d ? "t" : "y[\(i)]"
-        case .negate(let a): return "(-\(c(a, locals, d)))"
+        case .negate(let a): return "(-\(spelled[a]))"
         case .binary(.power, let a, let b):
-            let base = c(a, locals, d)
-            if let k = b.constantValue, k == k.rounded(), Swift.abs(k) <= 64 {
-                switch k {
-                case 2: return "rn_square(\(base))"
-                case 3: return "rn_cube(\(base))"
-                case -1: return "(1.0 / \(base))"
-                default: return "rn_powi(\(base), \(Int(k)))"
+            let base = spelled[a]
+            if case .constant(let bits) = graph.entries[b] {
+                let k = Double(bitPattern: bits)
+                if k == k.rounded(), Swift.abs(k) <= 64 {
+                    switch k {
+                    case 2: return "rn_square(\(base))"
+                    case 3: return "rn_cube(\(base))"
+                    case -1: return "(1.0 / \(base))"
+                    default: return "rn_powi(\(base), \(Int(k)))"
+                    }
                 }
+                if k == 0.5 { return "sqrt(\(base))" }
             }
-            if b.constantValue == 0.5 { return "sqrt(\(base))" }
-            return "pow(\(base), \(c(b, locals, d)))"
+            return "pow(\(base), \(spelled[b]))"
         case .binary(let op, let a, let b):
-            return "(\(c(a, locals, d)) \(op.rawValue) \(c(b, locals, d)))"
+            return "(\(spelled[a]) \(op.rawValue) \(spelled[b]))"
         case .call(let f, let args):
-            let list = args.map { c($0, locals, d) }.joined(separator: ", ")
             let name = switch f {
             case .abs: "fabs"
             case .min: "rn_min"
@@ -208,8 +246,106 @@ enum NativeCode {
             case .select: "rn_select"
             default: f.rawValue
             }
-            return "\(name)(\(list))"
+            return "\(name)(" + args.map { spelled[$0] }.joined(separator: ", ") + ")"
         }
+    }
+}
+
+/// Expression trees as one graph of distinct subexpressions, numbered children first.
+///
+/// Built without recursion (an explicit stack), so depth costs no stack. Each entry's key holds its operands' numbers,
+/// so interning costs O(arity) per node instead of hashing a whole subtree; a subtree reached again through shared
+/// storage (derivatives reuse their operands) is recognised by the address of its box and not walked again.
+struct ExpressionGraph {
+    enum Entry: Hashable {
+        /// The constant's bit pattern (so +0 and −0, and NaNs, stay apart).
+        case constant(UInt64)
+        case slot(Int)
+        case negate(Int)
+        case binary(BinaryOperator, Int, Int)
+        case call(Function, [Int])
+    }
+
+    private(set) var entries: [Entry] = []
+    /// Parents (distinct entries) plus roots that use each entry.
+    private(set) var uses: [Int] = []
+    private var numbers: [Entry: Int] = [:]
+    private var seen: [UInt: Int] = [:]
+
+    func isCompound(_ id: Int) -> Bool {
+        switch entries[id] {
+        case .constant, .slot: false
+        default: true
+        }
+    }
+
+    func children(_ id: Int) -> [Int] {
+        switch entries[id] {
+        case .constant, .slot: []
+        case .negate(let a): [a]
+        case .binary(_, let a, let b): [a, b]
+        case .call(_, let args): args
+        }
+    }
+
+    /// The address of an indirect enum's box identifies the subtree while the tree is alive (nil if Node's layout
+    /// is not a single reference).
+    @inline(__always) private static func identity(_ node: Node) -> UInt? {
+        guard MemoryLayout<Node>.size == MemoryLayout<UInt>.size else { return nil }
+        return unsafeBitCast(node, to: UInt.self)
+    }
+
+    /// Adds the tree (counting one more use of its root) and returns its root's number.
+    mutating func add(_ root: Node) -> Int {
+        var stack: [(node: Node, operandsDone: Bool)] = [(root, false)]
+        var done: [Int] = []
+        while let (node, operandsDone) = stack.popLast() {
+            let identity = Self.identity(node)
+            if !operandsDone {
+                if let identity, let id = seen[identity] { done.append(id); continue }
+                switch node {
+                case .constant(let c): done.append(intern(.constant(c.bitPattern), identity)); continue
+                case .slot(let i): done.append(intern(.slot(i), identity)); continue
+                case .negate(let a): stack.append((node, true)); stack.append((a, false))
+                case .binary(_, let a, let b): stack.append((node, true)); stack.append((b, false)); stack.append((a, false))
+                case .call(_, let args):
+                    stack.append((node, true))
+                    for argument in args.reversed() { stack.append((argument, false)) }
+                }
+                continue
+            }
+            let entry: Entry
+            switch node {
+            case .negate: entry = .negate(done.removeLast())
+            case .binary(let op, _, _):
+                let b = done.removeLast(), a = done.removeLast()
+                entry = .binary(op, a, b)
+            case .call(let f, let args):
+                let operands = Array(done.suffix(args.count))
+                done.removeLast(args.count)
+                entry = .call(f, operands)
+            case .constant, .slot: preconditionFailure("leaves are interned on the way down")
+            }
+            done.append(intern(entry, identity))
+        }
+        precondition(done.count == 1, "one number per tree")
+        uses[done[0]] += 1
+        return done[0]
+    }
+
+    private mutating func intern(_ entry: Entry, _ identity: UInt?) -> Int {
+        let id: Int
+        if let known = numbers[entry] {
+            id = known
+        } else {
+            id = entries.count
+            entries.append(entry)
+            uses.append(0)
+            numbers[entry] = id
+            for child in children(id) { uses[child] += 1 }
+        }
+        if let identity { seen[identity] = id }
+        return id
     }
 }
 
