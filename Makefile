@@ -1,7 +1,7 @@
 # rnnode: `make run` installs what is missing, builds in release and runs the main job; `make test` runs the tests.
 SWIFT        ?= swift
 CONFIG       ?= release
-APT_PACKAGES := libgsl-dev libopenblas-dev liblapacke-dev gnuplot-nox parallel chromium
+APT_PACKAGES := libgsl-dev libopenblas-dev liblapacke-dev libssl-dev gnuplot-nox parallel chromium
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN          := .build/$(CONFIG)/rnnode
 PROBLEM      ?= lorenz

@@ -24,9 +24,10 @@ let package = Package(
         .systemLibrary(name: "CGSL", path: "Sources/CGSL"),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
 
-        // MARK: Small utilities every module shares: stable hashes, the seeded generator, child processes
+        // MARK: Small utilities every module shares: hashes (SHA-256 from OpenSSL), the seeded generator, child processes
         .target(name: "CSupport", path: "Sources/CSupport"),
-        .target(name: "Support", dependencies: ["CSupport"]),
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
+        .target(name: "Support", dependencies: ["CSupport", "COpenSSL"]),
 
         // MARK: Problem files, the expression language, symbolic Jacobians
         .target(
