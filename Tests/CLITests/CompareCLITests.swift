@@ -1,4 +1,5 @@
-// `rnnode compare` and `rnnode merge` as a user runs them: a real (small) grid end to end, resume, and bad input.
+// `rnnode compare` and `rnnode merge` as a user runs them: a real (small) grid end to end, resume, bad input, and
+// a grid stopped by SIGTERM or SIGKILL that leaves no process behind and is counted once when rerun.
 import Foundation
 import Testing
 
@@ -43,5 +44,100 @@ import Testing
         #expect(result.status != 0)
         #expect(result.stderr.contains(message), "\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("out").path))
+    }
+
+    @Test func sigtermAndSigkillLeaveNoCellRunningAndARerunCountsEachSeedOnce() throws {
+        let folder = try RNNodeBinary.temporaryFolder()
+        let arguments = ["compare", "--problems", "lorenz", "--models", "lstm,gru", "--matrices", "none", "--quick", "--out", "grid"]
+
+        // SIGTERM while a cell runs: the cell is stopped, the parent says so and exits non-zero.
+        let terminated = try Background(arguments, in: folder)
+        try #require(waitFor(seconds: 60) { !cellProcesses(of: folder, excluding: terminated.pid).isEmpty }, "no cell started")
+        kill(terminated.pid, SIGTERM)
+        let status = terminated.wait()
+        #expect(status != 0)
+        #expect(terminated.stderr.contains("terminated by SIGTERM"), "\(terminated.stderr)")
+        #expect(waitFor(seconds: 15) { cellProcesses(of: folder).isEmpty }, "left running: \(cellProcesses(of: folder))")
+
+        // SIGKILL: nothing can be caught, the cells still die with the parent.
+        let killed = try Background(arguments, in: folder)
+        try #require(waitFor(seconds: 60) { !cellProcesses(of: folder, excluding: killed.pid).isEmpty }, "no cell started")
+        kill(killed.pid, SIGKILL)
+        _ = killed.wait()
+        #expect(waitFor(seconds: 15) { cellProcesses(of: folder).isEmpty }, "left running: \(cellProcesses(of: folder))")
+
+        // What an orphaned cell used to leave: its rows, already in its folder before the rerun.
+        let run = folder.appendingPathComponent("grid/runs/solve-lorenz-lstm-s1")
+        try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
+        let stale = "experiment,problem,model,seed,metric,value,unit\nsolve,lorenz,lstm,1,vpt,1000.0,time\n"
+        try Data(stale.utf8).write(to: run.appendingPathComponent("errors.csv"))
+
+        let rerun = try RNNodeBinary.run(arguments, in: folder)
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        let summary = try String(contentsOf: folder.appendingPathComponent("grid/summary.csv"), encoding: .utf8)
+        let rows = summary.split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        #expect(!rows.isEmpty)
+        #expect(rows.allSatisfy { $0[8] == "1" }, "\(summary)")  // one seed, counted once
+        #expect(!summary.contains("1000.0"))
+        let errors = try String(contentsOf: folder.appendingPathComponent("grid/errors.csv"), encoding: .utf8)
+        let keys = errors.split(separator: "\n").dropFirst().map { $0.split(separator: ",").prefix(5).joined(separator: ",") }
+        #expect(Set(keys).count == keys.count)
+    }
+}
+
+/// `rnnode` started in the background, its stdout and stderr in files.
+private final class Background {
+    let process = Process()
+    let output: URL
+    var pid: Int32 { process.processIdentifier }
+
+    init(_ arguments: [String], in folder: URL) throws {
+        output = try RNNodeBinary.temporaryFolder()
+        process.executableURL = RNNodeBinary.url
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["RNNODE_PROBLEMS"] = RNNodeBinary.repositoryRoot.appendingPathComponent("problems").path
+        process.environment = environment
+        process.currentDirectoryURL = folder
+        _ = FileManager.default.createFile(atPath: output.appendingPathComponent("stdout").path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.appendingPathComponent("stderr").path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: output.appendingPathComponent("stdout"))
+        process.standardError = try FileHandle(forWritingTo: output.appendingPathComponent("stderr"))
+        try process.run()
+    }
+
+    /// Waits for the exit; the status, or 128 + the signal that killed it.
+    func wait() -> Int32 {
+        process.waitUntilExit()
+        return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+    }
+
+    var stderr: String { (try? String(contentsOf: output.appendingPathComponent("stderr"), encoding: .utf8)) ?? "" }
+}
+
+/// Polls `condition` every 20 ms for up to `seconds`.
+private func waitFor(seconds: Double, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if condition() { return true }
+        usleep(20_000)
+    }
+    return condition()
+}
+
+/// Live processes working in `folder` (their current directory, or an argument naming it): the cells of a grid
+/// under it and the reapers that guard them. Zombies (exited, not yet collected by their parent) are not running.
+private func cellProcesses(of folder: URL, excluding parent: Int32? = nil) -> [String] {
+    let path = folder.resolvingSymlinksInPath().path
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.compactMap { entry -> String? in
+        guard let pid = Int32(entry), pid != getpid(), pid != parent else { return nil }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")"), stat[stat.index(close, offsetBy: 2)] != "Z" else { return nil }
+        let commandLine = ((try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline"))) ?? Data())
+            .split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        let directory = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd")
+        guard directory == path || commandLine.contains(where: { $0.hasPrefix(path) }) else { return nil }
+        return "\(pid) " + commandLine.joined(separator: " ")
     }
 }

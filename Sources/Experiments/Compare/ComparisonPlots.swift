@@ -106,7 +106,8 @@ enum ComparisonPlots {
         }
 
         var rendered: [(title: String, file: String)] = []
-        for (title, name, body) in scripts {
+        // A subject's name becomes part of a file name: one that is not a plain name gets no plot.
+        for (title, name, body) in scripts where (try? OutputName.component(name, what: "plot")) != nil {
             let script = """
                 # \(title). Written by `rnnode compare`; edit and rerun `gnuplot \(name).gp` in this folder.
                 set terminal svg size 900,480 dynamic enhanced font "sans,11" background "white"
