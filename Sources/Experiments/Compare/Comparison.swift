@@ -207,41 +207,48 @@ public enum ComparisonError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// SIGTERM while a grid runs: recorded in an atomic flag that the scheduler and the running cells poll.
+/// SIGTERM while a grid runs: recorded in an atomic flag that the scheduler and the running cells poll. The
+/// handler stays installed while any grid of this process runs (tests run several at once).
 enum TerminationSignal {
     static var received: Bool { terminationFlag.load(ordering: .relaxed) != 0 }
 
-    /// The disposition and signal mask to restore.
-    struct Saved {
-        var action: sigaction
-        var mask: sigset_t
-    }
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var users = 0
+    nonisolated(unsafe) private static var previous = sigaction()
 
-    /// Installs the handler and unblocks SIGTERM in the calling thread (a parent may have started us with it
-    /// blocked, which would hold it back until we exit); returns what `uninstall` restores.
-    static func install() -> Saved {
-        terminationFlag.store(0, ordering: .relaxed)
-        var action = sigaction()
-        #if canImport(Glibc)
-        action.__sigaction_handler.sa_handler = { _ in terminationFlag.store(1, ordering: .relaxed) }
-        #else
-        action.__sigaction_u.__sa_handler = { _ in terminationFlag.store(1, ordering: .relaxed) }
-        #endif
-        sigemptyset(&action.sa_mask)
-        action.sa_flags = 0
-        var saved = Saved(action: sigaction(), mask: sigset_t())
-        sigaction(SIGTERM, &action, &saved.action)
-        var terminate = sigset_t()
+    /// Installs the handler (for the first user) and unblocks SIGTERM in the calling thread (a parent may have
+    /// started us with it blocked, which would hold it back until we exit); returns the caller's signal mask.
+    static func install() -> sigset_t {
+        lock.lock()
+        defer { lock.unlock() }
+        users += 1
+        if users == 1 {
+            terminationFlag.store(0, ordering: .relaxed)
+            var action = sigaction()
+            #if canImport(Glibc)
+            action.__sigaction_handler.sa_handler = { _ in terminationFlag.store(1, ordering: .relaxed) }
+            #else
+            action.__sigaction_u.__sa_handler = { _ in terminationFlag.store(1, ordering: .relaxed) }
+            #endif
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = 0
+            sigaction(SIGTERM, &action, &previous)
+        }
+        var terminate = sigset_t(), mask = sigset_t()
         sigemptyset(&terminate)
         sigaddset(&terminate, SIGTERM)
-        pthread_sigmask(SIG_UNBLOCK, &terminate, &saved.mask)
-        return saved
+        pthread_sigmask(SIG_UNBLOCK, &terminate, &mask)
+        return mask
     }
 
-    static func uninstall(_ saved: Saved) {
-        var saved = saved
-        sigaction(SIGTERM, &saved.action, nil)
-        pthread_sigmask(SIG_SETMASK, &saved.mask, nil)
+    /// Restores the caller's signal mask, and the previous disposition after the last user.
+    static func uninstall(_ mask: sigset_t) {
+        var mask = mask
+        pthread_sigmask(SIG_SETMASK, &mask, nil)
+        lock.lock()
+        defer { lock.unlock() }
+        users -= 1
+        if users == 0 { sigaction(SIGTERM, &previous, nil) }
     }
 }
 
