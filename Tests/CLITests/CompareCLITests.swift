@@ -1,5 +1,6 @@
 // `rnnode compare` and `rnnode merge` as a user runs them: a real (small) grid end to end, resume, bad input, and
-// a grid stopped by SIGTERM or SIGKILL that leaves no process behind and is counted once when rerun.
+// a grid stopped by SIGTERM or SIGKILL that leaves no process behind and is counted once when rerun; and writes cut
+// short by the kernel (a file-size limit, as a full disk does) reported with their errno and never left half-done.
 import Foundation
 import Testing
 
@@ -82,6 +83,66 @@ import Testing
         let errors = try String(contentsOf: folder.appendingPathComponent("grid/errors.csv"), encoding: .utf8)
         let keys = errors.split(separator: "\n").dropFirst().map { $0.split(separator: ",").prefix(5).joined(separator: ",") }
         #expect(Set(keys).count == keys.count)
+    }
+}
+
+/// `rnnode` under a file-size limit (`ulimit -f`, 1024-byte blocks in bash; SIGXFSZ ignored, so an oversized write
+/// is cut short and the next one fails with EFBIG, as on a disk that fills up).
+private func runLimited(_ arguments: [String], kilobytes: Int, in folder: URL) throws -> CommandResult {
+    let script = "trap '' XFSZ; ulimit -f \(kilobytes); exec \"$0\" \"$@\""
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/bash")
+    process.arguments = ["-c", script, RNNodeBinary.url.path] + arguments
+    var environment = ProcessInfo.processInfo.environment
+    environment["RNNODE_PROBLEMS"] = RNNodeBinary.repositoryRoot.appendingPathComponent("problems").path
+    process.environment = environment
+    process.currentDirectoryURL = folder
+    let capture = try RNNodeBinary.temporaryFolder()
+    let out = capture.appendingPathComponent("stdout"), err = capture.appendingPathComponent("stderr")
+    _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+    process.standardOutput = try FileHandle(forWritingTo: out)
+    process.standardError = try FileHandle(forWritingTo: err)
+    try process.run()
+    process.waitUntilExit()
+    return CommandResult(status: process.terminationStatus, stdout: try String(contentsOf: out, encoding: .utf8),
+                         stderr: try String(contentsOf: err, encoding: .utf8))
+}
+
+@Suite struct WriteFailureCLITests {
+    @Test func aKernelShortWriteOfErrorsCSVIsRolledBackAndReportedWithItsErrno() throws {
+        let folder = try RNNodeBinary.temporaryFolder()
+        let arguments = ["solve", "harmonic-oscillator", "--model", "linear", "--out", "out"]
+        let first = try RNNodeBinary.run(arguments, in: folder)
+        try #require(first.status == 0, "\(first.stderr)")
+        // errors.csv 1 KiB short of the limit: the next batch (a few KiB) crosses it half-way.
+        let limit = 1024 * 1024
+        let errors = folder.appendingPathComponent("out/errors.csv")
+        var text = "experiment,problem,model,seed,metric,value,unit\n"
+        let padding = "solve,padding,linear,9,vpt,1.0,time\n"
+        text += String(repeating: padding, count: (limit - 1024 - text.utf8.count) / padding.utf8.count)
+        try Data(text.utf8).write(to: errors)
+
+        let result = try runLimited(arguments, kilobytes: limit / 1024, in: folder)
+        #expect(result.status != 0)
+        let reason = String(cString: strerror(EFBIG))
+        #expect(result.stderr.contains("cannot write \(errors.path): \(reason) (after "), "\(result.stderr)")
+        #expect(result.stderr.contains("the partial rows were removed"), "\(result.stderr)")
+        #expect(try String(contentsOf: errors, encoding: .utf8) == text)  // not one byte of the failed batch stays
+    }
+
+    @Test func aCellKilledByASignalIsReportedWithItsLastStderrLines() throws {
+        let folder = try RNNodeBinary.temporaryFolder()
+        // 64 KiB: the reference data of a quick cell does not fit. Cells start with default signal dispositions,
+        // so the oversized write kills the cell with SIGXFSZ: a death by signal, like the trap of a failed write.
+        let result = try runLimited(["compare", "--problems", "harmonic-oscillator", "--models", "linear", "--matrices", "none",
+                                     "--quick", "--out", "grid"], kilobytes: 64, in: folder)
+        #expect(result.status != 0)
+        let expected = "FAILED: killed by signal \(SIGXFSZ) (\(String(cString: strsignal(SIGXFSZ)))); last lines of stderr: "
+            + "reference data: integrating"
+        #expect(result.stderr.contains(expected), "\(result.stderr)")
+        let outcome = try String(contentsOf: folder.appendingPathComponent("grid/cells/solve-harmonic-oscillator-linear-s1.json"), encoding: .utf8)
+        #expect(outcome.contains("\"failed\"") && outcome.contains("reference data: integrating"), "\(outcome)")
     }
 }
 

@@ -242,7 +242,7 @@ public enum SolvePipeline {
                 return (LinearAutoregressiveStepper(window: c.window, dimension: d, weights: w), seconds, true)
             }
         }
-        try FileManager.default.createDirectory(at: base.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileSystem.createDirectories(base.deletingLastPathComponent())
         let clock = ContinuousClock()
         let started = clock.now
         let training = data.training.map(\.states), validation = data.validation.map(\.states)
@@ -283,7 +283,7 @@ public enum SolvePipeline {
             let seconds = recorded > 0 ? recorded : secondsElapsed(clock.now - started)
             try network.checkpoint(metadata: normalization.metadata.merging(["train_seconds": [seconds]]) { a, _ in a })
                 .write(to: modelURL)
-            try? FileManager.default.removeItem(at: trainingURL)
+            unlink(trainingURL.path)  // the finished model supersedes it; a leftover is never read
             return (RecurrentStepper(network: network), seconds, false)
         case .esn:
             var configuration = ReservoirConfiguration(inputSize: d, outputSize: d)
