@@ -195,6 +195,25 @@ private let header = "experiment,problem,model,seed,metric,value,unit\n"
         var value: Int { lock.lock(); defer { lock.unlock() }; return count }
     }
 
+    @Test func aNameWithQuotesReachesGnuplotAsTextNotAsCommands() throws {
+        let folder = try temporaryDirectory()
+        // Legal as a file name, hostile as script text: it would close a double-quoted gnuplot string.
+        let subject = "x\"; system(\"touch PWNED\"); print \"'"
+        let grid = GridSpecification(problems: [subject], models: ["lstm"], matrices: [], methods: [], seeds: 1, quick: true)
+        try Comparison(specification: grid, directory: folder, runner: { cell, _, directory, _ in
+            try! ErrorLog(directory: directory).append([ErrorRow(experiment: "solve", problem: cell.subject, model: cell.model,
+                                                                 seed: 1, metric: "vpt", value: 1.5, unit: "time")])
+            try! AtomicFile.write("t,ref_x,lstm_x,error\n0,1,1,0.001\n0.1,1,1.1,0.01\n",
+                                  to: directory.appendingPathComponent("\(cell.subject)-lstm-seed1-trajectory.csv"))
+            return .ok
+        }).run()
+        try ComparisonReport.rebuild(folder)
+        let script = try String(contentsOf: folder.appendingPathComponent("plots/\(subject)-error.gp"), encoding: .utf8)
+        #expect(script.contains("set title 'x\"; system(\"touch PWNED\"); print \"'': normalised error"), "\(script)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("plots/PWNED").path))
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("PWNED").path))
+    }
+
     // MARK: Reference data checksums
 
     @Test func aTamperedDataFileIsDetectedAndNeverUsed() throws {
