@@ -21,9 +21,9 @@ private final class FakeRunner: @unchecked Sendable {
     var calls: [String] = []
     var failing: Set<String> = []
 
-    func run(_ cell: GridCell, _ arguments: [String], _ directory: URL) -> String? {
+    func run(_ cell: GridCell, _ arguments: [String], _ directory: URL) -> CellResult {
         lock.lock(); calls.append(cell.key); lock.unlock()
-        if failing.contains(cell.key) { return "exit status 1: diverged at t = 3.2" }
+        if failing.contains(cell.key) { return .failed("exit status 1: diverged at t = 3.2") }
         let experiment = cell.experiment.rawValue
         let base = Double(cell.subject.count * 10 + cell.model.count) + Double(cell.seed) / 10
         let metrics = cell.experiment == .solve ? [("vpt", base, "time"), ("rel_l2_final", 1 / base, "")]
@@ -33,9 +33,9 @@ private final class FakeRunner: @unchecked Sendable {
             text += "\(experiment),\(cell.subject),\(cell.model),\(cell.seed),\(metric),\(value),\(unit)\n"
         }
         try! Data(text.utf8).write(to: directory.appendingPathComponent("errors.csv"))
-        return nil
+        return .ok
     }
-    var runner: CellRunner { { [self] cell, arguments, directory in self.run(cell, arguments, directory) } }
+    var runner: CellRunner { { [self] cell, arguments, directory, _ in self.run(cell, arguments, directory) } }
 }
 
 @Test func gridEnumeratesEveryCellOnceInAFixedOrder() {

@@ -27,7 +27,7 @@ enum ComparisonPlots {
                 series.append((model, relative, column))
             }
             guard !series.isEmpty else { continue }
-            let plot = series.map { "\"../\($0.file)\" every ::1 using 1:\($0.column) with lines lw 1.5 title \"\($0.model)\"" }
+            let plot = series.map { "\(Gnuplot.quote("../" + $0.file)) every ::1 using 1:\($0.column) with lines lw 1.5 title \(Gnuplot.quote($0.model)) noenhanced" }
             scripts.append(("\(problem): normalised error E(t)", "\(problem)-error", """
                 set datafile separator ","
                 set logscale y
@@ -36,7 +36,7 @@ enum ComparisonPlots {
                 set ylabel "E(t)"
                 set key outside right
                 set grid
-                set title "\(problem): normalised error E(t) of each model (first test trajectory)"
+                set title \(Gnuplot.quote("\(problem): normalised error E(t) of each model (first test trajectory)")) noenhanced
                 plot \(plot.joined(separator: ", \\\n     "))
 
                 """))
@@ -52,8 +52,9 @@ enum ComparisonPlots {
                 let relative = "runs/\(cell.key)/\(matrix)-eigen-convergence.csv"
                 guard let table = try? CSVTable.read(from: directory.appendingPathComponent(relative)),
                       let indexColumn = table.header.firstIndex(of: "index") else { continue }
-                for index in orderedUnique(table.rows.map { $0[indexColumn] }) {
-                    series.append("\"../\(relative)\" every ::1 using ($3 + 1):(($2 == \(index)) ? $4 : 1/0) with lines lw 1.5 title \"\(method) k=\(index)\" noenhanced")
+                // Only integer indices reach the script (the file is data, the script is code).
+                for index in orderedUnique(table.rows.map { $0[indexColumn] }).compactMap({ Int($0) }) {
+                    series.append("\(Gnuplot.quote("../" + relative)) every ::1 using ($3 + 1):(($2 == \(index)) ? $4 : 1/0) with lines lw 1.5 title \(Gnuplot.quote("\(method) k=\(index)")) noenhanced")
                 }
             }
             guard !series.isEmpty else { continue }
@@ -65,7 +66,7 @@ enum ComparisonPlots {
                 set ylabel "angle to GSL's eigenvector (rad)"
                 set key outside right
                 set grid
-                set title "\(matrix): convergence of each method" noenhanced
+                set title \(Gnuplot.quote("\(matrix): convergence of each method")) noenhanced
                 plot \(series.joined(separator: ", \\\n     "))
 
                 """))
@@ -74,7 +75,7 @@ enum ComparisonPlots {
         // VPT of every problem × model (median over seeds), in Lyapunov times where the problem has an exponent.
         let solveTables = tables.filter { $0.experiment == "solve" }
         let models = orderedUnique(solveTables.flatMap(\.models))
-        var data = "problem " + models.joined(separator: " ") + "\n"
+        var data = "problem " + models.map(dataToken).joined(separator: " ") + "\n"
         var anyVPT = false
         for table in solveTables {
             let metric = table.values["vpt_lyapunov"] != nil ? "vpt_lyapunov" : "vpt"
@@ -83,7 +84,7 @@ enum ComparisonPlots {
                 anyVPT = true
                 return "\(s.median)"
             }
-            data += "\(table.subject)\(metric == "vpt_lyapunov" ? "(λ)" : "") " + values.joined(separator: " ") + "\n"
+            data += dataToken(table.subject + (metric == "vpt_lyapunov" ? "(λ)" : "")) + " " + values.joined(separator: " ") + "\n"
         }
         if anyVPT {
             try? AtomicFile.write(data, to: plotsFolder.appendingPathComponent("vpt.dat"))
@@ -106,11 +107,12 @@ enum ComparisonPlots {
         }
 
         var rendered: [(title: String, file: String)] = []
-        for (title, name, body) in scripts {
+        // A subject's name becomes part of a file name: one that is not a plain name gets no plot.
+        for (title, name, body) in scripts where (try? OutputName.component(name, what: "plot")) != nil {
             let script = """
                 # \(title). Written by `rnnode compare`; edit and rerun `gnuplot \(name).gp` in this folder.
                 set terminal svg size 900,480 dynamic enhanced font "sans,11" background "white"
-                set output "\(name).svg"
+                set output \(Gnuplot.quote(name + ".svg"))
                 \(body)
                 """
             let svg = plotsFolder.appendingPathComponent("\(name).svg")
@@ -118,6 +120,11 @@ enum ComparisonPlots {
             if case .rendered = outcome { rendered.append((title, "plots/\(name).svg")) }
         }
         return rendered
+    }
+
+    /// A label as one whitespace-separated column of a gnuplot data file: blanks, quotes and `#` become `_`.
+    static func dataToken(_ text: String) -> String {
+        String(text.map { $0.isWhitespace || $0 == "\"" || $0 == "'" || $0 == "#" ? "_" : $0 })
     }
 
     static func orderedUnique(_ values: [String]) -> [String] {

@@ -84,7 +84,7 @@ public enum EigenOutput {
     /// Writes every output of `report` into `directory`; returns the files written (errors.csv appended).
     @discardableResult
     public static func write(_ report: EigenReport, to directory: URL, command: String) throws -> (files: [URL], plot: Gnuplot.Outcome) {
-        let name = report.matrixName
+        let name = try OutputName.component(report.matrixName, what: "matrix name")
         let csv = csvURL(directory, matrix: name)
         try table(report).write(to: csv)
         try ErrorLog(directory: directory).append(errorRows(report))

@@ -38,16 +38,17 @@ public struct CSVTable: Sendable, Equatable {
 
     /// Reads a table written by `write(to:)` (or any CSV with a header line).
     public static func read(from url: URL) throws -> CSVTable {
-        let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw OutputError(url: url, message: "cannot read: \(error.localizedDescription)")
-        }
+        try CSVTable(parsing: FileSystem.readText(url), url: url)
+    }
+
+    /// Parses CSV text read from `url` (named in errors).
+    public init(parsing text: String, url: URL) throws {
         let records = try CSV.parse(text, file: url.path)
         guard let header = records.first else { throw OutputError(url: url, message: "empty CSV file (no header line)") }
         for (index, record) in records.dropFirst().enumerated() where record.count != header.count {
             throw OutputError(url: url, message: "line \(index + 2): \(record.count) fields, header has \(header.count)")
         }
-        return CSVTable(header: header, rows: Array(records.dropFirst()))
+        self.init(header: header, rows: Array(records.dropFirst()))
     }
 
     /// The index of a header column, or an error naming the file and the missing column.

@@ -18,7 +18,7 @@ public enum Gnuplot {
         guard let gnuplot = ExternalTool.find("gnuplot") else {
             return .skipped("gnuplot not found on PATH; script kept at \(scriptURL.path)")
         }
-        guard let result = ExternalTool.run(gnuplot, arguments: [scriptURL.lastPathComponent],
+        guard let result = ExternalTool.run(gnuplot, arguments: ["./" + scriptURL.lastPathComponent],
                                             in: scriptURL.deletingLastPathComponent()) else {
             return .skipped("gnuplot could not be started; script kept at \(scriptURL.path)")
         }

@@ -54,8 +54,9 @@ public struct Manifest: Codable, Equatable, Sendable {
     }
 
     public static func read(from url: URL) throws -> Manifest {
-        do { return try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: url)) } catch {
-            throw OutputError(url: url, message: "not a readable manifest: \(error)")
+        let data = try FileSystem.read(url)
+        do { return try JSONDecoder().decode(Manifest.self, from: data) } catch {
+            throw OutputError(url: url, message: "not a readable manifest: \(FileSystem.describe(decodingError: error))")
         }
     }
 }

@@ -30,6 +30,8 @@ public enum SolveError: Error, CustomStringConvertible {
     /// Ctrl-C during training: the checkpoint is saved; rerunning the same command resumes.
     case interrupted(checkpoint: URL)
     case corruptModel(URL, String)
+    /// `--retrain` with a cached model (or training checkpoint) that cannot be removed.
+    case cannotRetrain(URL, String)
 
     public var description: String {
         switch self {
@@ -37,6 +39,8 @@ public enum SolveError: Error, CustomStringConvertible {
             return "training interrupted; checkpoint saved at \(url.path); rerun the same command to resume"
         case .corruptModel(let url, let message):
             return "\(url.path): \(message); delete it or pass --retrain"
+        case .cannotRetrain(let url, let reason):
+            return "--retrain: cannot remove the cached model \(url.path): \(reason); remove it yourself or choose another --out"
         }
     }
 }
@@ -93,10 +97,12 @@ public enum SolvePipeline {
     /// Runs one cell. Appends its rows to `<outputDirectory>/errors.csv` and, with `writeFiles`, writes the
     /// trajectory CSV, plots and manifest. Throws for bad input, an unreadable cache, or an interruption.
     public static func run(_ configuration: SolveConfiguration,
-                           log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) throws -> SolveResult {
+                           log: (String) -> Void = FileSystem.warn) throws -> SolveResult {
         let c = configuration
         let problem = try Self.problem(for: c)
         try validate(c, problem: problem)
+        // The name becomes part of every file name below: a single plain component, or nothing is written.
+        try OutputName.component(problem.name, what: "problem name")
         let out = URL(fileURLWithPath: c.outputDirectory)
         var notes: [String] = []
         let d = problem.dimension
@@ -110,7 +116,8 @@ public enum SolvePipeline {
 
         // 2. Model (cached by the full training configuration).
         let trainingKey = modelKey(c, problem: problem)
-        let modelBase = out.appendingPathComponent("models").appendingPathComponent("\(problem.name)-\(c.model.rawValue)-\(trainingKey)")
+        let modelBase = try OutputName.file("\(problem.name)-\(c.model.rawValue)-\(trainingKey)",
+                                            in: out.appendingPathComponent("models"), what: "problem name")
         let (stepper, trainSeconds, fromCache) = try trainedModel(c, data: data, normalization: normalization, base: modelBase, log: log)
         if fromCache { notes.append("model loaded from \(modelBase.path).model (pass --retrain to train again)") }
 
@@ -214,8 +221,10 @@ public enum SolvePipeline {
         let trainingURL = base.appendingPathExtension("training")
         let d = data.dimension
         if c.retrain {
-            try? FileManager.default.removeItem(at: modelURL)
-            try? FileManager.default.removeItem(at: trainingURL)
+            // Training again over a model that stays would be silently undone by the next run that loads it.
+            for url in [modelURL, trainingURL] where unlink(url.path) != 0 && errno != ENOENT {
+                throw SolveError.cannotRetrain(url, FileSystem.reason(errno))
+            }
         }
         if FileManager.default.fileExists(atPath: modelURL.path) {
             let checkpoint: Checkpoint
@@ -233,7 +242,7 @@ public enum SolvePipeline {
                 return (LinearAutoregressiveStepper(window: c.window, dimension: d, weights: w), seconds, true)
             }
         }
-        try FileManager.default.createDirectory(at: base.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileSystem.createDirectories(base.deletingLastPathComponent())
         let clock = ContinuousClock()
         let started = clock.now
         let training = data.training.map(\.states), validation = data.validation.map(\.states)
@@ -274,7 +283,7 @@ public enum SolvePipeline {
             let seconds = recorded > 0 ? recorded : secondsElapsed(clock.now - started)
             try network.checkpoint(metadata: normalization.metadata.merging(["train_seconds": [seconds]]) { a, _ in a })
                 .write(to: modelURL)
-            try? FileManager.default.removeItem(at: trainingURL)
+            unlink(trainingURL.path)  // the finished model supersedes it; a leftover is never read
             return (RecurrentStepper(network: network), seconds, false)
         case .esn:
             var configuration = ReservoirConfiguration(inputSize: d, outputSize: d)

@@ -52,7 +52,8 @@ struct DataSpecification {
     var span: Double { problem.time.end - problem.time.start }
 
     var description: String {
-        var lines = ["format 1", "problem \(problem.name)", problemText]
+        // Format 2: the split files carry checksums in data.json.
+        var lines = ["format 2", "problem \(problem.name)", problemText]
         lines.append("parameters " + problem.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\(CSV.format($0.value))" }.joined(separator: " "))
         lines.append("initial " + problem.initial.map(CSV.format).joined(separator: " "))
         lines.append("time \(CSV.format(problem.time.start)) \(CSV.format(problem.time.end)) \(CSV.format(problem.time.step))")
@@ -112,7 +113,7 @@ public enum TrajectoryGenerator {
         let text = problem.file.flatMap { try? String(contentsOf: $0, encoding: .utf8) } ?? ""
         let specification = DataSpecification(problem: problem, problemText: text, counts: counts, seed: seed)
         let key = specification.key
-        let directory = cacheRoot?.appendingPathComponent("\(problem.name)-\(key)")
+        let directory = try cacheRoot.map { try OutputName.file("\(problem.name)-\(key)", in: $0, what: "problem name") }
         if let directory, FileManager.default.fileExists(atPath: directory.appendingPathComponent("data.json").path) {
             log("reference data: cached in \(directory.path)")
             return try load(from: directory, key: key)
@@ -214,11 +215,18 @@ public enum TrajectoryGenerator {
         /// For the peer scripts: the output step and the largest Lyapunov exponent (when known).
         var step: Double?
         var lyapunov: Double?
+        /// `<split>.csv` → `fnv1a64:<16 hex digits>` of the file's bytes.
+        var checksums: [String: String]?
     }
+
+    /// The checksum recorded for a data file: 64-bit FNV-1a of its bytes. It catches accidental changes (an edited
+    /// digit, a truncated copy), not deliberate ones: anyone who can edit the file can edit data.json too.
+    static func checksum(_ bytes: Data) -> String { "fnv1a64:" + StableHash.hex(StableHash.fnv1a64(bytes: bytes)) }
 
     static func write(_ data: TrajectoryData, to directory: URL, specification: DataSpecification) throws {
         var seconds: [String: [Double]] = [:]
         var counts: [String: Int] = [:]
+        var checksums: [String: String] = [:]
         for split in DataSplit.allCases {
             let trajectories = data.trajectories(split)
             var table = CSVTable(header: ["trajectory", "t"] + data.variables)
@@ -228,13 +236,15 @@ public enum TrajectoryGenerator {
                     table.append([String(index), CSV.format(data.times[n])] + (0..<d).map { CSV.format(trajectory.states[n * d + $0]) })
                 }
             }
-            try table.write(to: directory.appendingPathComponent("\(split.rawValue).csv"))
+            let bytes = Data(table.text.utf8)
+            try AtomicFile.write(bytes, to: directory.appendingPathComponent("\(split.rawValue).csv"))
+            checksums["\(split.rawValue).csv"] = checksum(bytes)
             seconds[split.rawValue] = trajectories.map(\.seconds)
             counts[split.rawValue] = trajectories.count
         }
         let meta = Meta(problem: data.problem, variables: data.variables, key: data.key, counts: counts, seconds: seconds,
                         notes: data.notes, specification: specification.description,
-                        step: specification.problem.time.step, lyapunov: specification.problem.lyapunov)
+                        step: specification.problem.time.step, lyapunov: specification.problem.lyapunov, checksums: checksums)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(encoder.encode(meta), to: directory.appendingPathComponent("data.json"))
@@ -243,16 +253,30 @@ public enum TrajectoryGenerator {
     static func load(from directory: URL, key: String) throws -> TrajectoryData {
         let metaURL = directory.appendingPathComponent("data.json")
         let meta: Meta
-        do { meta = try JSONDecoder().decode(Meta.self, from: Data(contentsOf: metaURL)) } catch {
-            throw TrajectoryDataError.corruptCache(metaURL, "unreadable: \(error)")
+        let metaData = try FileSystem.read(metaURL)
+        do { meta = try JSONDecoder().decode(Meta.self, from: metaData) } catch {
+            throw TrajectoryDataError.corruptCache(metaURL, "unreadable: \(FileSystem.describe(decodingError: error))")
         }
         guard meta.key == key else { throw TrajectoryDataError.corruptCache(metaURL, "key \(meta.key) does not match \(key)") }
         let d = meta.variables.count
         var times: [Double] = []
         var splits: [DataSplit: [Trajectory]] = [:]
         for split in DataSplit.allCases {
-            let url = directory.appendingPathComponent("\(split.rawValue).csv")
-            let table = try CSVTable.read(from: url)
+            let name = "\(split.rawValue).csv"
+            let url = directory.appendingPathComponent(name)
+            // A file whose bytes changed since they were written is never used as ground truth.
+            let bytes = try FileSystem.read(url)
+            guard let recorded = meta.checksums?[name] else {
+                throw TrajectoryDataError.corruptCache(metaURL, "no checksum recorded for \(name)")
+            }
+            let actual = checksum(bytes)
+            guard actual == recorded else {
+                throw TrajectoryDataError.corruptCache(url, "checksum \(actual) does not match \(recorded) recorded in data.json: the file changed after it was written and is not used as reference data")
+            }
+            guard let text = String(validating: bytes, as: UTF8.self) else {
+                throw TrajectoryDataError.corruptCache(url, "not UTF-8 text")
+            }
+            let table = try CSVTable(parsing: text, url: url)
             guard table.header == ["trajectory", "t"] + meta.variables else {
                 throw TrajectoryDataError.corruptCache(url, "unexpected header \(table.header)")
             }
