@@ -24,10 +24,11 @@ static void reset_signals(void) {
 }
 
 static unsigned reaper_grace;
+static int reaper_stop_signal;
 
 static void on_parent_death(int sig) {
     (void)sig;
-    kill(0, SIGTERM);   // the program (and whatever it started) may save its state; the reaper ignores SIGTERM
+    kill(0, reaper_stop_signal);   // the program (and what it started) may save its state; the reaper ignores it
     alarm(reaper_grace);
 }
 
@@ -46,7 +47,7 @@ static void redirect(int fd, int target, int flags) {
 }
 
 pid_t rn_spawn_guarded(const char *path, char *const argv[], char *const envp[],
-                       int in_fd, int out_fd, int err_fd, unsigned grace_seconds) {
+                       int in_fd, int out_fd, int err_fd, int stop_signal, unsigned grace_seconds) {
     pid_t parent = getpid();
     sigset_t all, old;
     sigfillset(&all);
@@ -64,6 +65,7 @@ pid_t rn_spawn_guarded(const char *path, char *const argv[], char *const envp[],
     reset_signals();
     sigprocmask(SIG_SETMASK, &all, 0);
     reaper_grace = grace_seconds > 0 ? grace_seconds : 1;
+    reaper_stop_signal = stop_signal > 0 ? stop_signal : SIGTERM;
     if (prctl(PR_SET_PDEATHSIG, SIGHUP) != 0 || getppid() != parent) _exit(127);
     redirect(in_fd, 0, O_RDONLY);
     redirect(out_fd, 1, O_WRONLY);

@@ -11,7 +11,7 @@ public enum ChildProcess {
         case signaled(Int32)
         /// Killed (with its whole process group) after the time limit.
         case timedOut(seconds: Double)
-        /// Stopped because the caller's `cancelled` said so (SIGTERM to the group, SIGKILL after the grace period).
+        /// Stopped because the caller's `cancelled` said so (`stopSignal` to the group, SIGKILL after the grace period).
         case cancelled
 
         public var description: String {
@@ -59,11 +59,14 @@ public enum ChildProcess {
     /// Runs `executable` (a name on PATH or a path) with `arguments` and waits for it.
     /// - Parameters:
     ///   - timeout: seconds before the whole process group is killed (nil: no limit).
-    ///   - cancelled: polled while waiting; when it returns true the group gets SIGTERM, then SIGKILL after `grace`.
-    ///   - grace: seconds between SIGTERM and SIGKILL, here and when this process dies.
+    ///   - cancelled: polled while waiting; when it returns true the group gets `stopSignal`, then SIGKILL after
+    ///     `grace`.
+    ///   - stopSignal: how to ask the program to stop, on cancellation and when this process dies: SIGTERM, or
+    ///     SIGINT for a program that saves its state on Ctrl-C (rnnode's own training does).
+    ///   - grace: seconds between `stopSignal` and SIGKILL.
     public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
                            standardOutput: Output = .capture, standardError: Output = .capture,
-                           timeout: Double? = nil, grace: Double = 5,
+                           timeout: Double? = nil, grace: Double = 5, stopSignal: Int32 = SIGTERM,
                            cancelled: (() -> Bool)? = nil) throws -> Result {
         guard let path = executablePath(executable) else {
             throw SpawnError(description: "cannot run \(executable): not found on PATH or not executable")
@@ -74,7 +77,7 @@ public enum ChildProcess {
         let environmentLines = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
         let pid: pid_t = withCStrings([path] + arguments) { argv in
             withCStrings(environmentLines) { envp in
-                rn_spawn_guarded(path, argv, envp, -1, out.fd, err.fd, UInt32(max(1, grace.rounded(.up))))
+                rn_spawn_guarded(path, argv, envp, -1, out.fd, err.fd, stopSignal, UInt32(max(1, grace.rounded(.up))))
             }
         }
         guard pid > 0 else {
@@ -97,7 +100,7 @@ public enum ChildProcess {
             } else if forced == nil, let cancelled, cancelled() {
                 forced = .cancelled
                 terminatedAt = Date()
-                kill(-pid, SIGTERM)
+                kill(-pid, stopSignal)
             } else if forced == .cancelled, let since = terminatedAt, Date().timeIntervalSince(since) > grace {
                 kill(-pid, SIGKILL)
                 terminatedAt = nil

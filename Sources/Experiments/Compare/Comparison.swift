@@ -255,8 +255,9 @@ enum TerminationSignal {
 private let terminationFlag = Atomic<Int32>(0)
 
 /// Runs a cell as a child process of this executable: `rnnode <arguments> --out <directory>`, in its own process
-/// group under a reaper, so it dies with this process (even on SIGKILL) and is stopped (SIGTERM to its group, then
-/// SIGKILL) when `shouldStop` turns true. Its stdout goes to `<directory>/log.txt` as it runs; its stderr is kept
+/// group under a reaper, so it dies with this process (even on SIGKILL) and is stopped (SIGINT to its group, so a
+/// training saves its checkpoint as on Ctrl-C, then SIGKILL after 30 s) when `shouldStop` turns true or this
+/// process dies. Its stdout goes to `<directory>/log.txt` as it runs; its stderr is kept
 /// apart (in a temporary file, so that a full disk under `<directory>` cannot lose it) and appended to `log.txt`
 /// when it ends. The failure message says how it ended and quotes the last lines of its stderr.
 public func subprocessRunner(executable: URL) -> CellRunner {
@@ -266,7 +267,7 @@ public func subprocessRunner(executable: URL) -> CellRunner {
         do {
             result = try ChildProcess.run(executable.path, arguments + ["--out", directory.path],
                                           standardOutput: .file(logURL.path), standardError: .capture,
-                                          cancelled: shouldStop)
+                                          grace: 30, stopSignal: SIGINT, cancelled: shouldStop)
         } catch {
             return .failed("\(error)")
         }
