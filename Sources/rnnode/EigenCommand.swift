@@ -15,7 +15,7 @@ struct EigenCommand: ParsableCommand {
             and a manifest; the learned model is cached under DIR/models/.
             """)
 
-    @Argument(help: "Matrix: a catalog name, a .toml matrix file or a .mtx file.")
+    @Argument(help: "Matrix: a catalog name, a .toml matrix file, a .mtx file, or laplacian2d-GxG (generated, sparse).")
     var matrix: String
 
     @Option(help: "yi | yi-discrete | power | momentum-oracle | lanczos | learned | lstm | all, or a comma-separated list.")
