@@ -15,10 +15,10 @@ struct EigenCommand: ParsableCommand {
             and a manifest; the learned model is cached under DIR/models/.
             """)
 
-    @Argument(help: "Matrix: a catalog name, a .toml matrix file or a .mtx file.")
+    @Argument(help: "Matrix: a catalog name, a .toml matrix file, a .mtx file, or laplacian2d-GxG (generated, sparse).")
     var matrix: String
 
-    @Option(help: "yi | yi-discrete | power | lstm | all, or a comma-separated list.")
+    @Option(help: "yi | yi-discrete | power | momentum-oracle | lanczos | learned | lstm | all, or a comma-separated list.")
     var method = "all"
 
     @Option(help: "largest | smallest | extremes | all | K (the K lowest).")
@@ -73,7 +73,7 @@ struct EigenCommand: ParsableCommand {
         if method == "all" { return EigenMethod.allCases }
         return try method.split(separator: ",").map { name in
             guard let m = EigenMethod(rawValue: String(name)) else {
-                throw ValidationError("unknown method '\(name)'; use yi, yi-discrete, power, lstm or all")
+                throw ValidationError("unknown method '\(name)'; use \(EigenMethod.allCases.map(\.rawValue).joined(separator: ", ")) or all")
             }
             return m
         }
@@ -98,6 +98,10 @@ struct EigenCommand: ParsableCommand {
             throw ValidationError("--lstm-* options must be ≥ 1 (got \(value))")
         }
         guard heldOut >= 0 else { throw ValidationError("--held-out must be ≥ 0") }
+        if GeneratedMatrix(name: matrix) != nil {
+            guard heldOut == 0 else { throw ValidationError("--held-out needs a random-symmetric matrix file; '\(matrix)' is generated") }
+            return
+        }
         let problem = try loadMatrix()
         if heldOut > 0 && problem.family == nil {
             throw ValidationError("--held-out needs a random-symmetric matrix file (its family is the learned model's); '\(problem.name)' is \(problem.kind.rawValue)")
@@ -105,7 +109,7 @@ struct EigenCommand: ParsableCommand {
     }
 
     func run() throws {
-        let problem = try loadMatrix()
+        let problem = GeneratedMatrix(name: matrix) == nil ? try loadMatrix() : nil
         var configuration = EigenConfiguration()
         configuration.methods = try methods()
         configuration.selection = EigenSelection(argument: which)!
@@ -130,7 +134,7 @@ struct EigenCommand: ParsableCommand {
         if let lstmHidden { configuration.learned.hiddenSize = lstmHidden }
         if let lstmRounds { configuration.learned.rounds = lstmRounds }
         if let lstmCandidates { configuration.learned.candidates = lstmCandidates }
-        configuration = configuration.adapted(to: problem)
+        if let problem { configuration = configuration.adapted(to: problem) }
         let directory = URL(fileURLWithPath: out, isDirectory: true)
         let models = directory.appendingPathComponent("models", isDirectory: true)
         let command = (["rnnode"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
@@ -143,12 +147,16 @@ struct EigenCommand: ParsableCommand {
                   : String(format: "learned iteration: trained in %.1f s (closed-loop validation score %.1f products), cached at %@",
                            seconds, report.learnedValidationScore ?? .nan, report.learnedCheckpoint?.path ?? "-"))
         }
+        if let seconds = report.momentumTrainingSeconds {
+            print(report.momentumFromCache == true ? "learned: cached model (training loss \(report.momentumTrainingLoss.map { String(format: "%.2f", $0) } ?? "-"))"
+                  : String(format: "learned: trained in %.1f s (mean log10 residual after the unroll %.2f)", seconds, report.momentumTrainingLoss ?? .nan))
+        }
         print(EigenOutput.summary(report).text, terminator: "")
         for row in report.rows where row.failure != nil { print("note: \(row.method.rawValue) k=\(row.index): \(row.failure!)") }
         if case .skipped(let reason) = plot { print("plot: \(reason)") }
         print("wrote \(files.map(\.path).joined(separator: ", "))")
 
-        if heldOut > 0 {
+        if heldOut > 0, let problem {
             var held = HeldOutConfiguration()
             held.count = heldOut
             held.budget = heldOutBudget

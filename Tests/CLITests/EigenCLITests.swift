@@ -32,7 +32,7 @@ import Testing
         (["nonexistent-matrix"], "unknown matrix 'nonexistent-matrix'"),
         (["pairing", "--which", "biggest"], "--which"),
         (["pairing", "--which", "0"], "--which"),
-        (["pairing", "--method", "lanczos"], "unknown method 'lanczos'"),
+        (["pairing", "--method", "arnoldi"], "unknown method 'arnoldi'"),
         (["pairing", "--tol", "-1"], "--tol"),
         (["pairing", "--step", "0"], "--step"),
         (["pairing", "--held-out", "5"], "random-symmetric"),

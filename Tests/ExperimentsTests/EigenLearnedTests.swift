@@ -49,6 +49,8 @@ func temporaryDirectory() throws -> URL {
     @Test func heldOutEvaluationCountsEveryMethodOnEveryMatrix() throws {
         var eigen = EigenConfiguration()
         eigen.learned = tinyLearnedOptions()
+        eigen.learnedMomentum.trainingMatrices = 3; eigen.learnedMomentum.generations = 1; eigen.learnedMomentum.pairs = 1
+        eigen.learnedMomentum.unroll = 20
         var held = HeldOutConfiguration()
         held.count = 4; held.budget = 300; held.angleTargets = [1e-3]
         let rows = try HeldOutEvaluation.run(methods: EigenMethod.allCases, eigen: eigen, heldOut: held, modelDirectory: nil)

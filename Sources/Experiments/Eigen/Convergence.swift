@@ -64,7 +64,7 @@ struct ConvergenceRecorder {
     let angleTarget: Double
     var history: [ConvergencePoint] = []
     var productsToAngle: Int? = nil
-    private var nextRecord = 0
+    private(set) var nextRecord = 0
 
     init(probe: EigenspaceProbe?, angleTarget: Double) { self.probe = probe; self.angleTarget = angleTarget }
 

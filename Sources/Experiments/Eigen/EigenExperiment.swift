@@ -14,7 +14,13 @@ public enum EigenMethod: String, CaseIterable, Codable, Sendable {
     case yiDiscrete = "yi-discrete"
     /// Power iteration with the shift M + I.
     case power
-    /// The learned LSTM iteration.
+    /// Momentum power iteration with the oracle momentum β = λ₂²/4 (λ₂ from GSL's spectrum: an oracle).
+    case momentumOracle = "momentum-oracle"
+    /// Lanczos with full re-orthogonalisation (the Krylov floor).
+    case lanczos
+    /// The size- and scale-free learned momentum iteration.
+    case learned
+    /// The learned LSTM iteration (per-coordinate, trained on one random-symmetric family).
     case lstm
 }
 
@@ -72,11 +78,14 @@ public struct EigenConfiguration: Codable, Hashable, Sendable {
     public var angleTarget = 1e-6
     /// Product budget of yi-discrete and power for one eigenpair.
     public var maximumProducts = 2_000_000
-    /// Product budget of the learned iteration for one eigenpair.
+    /// Product budget of the LSTM iteration for one eigenpair.
     public var learnedBudget = 2000
+    /// Product budgets for single eigenpairs (index → budget) that replace `maximumProducts` (e.g. to force a failure).
+    public var budgetOverrides: [Int: Int] = [:]
     /// GSL integration of the flow (its `tolerance` is replaced by `tolerance` above).
     public var flow = YiFlowSettings()
     public var learned = LearnedIterationOptions()
+    public var learnedMomentum = LearnedMomentumOptions()
     public init() {}
 }
 
@@ -128,6 +137,12 @@ public struct EigenReport: Sendable {
     public var gslSeconds: Double
     /// Gershgorin interval [lower, upper] used for the scaling.
     public var gershgorin: ClosedRange<Double>
+    /// What the rows are compared with: "GSL" (dense symmetric solver) or "exact" (analytic eigenpairs).
+    public var referenceName = "GSL"
+    /// The learned momentum model: training seconds (0 when cached), whether cached, training loss.
+    public var momentumTrainingSeconds: Double?
+    public var momentumFromCache: Bool?
+    public var momentumTrainingLoss: Double?
     /// The learned model: training seconds (0 when cached), whether cached, its checkpoint file.
     public var learnedTrainingSeconds: Double?
     public var learnedFromCache: Bool?
@@ -156,15 +171,66 @@ func startVector(dimension n: Int, seed: UInt64, largest: Bool, index: Int) -> [
     return randomUnitVector(n, &generator)
 }
 
+/// The reference an eigen run is checked against: ascending eigenvalues, the eigenspace probe of an index, the exact
+/// formula where there is one.
+struct EigenReference {
+    var name: String
+    var decomposition: SymmetricEigenDecomposition
+    var seconds: Double
+    var probe: (_ index: Int, _ gap: Double) -> EigenspaceProbe
+    var exact: (_ index: Int) -> Double?
+}
+
 /// Runs every configured method on `matrix` and compares each eigenpair with GSL.
-/// `modelDirectory` caches the learned model (DIR/models); nil trains in memory only.
+/// `modelDirectory` caches the learned models (DIR/models); nil trains in memory only.
 public func runEigenExperiment(_ matrix: MatrixProblem, configuration: EigenConfiguration,
                                modelDirectory: URL?) throws -> EigenReport {
     let n = matrix.dimension
     let gslClock = ContinuousClock.now
     let gsl = try symmetricEigen(matrix.entries, dimension: n)
     let gslSeconds = (ContinuousClock.now - gslClock).seconds
-    let sparse = SparseSymmetricMatrix(matrix)
+    let reference = EigenReference(name: "GSL", decomposition: gsl, seconds: gslSeconds,
+                                   probe: { eigenspace(of: $0, in: gsl, gap: $1) }, exact: { matrix.exactEigenvalue($0) })
+    return try runEigenExperiment(name: matrix.name, title: matrix.title, sparse: SparseSymmetricMatrix(matrix),
+                                  reference: reference, configuration: configuration, modelDirectory: modelDirectory)
+}
+
+/// Runs every configured method on a generated sparse matrix, compared with its exact eigenpairs.
+public func runEigenExperiment(_ generated: GeneratedMatrix, configuration: EigenConfiguration,
+                               modelDirectory: URL?) throws -> EigenReport {
+    let spectrum = generated.spectrum()
+    let values = spectrum.map(\.value)
+    let reference = EigenReference(
+        name: "exact", decomposition: SymmetricEigenDecomposition(values: values, vectors: []), seconds: 0,
+        probe: { index, gap in
+            var low = index, high = index
+            while low > 0 && values[low] - values[low - 1] <= gap { low -= 1 }
+            while high + 1 < values.count && values[high + 1] - values[high] <= gap { high += 1 }
+            // Exactly degenerate pairs (p, q), (q, p) differ by rounding only; their orthonormal sine vectors span it.
+            return EigenspaceProbe(basis: (low...high).map { generated.eigenvector(p: spectrum[$0].p, q: spectrum[$0].q) })
+        },
+        exact: { values[$0] })
+    return try runEigenExperiment(name: generated.name, title: generated.title, sparse: generated.matrix(),
+                                  reference: reference, configuration: configuration, modelDirectory: modelDirectory)
+}
+
+/// The scaled eigenvalue μ₂ that decides the convergence of the search for `index` in a chain: the largest scaled
+/// eigenvalue σ(λ − c)/s among the pairs not yet found and outside the wanted cluster (−1, the bottom, if none).
+func oracleSecondEigenvalue(index: Int, found: Set<Int>, values: [Double], gap: Double, scaled: ScaledOperator) -> Double {
+    var low = index, high = index
+    while low > 0 && values[low] - values[low - 1] <= gap { low -= 1 }
+    while high + 1 < values.count && values[high + 1] - values[high] <= gap { high += 1 }
+    var best = -1.0
+    for j in values.indices where (j < low || j > high) && !found.contains(j) {
+        best = max(best, scaled.sign * (values[j] - scaled.center) / scaled.scale)
+    }
+    return min(best, 1)
+}
+
+func runEigenExperiment(name: String, title: String, sparse: SparseSymmetricMatrix, reference: EigenReference,
+                        configuration: EigenConfiguration, modelDirectory: URL?) throws -> EigenReport {
+    let n = sparse.dimension
+    let gsl = reference.decomposition
     let halfWidth = max(0.5 * (sparse.upper - sparse.lower), 1e-300)
     let clusterGap = 1e-9 * halfWidth
 
@@ -172,53 +238,87 @@ public func runEigenExperiment(_ matrix: MatrixProblem, configuration: EigenConf
     if configuration.methods.contains(.lstm) {
         learned = try LearnedIteration.loadOrTrain(options: configuration.learned, directory: modelDirectory)
     }
+    var momentumModel: LearnedMomentum? = nil
+    if configuration.methods.contains(.learned) {
+        momentumModel = try LearnedMomentum.loadOrTrain(options: configuration.learnedMomentum, directory: modelDirectory)
+    }
     var flow = configuration.flow
     flow.tolerance = configuration.tolerance
-    var iteration = IterationSettings()
-    iteration.tolerance = configuration.tolerance
-    iteration.maximumProducts = configuration.maximumProducts
-    var learnedIteration = iteration
-    learnedIteration.maximumProducts = configuration.learnedBudget
+    var baseIteration = IterationSettings()
+    baseIteration.tolerance = configuration.tolerance
+    baseIteration.maximumProducts = configuration.maximumProducts
 
     var rows: [EigenRow] = []
     var histories: [ConvergenceHistory] = []
     for method in configuration.methods {
         for chain in configuration.selection.chains(dimension: n) {
             let scaled = ScaledOperator(sparse, largest: chain.largest)
+            var found = Set<Int>()
             for index in chain.indices {
+                var iteration = baseIteration
+                if let cap = configuration.budgetOverrides[index] { iteration.maximumProducts = cap }
+                var learnedIteration = iteration
+                learnedIteration.maximumProducts = configuration.budgetOverrides[index] ?? configuration.learnedBudget
                 var start = startVector(dimension: n, seed: configuration.seed, largest: chain.largest, index: index)
                 scaled.orthogonalise(&start)
                 start = normalised(start)
-                let probe = eigenspace(of: index, in: gsl, gap: clusterGap)
+                let probe = reference.probe(index, clusterGap)
                 let clock = ContinuousClock.now
-                let outcome: IterationOutcome
+                var outcome: IterationOutcome
                 switch method {
                 case .yi:
-                    outcome = runYiFlow(scaled, start: start, settings: flow, probe: probe, angleTarget: configuration.angleTarget)
+                    var settings = flow
+                    if let cap = configuration.budgetOverrides[index] { settings.maximumProducts = cap }
+                    outcome = runYiFlow(scaled, start: start, settings: settings, probe: probe, angleTarget: configuration.angleTarget)
                 case .yiDiscrete:
                     outcome = runDiscreteYi(scaled, start: start, step: configuration.step, settings: iteration,
                                             probe: probe, angleTarget: configuration.angleTarget)
                 case .power:
                     outcome = runPowerIteration(scaled, start: start, settings: iteration, probe: probe, angleTarget: configuration.angleTarget)
+                case .momentumOracle:
+                    let second = oracleSecondEigenvalue(index: index, found: found, values: gsl.values, gap: clusterGap, scaled: scaled)
+                    outcome = runMomentumIteration(scaled, start: start, secondEigenvalue: second, settings: iteration,
+                                                   probe: probe, angleTarget: configuration.angleTarget)
+                case .lanczos:
+                    outcome = runLanczos(scaled, start: start, settings: iteration, probe: probe, angleTarget: configuration.angleTarget)
+                case .learned:
+                    outcome = momentumModel!.run(scaled, start: start, settings: iteration, probe: probe, angleTarget: configuration.angleTarget)
                 case .lstm:
                     outcome = learned!.run(scaled, start: start, settings: learnedIteration, probe: probe, angleTarget: configuration.angleTarget)
                 }
                 let seconds = (ContinuousClock.now - clock).seconds
                 let finalNorm = norm(outcome.vector)
-                // Re-orthogonalise against the vectors already found, then deflate with the Rayleigh quotient.
+                // The row reports the method's own vector (re-orthogonalised against the vectors already found).
                 var vector = outcome.vector.allSatisfy(\.isFinite) ? outcome.vector : start
                 scaled.orthogonalise(&vector)
                 vector = normalised(vector)
                 if !vector.allSatisfy(\.isFinite) { vector = start }
                 let lambda = sparse.rayleighQuotient(vector)
-                scaled.deflate(vector, scaledEigenvalue: scaled.sign * (lambda - scaled.center) / scaled.scale)
+                // Deflation that survives a failure: a pair that did not converge is not deflated with its own
+                // vector (a mixture of eigenvectors would be moved to the bottom and corrupt the later pairs); the
+                // pair is found for the deflation by Lanczos from that vector (its products are not counted).
+                var deflationVector = vector
+                if !outcome.converged {
+                    var recovery = baseIteration
+                    recovery.maximumProducts = max(baseIteration.maximumProducts, 10 * n)
+                    let repaired = runLanczos(scaled, start: vector, settings: recovery, probe: nil, angleTarget: 0)
+                    var candidate = repaired.vector
+                    scaled.orthogonalise(&candidate)
+                    candidate = normalised(candidate)
+                    if candidate.allSatisfy(\.isFinite) { deflationVector = candidate }
+                    outcome.failure = (outcome.failure ?? "not converged")
+                        + "; deflated with a Lanczos vector (\(repaired.products) products, not counted\(repaired.converged ? "" : ", not converged either"))"
+                }
+                let deflationLambda = sparse.rayleighQuotient(deflationVector)
+                scaled.deflate(deflationVector, scaledEigenvalue: scaled.sign * (deflationLambda - scaled.center) / scaled.scale)
+                found.insert(index)
 
-                let reference = gsl.values[index]
-                let absoluteError = abs(lambda - reference)
+                let referenceValue = gsl.values[index]
+                let absoluteError = abs(lambda - referenceValue)
                 rows.append(EigenRow(
-                    index: index, method: method, eigenvalue: lambda, gslEigenvalue: reference,
-                    exactEigenvalue: matrix.exactEigenvalue(index), absoluteError: absoluteError,
-                    relativeError: absoluteError / (reference != 0 ? abs(reference) : halfWidth),
+                    index: index, method: method, eigenvalue: lambda, gslEigenvalue: referenceValue,
+                    exactEigenvalue: reference.exact(index), absoluteError: absoluteError,
+                    relativeError: absoluteError / (referenceValue != 0 ? abs(referenceValue) : halfWidth),
                     vectorAngle: probe.angle(vector), iterations: outcome.products, seconds: seconds,
                     converged: outcome.converged, steps: outcome.steps, flowTime: outcome.flowTime,
                     productsToAngle: outcome.productsToAngle, finalNorm: finalNorm, failure: outcome.failure, vector: vector))
@@ -227,11 +327,16 @@ public func runEigenExperiment(_ matrix: MatrixProblem, configuration: EigenConf
         }
     }
     rows.sort { ($0.method.order, $0.index) < ($1.method.order, $1.index) }
-    return EigenReport(matrixName: matrix.name, matrixTitle: matrix.title, dimension: n, configuration: configuration,
-                       rows: rows, histories: histories, gsl: gsl, gslSeconds: gslSeconds,
-                       gershgorin: sparse.lower...sparse.upper,
-                       learnedTrainingSeconds: learned?.trainingSeconds, learnedFromCache: learned?.loadedFromCache, learnedValidationScore: learned?.validationScore,
-                       learnedCheckpoint: learned != nil ? modelDirectory.map { LearnedIteration.checkpointURL(in: $0, options: configuration.learned) } : nil)
+    var report = EigenReport(matrixName: name, matrixTitle: title, dimension: n, configuration: configuration,
+                             rows: rows, histories: histories, gsl: gsl, gslSeconds: reference.seconds,
+                             gershgorin: sparse.lower...sparse.upper,
+                             learnedTrainingSeconds: learned?.trainingSeconds, learnedFromCache: learned?.loadedFromCache, learnedValidationScore: learned?.validationScore,
+                             learnedCheckpoint: learned != nil ? modelDirectory.map { LearnedIteration.checkpointURL(in: $0, options: configuration.learned) } : nil)
+    report.referenceName = reference.name
+    report.momentumTrainingSeconds = momentumModel?.trainingSeconds
+    report.momentumFromCache = momentumModel?.loadedFromCache
+    report.momentumTrainingLoss = momentumModel?.trainingLoss
+    return report
 }
 
 extension EigenMethod {
@@ -265,9 +370,14 @@ extension EigenConfiguration {
 /// Throws `ProblemError` for a bad matrix file (before anything is written).
 public func runEigenPipeline(matrix nameOrPath: String, configuration: EigenConfiguration, outputDirectory: URL,
                              command: String) throws -> (report: EigenReport, files: [URL], plot: Gnuplot.Outcome) {
-    let matrix = try MatrixCatalog.load(nameOrPath)
-    let report = try runEigenExperiment(matrix, configuration: configuration.adapted(to: matrix),
-                                        modelDirectory: outputDirectory.appendingPathComponent("models", isDirectory: true))
+    let models = outputDirectory.appendingPathComponent("models", isDirectory: true)
+    let report: EigenReport
+    if let generated = GeneratedMatrix(name: nameOrPath) {
+        report = try runEigenExperiment(generated, configuration: configuration, modelDirectory: models)
+    } else {
+        let matrix = try MatrixCatalog.load(nameOrPath)
+        report = try runEigenExperiment(matrix, configuration: configuration.adapted(to: matrix), modelDirectory: models)
+    }
     let (files, plot) = try EigenOutput.write(report, to: outputDirectory, command: command)
     return (report, files, plot)
 }

@@ -64,12 +64,12 @@ public enum EigenOutput {
 
     /// The terminal table.
     public static func summary(_ report: EigenReport) -> SummaryTable {
-        var table = SummaryTable(header: ["k", "method", "eigenvalue", "GSL", "exact", "rel error", "angle", "matvecs", "seconds", "conv"])
+        var table = SummaryTable(header: ["k", "method", "eigenvalue", report.referenceName, "exact", "rel error", "angle", "matvecs", "to angle", "seconds", "conv"])
         for row in report.rows {
             table.append([String(row.index), row.method.rawValue, String(format: "%.12g", row.eigenvalue),
                           String(format: "%.12g", row.gslEigenvalue), row.exactEigenvalue.map { String(format: "%.6g", $0) } ?? "",
                           SummaryTable.format(row.relativeError, significantDigits: 2), SummaryTable.format(row.vectorAngle, significantDigits: 2),
-                          String(row.iterations), SummaryTable.format(row.seconds, significantDigits: 3), row.converged ? "yes" : "no"])
+                          String(row.iterations), row.productsToAngle.map(String.init) ?? "-", SummaryTable.format(row.seconds, significantDigits: 3), row.converged ? "yes" : "no"])
         }
         return table
     }
@@ -129,6 +129,9 @@ public enum EigenOutput {
             "stepper": configuration.flow.stepper.rawValue, "integrator_tolerance": CSV.format(configuration.flow.integratorTolerance),
             "gershgorin": "[\(report.gershgorin.lowerBound), \(report.gershgorin.upperBound)]",
             "lstm_options": configuration.learned.fingerprint,
+            "reference": report.referenceName,
+            "learned_options": configuration.learnedMomentum.fingerprint,
+            "learned_training_family": configuration.learnedMomentum.familyDescription,
         ]
         let manifest = Manifest.collect(command: command, configuration: settings, seed: configuration.seed,
                                         outputs: (files + [manifestURL]).map(\.lastPathComponent))

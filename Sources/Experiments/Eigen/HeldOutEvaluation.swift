@@ -48,6 +48,7 @@ public enum HeldOutEvaluation {
         let options = eigen.learned
         let family = RandomSymmetricFamily(dimension: options.dimension, distribution: options.distribution)
         let learned = methods.contains(.lstm) ? try LearnedIteration.loadOrTrain(options: options, directory: modelDirectory) : nil
+        let momentum = methods.contains(.learned) ? try LearnedMomentum.loadOrTrain(options: eigen.learnedMomentum, directory: modelDirectory) : nil
         var iteration = IterationSettings()
         iteration.tolerance = 1e-15
         iteration.maximumProducts = heldOut.budget
@@ -70,6 +71,12 @@ public enum HeldOutEvaluation {
                     case .yi: outcome = runYiFlow(scaled, start: start, settings: flow, probe: probe, angleTarget: target)
                     case .yiDiscrete: outcome = runDiscreteYi(scaled, start: start, step: eigen.step, settings: iteration, probe: probe, angleTarget: target)
                     case .power: outcome = runPowerIteration(scaled, start: start, settings: iteration, probe: probe, angleTarget: target)
+                    case .momentumOracle:
+                        let second = oracleSecondEigenvalue(index: n - 1, found: [], values: gsl.values,
+                                                            gap: 1e-9 * 0.5 * (sparse.upper - sparse.lower), scaled: scaled)
+                        outcome = runMomentumIteration(scaled, start: start, secondEigenvalue: second, settings: iteration, probe: probe, angleTarget: target)
+                    case .lanczos: outcome = runLanczos(scaled, start: start, settings: iteration, probe: probe, angleTarget: target)
+                    case .learned: outcome = momentum!.run(scaled, start: start, settings: iteration, probe: probe, angleTarget: target)
                     case .lstm: outcome = learned!.run(scaled, start: start, settings: iteration, probe: probe, angleTarget: target)
                     }
                     let vector = outcome.vector.allSatisfy(\.isFinite) ? outcome.vector : start

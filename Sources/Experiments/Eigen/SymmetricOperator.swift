@@ -12,9 +12,14 @@ public final class SparseSymmetricMatrix: @unchecked Sendable {
     public let lower: Double
     public let upper: Double
 
+    init(dimension: Int, rowStart: [Int], columns: [Int], values: [Double], lower: Double, upper: Double) {
+        self.dimension = dimension; self.rowStart = rowStart; self.columns = columns; self.values = values
+        self.lower = lower; self.upper = upper
+    }
+
     public convenience init(_ problem: MatrixProblem) { self.init(entries: problem.entries, dimension: problem.dimension) }
 
-    public init(entries: [Double], dimension n: Int) {
+    public convenience init(entries: [Double], dimension n: Int) {
         precondition(entries.count == n * n)
         var rowStart = [0], columns: [Int] = [], values: [Double] = []
         var lower = Double.infinity, upper = -Double.infinity
@@ -28,8 +33,7 @@ public final class SparseSymmetricMatrix: @unchecked Sendable {
             lower = min(lower, entries[i * n + i] - radius)
             upper = max(upper, entries[i * n + i] + radius)
         }
-        self.dimension = n; self.rowStart = rowStart; self.columns = columns; self.values = values
-        self.lower = lower; self.upper = upper
+        self.init(dimension: n, rowStart: rowStart, columns: columns, values: values, lower: lower, upper: upper)
     }
 
     /// y = A x.  // (n) ← (n, n)·(n)
