@@ -62,6 +62,7 @@ struct ReferenceCommand: ParsableCommand {
     }
 
     mutating func validate() throws {
+        try OptionLimits.checkPath("--out", out)
         let overrides = try Self.parseSettings(settings)
         for (name, value) in [("--rtol", rtol), ("--atol", atol)] {
             if let value, !(value.isFinite && value >= 0) {
