@@ -181,8 +181,12 @@ enum ErrorText {
                               CocoaError.fileReadInvalidFileName.rawValue]
         let action = read.contains(code) ? "cannot read" : (code >= 512 && code < 1024 ? "cannot write" : "cannot access")
         var reason: String
-        if let underlying = userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-            reason = String(cString: strerror(Int32(underlying.code)))
+        // The underlying error comes back as a POSIXError on Linux, as an NSError elsewhere.
+        let underlying = userInfo[NSUnderlyingErrorKey]
+        let errorNumber: Int32? = (underlying as? POSIXError).map { $0.code.rawValue }
+            ?? (underlying as? NSError).flatMap { $0.domain == NSPOSIXErrorDomain ? Int32($0.code) : nil }
+        if let errorNumber {
+            reason = String(cString: strerror(errorNumber))
         } else {
             switch CocoaError.Code(rawValue: code) {
             case .fileNoSuchFile, .fileReadNoSuchFile: reason = String(cString: strerror(ENOENT))
