@@ -39,17 +39,18 @@ enum OptionLimits {
         switch cell { case "lstm": 4; case "gru": 3; default: 1 }
     }
 
-    /// `--option VALUE` within `range`, else a ValidationError naming the option and the range.
+    /// `--option VALUE` within `range`, else a ValidationError naming the option and the bound it crosses.
     static func check(_ option: String, _ value: Int?, _ range: ClosedRange<Int>) throws {
         guard let value, !range.contains(value) else { return }
-        throw ValidationError("\(option) must be between \(range.lowerBound) and \(range.upperBound) (got \(value))")
+        if value < range.lowerBound { throw ValidationError("\(option) must be at least \(range.lowerBound) (got \(value))") }
+        throw ValidationError("\(option) must be at most \(range.upperBound) (got \(value))")
     }
 
     /// A finite number in `range` (open at 0 when `positive`).
     static func check(_ option: String, _ value: Double?, positive: Bool = true, atMost: Double? = nil) throws {
         guard let value else { return }
         guard value.isFinite, positive ? value > 0 : value >= 0 else {
-            throw ValidationError("\(option) must be a \(positive ? "positive" : "non-negative") finite number (got \(value))")
+            throw ValidationError("\(option) must be \(positive ? "positive" : "non-negative") and finite (got \(value))")
         }
         if let atMost, value > atMost { throw ValidationError("\(option) must be at most \(atMost) (got \(value))") }
     }
