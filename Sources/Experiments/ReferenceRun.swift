@@ -83,6 +83,14 @@ public struct ReferenceStreamResult: Sendable {
     }
 }
 
+/// A streamed run stopped on request (Ctrl-C) after `rows` rows, the last at `time`.
+public struct ReferenceRunInterrupted: Error, Sendable, CustomStringConvertible {
+    public var time: Double
+    public var rows: Int
+    public init(time: Double, rows: Int) { self.time = time; self.rows = rows }
+    public var description: String { "interrupted at t = \(time) after \(rows) row\(rows == 1 ? "" : "s")" }
+}
+
 /// The steps of a reference run, each usable on its own.
 public enum ReferenceRun {
     /// Loads the problem and applies the overrides; throws ProblemError (file, key) on bad input.
@@ -152,8 +160,10 @@ public enum ReferenceRun {
     /// `csvBytes`) to `write` in blocks of about 64 KiB as the rows are produced, keeping only the running
     /// invariant drift and exact error: memory stays constant however many rows. An error thrown by `write` stops
     /// the integration and is rethrown; a solver failure is in `result.failure`, after the rows before it.
+    /// `shouldStop` is asked after each row; when it says yes, the rows so far are handed over and
+    /// `ReferenceRunInterrupted` is thrown.
     public static func stream(_ problem: Problem, fixedStep: Double? = nil, maxSteps: Int = 10_000_000,
-                              blockSize: Int = 1 << 16,
+                              blockSize: Int = 1 << 16, shouldStop: () -> Bool = { false },
                               write: (UnsafeRawBufferPointer) throws -> Void) throws -> ReferenceStreamResult {
         try checkSettings(problem, fixedStep: fixedStep, maxSteps: maxSteps)
         let stepper = try stepper(of: problem)
@@ -169,13 +179,19 @@ public enum ReferenceRun {
         sink.write(csvHeader(variables: problem.variables))
         var drifts = InvariantDriftTracker(problem)
         var exact = ExactErrorTracker(problem, tolerances)
+        var rows = 0
         let report = try solve(system(for: problem), initial: problem.initial, from: problem.time.start,
                                to: problem.time.end, outputStep: problem.time.step, stepper: stepper,
                                tolerances: tolerances, fixedStep: fixedStep, maxSteps: maxSteps) { (t, y) throws(any Error) in
             appendRow(time: t, state: y, to: &sink)
             drifts.add(t: t, state: y)
             exact.add(t: t, state: y)
+            rows += 1
             if sink.bytes.count >= blockSize { try flush() }
+            if shouldStop() {
+                try flush()
+                throw ReferenceRunInterrupted(time: t, rows: rows)
+            }
         }
         try flush()
         return ReferenceStreamResult(problem: problem, stepper: stepper, tolerances: tolerances, fixedStep: fixedStep,

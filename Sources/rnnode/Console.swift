@@ -76,7 +76,8 @@ enum Console {
 /// regular file (`/dev/null`, `/dev/stdout`, a FIFO) is written in place. Missing folders are created.
 final class StreamedFile {
     let path: String
-    private let temporary: String?
+    /// The file being written (nil when the target is written in place).
+    let temporary: String?
     private var descriptor: Int32
 
     init(path: String) throws(OutputFailure) {
@@ -143,6 +144,41 @@ final class StreamedFile {
         if mkdir(folder, 0o777) != 0 && errno != EEXIST {
             throw OutputFailure(action: "create the folder", target: folder, code: errno)
         }
+    }
+}
+
+/// SIGINT or SIGTERM while a trajectory streams: the first asks the run to stop at its next output row (the caller
+/// removes its temporary file and exits with 128 + the signal); a second removes the temporary file and exits at once.
+enum StreamInterrupt {
+    /// The signal received, 0 for none.
+    static let received = Atomic<Int32>(0)
+    /// The temporary file to remove on a second signal, as a C string allocated before the handler can run.
+    nonisolated(unsafe) static var temporaryPath: UnsafeMutablePointer<CChar>?
+
+    static func install(temporary: String?) {
+        temporaryPath = temporary.map { strdup($0) }
+        _ = received.load(ordering: .relaxed)
+        signal(SIGINT, handleStreamSignal)
+        signal(SIGTERM, handleStreamSignal)
+        // A parent may have started us with these blocked (test runners do): unblock what we now handle.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
+    }
+
+    static var requested: Int32? {
+        let signal = received.load(ordering: .relaxed)
+        return signal == 0 ? nil : signal
+    }
+}
+
+/// Async-signal-safe: an atomic exchange, unlink(2) and _exit(2).
+private func handleStreamSignal(_ signal: Int32) {
+    if StreamInterrupt.received.exchange(signal, ordering: .relaxed) != 0 {
+        if let path = StreamInterrupt.temporaryPath { unlink(path) }
+        _exit(128 + signal)
     }
 }
 

@@ -120,22 +120,33 @@ struct ReferenceCommand: ParsableCommand {
         // Every input error is thrown here, before any output is opened.
         let problem = try ReferenceRun.prepare(configuration)
         let result: ReferenceStreamResult
-        if let out {
-            // Rows go to a temporary file beside --out, renamed over it at the end (also after a solver failure,
-            // which keeps the rows before it); a device or pipe (/dev/null, /dev/stdout) is written in place.
-            let file = try StreamedFile(path: out)
-            do {
+        let stop = { StreamInterrupt.requested != nil }
+        do {
+            if let out {
+                // Rows go to a temporary file beside --out, renamed over it at the end (also after a solver failure,
+                // which keeps the rows before it); a device or pipe (/dev/null, /dev/stdout) is written in place.
+                let file = try StreamedFile(path: out)
+                StreamInterrupt.install(temporary: file.temporary)
+                do {
+                    result = try ReferenceRun.stream(problem, fixedStep: configuration.fixedStep,
+                                                     maxSteps: configuration.maxSteps, shouldStop: stop) { try file.write($0) }
+                    try file.commit()
+                } catch {
+                    file.discard()
+                    throw error
+                }
+            } else {
+                StreamInterrupt.install(temporary: nil)
                 result = try ReferenceRun.stream(problem, fixedStep: configuration.fixedStep,
-                                                 maxSteps: configuration.maxSteps) { try file.write($0) }
-                try file.commit()
-            } catch {
-                file.discard()
-                throw error
+                                                 maxSteps: configuration.maxSteps, shouldStop: stop) {
+                    try Console.writeAll($0, to: Console.standardOutput, target: "stdout")
+                }
             }
-        } else {
-            result = try ReferenceRun.stream(problem, fixedStep: configuration.fixedStep, maxSteps: configuration.maxSteps) {
-                try Console.writeAll($0, to: Console.standardOutput, target: "stdout")
-            }
+        } catch let interrupted as ReferenceRunInterrupted {
+            // Ctrl-C: an incomplete trajectory is not left at --out; on stdout the rows so far are out already.
+            try Console.report("\(problem.name): \(interrupted)"
+                + (out.map { "; nothing was written to \($0)" } ?? " (written to stdout)"))
+            throw ExitCode(128 + (StreamInterrupt.requested ?? SIGINT))
         }
         var report = result.summary + "\n"
         if let failure = result.failure {

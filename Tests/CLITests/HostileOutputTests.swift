@@ -89,6 +89,39 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["file"])
     }
 
+    /// Ctrl-C while a long trajectory streams to --out: status 130 (no signal death), a message, and neither the
+    /// target nor the temporary file left behind.
+    @Test func anInterruptedStreamLeavesNoFiles() throws {
+        let folder = try RNNodeBinary.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let process = Process()
+        process.executableURL = RNNodeBinary.url
+        process.arguments = ["reference", "exponential-decay", "--step", "2e-6", "--out", "long.csv"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["RNNODE_PROBLEMS"] = RNNodeBinary.repositoryRoot.appendingPathComponent("problems").path
+        process.environment = environment
+        process.currentDirectoryURL = folder
+        let errors = try RNNodeBinary.temporaryFolder().appendingPathComponent("stderr")
+        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
+        let errorHandle = try FileHandle(forWritingTo: errors)
+        process.standardError = errorHandle
+        try process.run()
+        // The temporary file appears once the handler is about to be installed; give it a moment more.
+        var waited = 0
+        while try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty && waited < 3000 && process.isRunning {
+            usleep(10_000); waited += 10
+        }
+        usleep(200_000)
+        process.interrupt()
+        process.waitUntilExit()
+        try errorHandle.close()
+        let message = try String(contentsOf: errors, encoding: .utf8)
+        #expect(process.terminationReason == .exit, "killed by signal \(process.terminationStatus)")
+        #expect(process.terminationStatus == 130, "\(message)")
+        #expect(message.contains("interrupted at t = ") && message.contains("nothing was written to long.csv"), "\(message)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
+    }
+
     /// Two million rows go to the file as they are produced: every row is there, and the peak memory of the run
     /// grows by far less than the trajectory would take held whole (2·10⁶ rows × (16 bytes of doubles + ~30 of CSV)).
     @Test func aLongTrajectoryIsStreamedInConstantMemory() throws {
