@@ -18,7 +18,8 @@ struct ReferenceCommand: ParsableCommand {
             trajectory up to the failure is still written, the message names the time reached, and the exit status \
             is 1 (as for a bad problem file; a bad option exits with 64). At most \(Limits.outputRows) output rows \
             ((end − start)/step + 1) and \(ReferenceRunConfiguration(problem: "").maxSteps) steps. A write that fails \
-            (a full disk) is an error naming the file; a closed pipe on stdout ends quietly with status 141.
+            (a full disk) is an error naming the file; a closed pipe on stdout ends quietly with status 141. Ctrl-C \
+            (or SIGTERM) stops at the next row with status 130 (143) and leaves --out as it was.
 
             Steppers (GSL names):\(StepperKind.allCases.map { "\n  \($0.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \($0.summary)" }.joined())
             """

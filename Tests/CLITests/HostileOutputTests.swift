@@ -39,6 +39,20 @@ import Testing
         }
     }
 
+    /// A training run's progress and results to full devices: status 1, never a trap.
+    @Test func solveToFullStreamsFailsCleanly() throws {
+        let folder = try RNNodeBinary.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let arguments = ["solve", "exponential-decay", "--model", "lstm", "--epochs", "1", "--quick", "--out", "out"]
+        let noStderr = try RNNodeBinary.run(arguments, in: folder, standardError: "/dev/full")
+        #expect(!noStderr.signalled, "killed by signal \(noStderr.status)")
+        #expect(noStderr.status == 1)
+        let noStdout = try RNNodeBinary.run(arguments, in: folder, standardOutput: "/dev/full")
+        #expect(!noStdout.signalled, "killed by signal \(noStdout.status)")
+        #expect(noStdout.status == 1)
+        #expect(noStdout.stderr.contains("cannot write stdout: No space left on device"), "\(noStdout.stderr)")
+    }
+
     /// The reader goes away before the trajectory (larger than a pipe's buffer) is written: status 141, as a shell
     /// reports a SIGPIPE death, but no signal and no message.
     @Test func aClosedPipeEndsQuietlyWith141() throws {
