@@ -107,7 +107,7 @@ struct EigenCommand: ParsableCommand {
         try OptionLimits.check("--lstm-candidates", lstmCandidates, OptionLimits.learnedCandidates)
         let problem = try loadMatrix()
         if case .lowest(let k) = EigenSelection(argument: which)!, k > problem.dimension {
-            throw ValidationError("--which \(k) asks for more eigenpairs than the \(problem.dimension) of \(problem.name)")
+            throw ValidationError("--which \(k) asks for more eigenpairs than \(problem.name) has (n = \(problem.dimension))")
         }
         if heldOut > 0 && problem.family == nil {
             throw ValidationError("--held-out needs a random-symmetric matrix file (its family is the learned model's); '\(problem.name)' is \(problem.kind.rawValue)")
