@@ -125,6 +125,18 @@ public struct Solution: Sendable {
     public func state(_ index: Int) -> ArraySlice<Double> { states[(index * dimension)..<((index + 1) * dimension)] }
 }
 
+/// How a streamed solve ended: work counters, the outputs delivered (the initial state included), the last
+/// output time, and the failure if the solve stopped early.
+public struct SolveReport: Sendable {
+    public var statistics: SolverStatistics
+    public var outputCount: Int
+    public var lastTime: Double
+    public var failure: SolverError?
+    public init(statistics: SolverStatistics, outputCount: Int, lastTime: Double, failure: SolverError?) {
+        self.statistics = statistics; self.outputCount = outputCount; self.lastTime = lastTime; self.failure = failure
+    }
+}
+
 /// Integrates from t0 to t1, recording the state every `outputStep` (and at t1).
 /// Adaptive by default (GSL driver, `tolerances`); with `fixedStep`, takes steps of exactly that size.
 /// Never throws: a failure is returned in `Solution.failure` with the partial trajectory.
@@ -133,9 +145,32 @@ public struct Solution: Sendable {
 /// Adaptive: `gsl_odeiv2_driver_apply` to each output time, so steps end exactly on it; `maxSteps` bounds the
 /// accepted steps of the whole solve. Fixed: `outputStep` must be a whole multiple of `fixedStep`; the last
 /// interval, when shorter than `outputStep`, is divided into equal steps no longer than `fixedStep`.
+/// The whole trajectory is held in memory; `solve(…, output:)` hands each output over instead.
 public func solve(_ system: ODESystem, initial: [Double], from t0: Double, to t1: Double, outputStep: Double,
                   stepper: StepperKind = .rk8pd, tolerances: Tolerances = .init(absolute: 1e-10, relative: 1e-10),
                   fixedStep: Double? = nil, maxSteps: Int = 10_000_000) -> Solution {
+    let d = system.dimension
+    var times: [Double] = [], states: [Double] = []
+    // Reserve for the grid, but never more than a million rows up front: a failure may come early.
+    let rows = min(OutputGrid(from: t0, to: t1, step: outputStep).count, 1 << 20)
+    times.reserveCapacity(rows)
+    states.reserveCapacity(rows * max(d, 0))
+    let report = solve(system, initial: initial, from: t0, to: t1, outputStep: outputStep, stepper: stepper,
+                       tolerances: tolerances, fixedStep: fixedStep, maxSteps: maxSteps) { t, y in
+        times.append(t)
+        states.append(contentsOf: y)
+    }
+    return Solution(dimension: d, times: times, states: states, statistics: report.statistics, failure: report.failure)
+}
+
+/// The same integration as `solve(…) -> Solution`, handing each output (the initial state first) to `output` as
+/// it is reached instead of keeping it: memory stays constant however long the trajectory. An error thrown by
+/// `output` stops the integration and is rethrown; a solver failure is returned in `SolveReport.failure` after the
+/// outputs reached before it.
+public func solve<E: Error>(_ system: ODESystem, initial: [Double], from t0: Double, to t1: Double, outputStep: Double,
+                            stepper: StepperKind = .rk8pd, tolerances: Tolerances = .init(absolute: 1e-10, relative: 1e-10),
+                            fixedStep: Double? = nil, maxSteps: Int = 10_000_000,
+                            output: (Double, UnsafeBufferPointer<Double>) throws(E) -> Void) throws(E) -> SolveReport {
     precondition(system.dimension > 0 && initial.count == system.dimension,
                  "initial state has \(initial.count) values for a system of dimension \(system.dimension)")
     precondition(t0.isFinite && t1.isFinite && t1 != t0, "time span must be finite and non-empty")
@@ -144,7 +179,7 @@ public func solve(_ system: ODESystem, initial: [Double], from t0: Double, to t1
     if let h = fixedStep {
         precondition(h.isFinite && h > 0, "fixed step must be positive")
         let ratio = outputStep / h
-        precondition(abs(ratio - ratio.rounded()) <= 1e-9 * ratio && ratio.rounded() >= 1,
+        precondition(abs(ratio - ratio.rounded()) <= 1e-9 * ratio && ratio.rounded() >= 1 && ratio < 0x1p53,
                      "output step \(outputStep) is not a whole multiple of the fixed step \(h)")
         stepsPerOutput = Int(ratio.rounded())
     } else {
@@ -152,28 +187,37 @@ public func solve(_ system: ODESystem, initial: [Double], from t0: Double, to t1
     }
 
     let started = ContinuousClock.now
+    func elapsed(_ statistics: SolverStatistics) -> SolverStatistics {
+        var statistics = statistics
+        let elapsed = (ContinuousClock.now - started).components
+        statistics.seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
+        return statistics
+    }
     let direction: Double = t1 > t0 ? 1 : -1
-    let outputTimes = outputGrid(from: t0, to: t1, step: outputStep)
+    let grid = OutputGrid(from: t0, to: t1, step: outputStep)
     let d = system.dimension
-    var record = Recorder(dimension: d, capacity: outputTimes.count, time: t0, state: initial)
+    var outputs = 1, lastTime = t0
+    try initial.withUnsafeBufferPointer { (y) throws(E) in try output(t0, y) }
 
     if let failure = upFrontFailure(system, initial: initial, at: t0, stepper: stepper) {
-        return record.solution(statistics: SolverStatistics(), failure: failure, since: started)
+        return SolveReport(statistics: elapsed(SolverStatistics()), outputCount: outputs, lastTime: lastTime, failure: failure)
     }
     let driver: Driver
     do {
         let hstart = fixedStep ?? min(1e-6, outputStep, abs(t1 - t0))
         driver = try Driver(system: system, stepper: stepper, tolerances: tolerances, initialStep: direction * hstart)
     } catch {
-        return record.solution(statistics: SolverStatistics(), failure: error, since: started)
+        return SolveReport(statistics: elapsed(SolverStatistics()), outputCount: outputs, lastTime: lastTime, failure: error)
     }
 
     var failure: SolverError? = nil
+    var thrown: E? = nil
     var y = initial
     var t = t0
     y.withUnsafeMutableBufferPointer { buffer in
         let y = buffer.baseAddress!
-        outputs: for target in outputTimes.dropFirst() {
+        outputs: for k in 1..<grid.count {
+            let target = grid[k]
             if let stepsPerOutput, let h = fixedStep {
                 let interval = abs(target - t)
                 let n = interval >= outputStep * (1 - 1e-9)
@@ -199,12 +243,14 @@ public func solve(_ system: ODESystem, initial: [Double], from t0: Double, to t1
                 failure = nonFiniteStateError(at: t, stepSize: fixedStep ?? driver.stepSize, stepper: stepper)
                 break
             }
-            record.append(time: t, state: UnsafeBufferPointer(buffer))
+            do throws(E) { try output(t, UnsafeBufferPointer(buffer)) } catch { thrown = error; break }
+            outputs += 1
+            lastTime = t
         }
     }
-    return withExtendedLifetime(driver) {
-        record.solution(statistics: driver.statistics, failure: failure, since: started)
-    }
+    let statistics = withExtendedLifetime(driver) { elapsed(driver.statistics) }
+    if let thrown { throw thrown }
+    return SolveReport(statistics: statistics, outputCount: outputs, lastTime: lastTime, failure: failure)
 }
 
 /// Integrates adaptively from t0 until `stop(t, y)` returns true after an accepted step, or t reaches tMax.
@@ -263,18 +309,32 @@ public var gslVersion: String { gslLibraryVersion }
 // MARK: - Output grid and bookkeeping
 
 /// t0 + k·step for k = 0, 1, … while within [t0, t1] (either direction), and t1 itself; a grid time within
-/// 1e-9·step of t1 is replaced by t1.
-func outputGrid(from t0: Double, to t1: Double, step: Double) -> [Double] {
-    let span = abs(t1 - t0)
-    let direction: Double = t1 > t0 ? 1 : -1
-    let whole = Int((span / step + 1e-9).rounded(.down))
-    var times = (0...whole).map { t0 + direction * Double($0) * step }
-    if abs(times[times.count - 1] - t1) <= 1e-9 * step {
-        times[times.count - 1] = t1
-    } else {
-        times.append(t1)
+/// 1e-9·step of t1 is replaced by t1. Computed on demand: a long grid costs no memory.
+struct OutputGrid {
+    let start: Double, end: Double, step: Double, direction: Double
+    /// k·step for k ≤ whole stays within the span.
+    let whole: Int
+    let count: Int
+
+    init(from t0: Double, to t1: Double, step: Double) {
+        let intervals = abs(t1 - t0) / step + 1e-9
+        precondition(intervals < 0x1p53, "an output grid of \(intervals) intervals: callers check the row limit first")
+        start = t0; end = t1; self.step = step
+        direction = t1 > t0 ? 1 : -1
+        whole = Int(intervals.rounded(.down))
+        let lastOnGrid = t0 + direction * Double(whole) * step
+        count = whole + (abs(lastOnGrid - t1) <= 1e-9 * step ? 1 : 2)
     }
-    return times
+
+    subscript(k: Int) -> Double {
+        k >= count - 1 ? end : start + direction * Double(k) * step
+    }
+}
+
+/// The output times as an array (for tests and small grids).
+func outputGrid(from t0: Double, to t1: Double, step: Double) -> [Double] {
+    let grid = OutputGrid(from: t0, to: t1, step: step)
+    return (0..<grid.count).map { grid[$0] }
 }
 
 /// The trajectory recorded so far: output times and row-major states.

@@ -34,11 +34,26 @@ struct TrainBenchCommand: ParsableCommand {
         guard CellKind(rawValue: cell) != nil else {
             throw ValidationError("unknown cell '\(cell)'; choose one of \(CellKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        for (name, value) in [("--hidden", hidden), ("--seq", seq), ("--batch", batch), ("--input", input), ("--output", output),
-                              ("--layers", layers), ("--threads", threads), ("--iterations", iterations)] where value < 1 {
-            throw ValidationError("\(name) must be at least 1 (got \(value))")
-        }
-        guard peakSize >= 0 else { throw ValidationError("--peak-size must be ≥ 0 (got \(peakSize))") }
+        try OptionLimits.check("--hidden", hidden, OptionLimits.hidden)
+        try OptionLimits.check("--seq", seq, OptionLimits.sequenceSteps)
+        try OptionLimits.check("--batch", batch, OptionLimits.batchSize)
+        try OptionLimits.check("--input", input, OptionLimits.inputOrOutput)
+        try OptionLimits.check("--output", output, OptionLimits.inputOrOutput)
+        try OptionLimits.check("--layers", layers, OptionLimits.layers)
+        try OptionLimits.check("--threads", threads, OptionLimits.threads)
+        try OptionLimits.check("--iterations", iterations, OptionLimits.iterations)
+        try OptionLimits.check("--peak-size", peakSize, OptionLimits.peakSize)
+        let gates = OptionLimits.gates(cell: cell)
+        let h = Double(hidden), l = Double(layers), b = Double(batch), t = Double(seq), double = 8.0
+        var estimate = OptionLimits.Estimate()
+        // Weights, gradient and two Adam moments.
+        estimate.add("the parameters (--layers × gates × --hidden × (--input + --hidden + 1))",
+                     l, gates, h, Double(max(input, hidden)) + h + 1, double, 4)
+        // Per step and layer: the gates, the cell and hidden states and their gradients.
+        estimate.add("the BPTT caches (--batch × --seq × --layers × --hidden)", b, t, l, h, gates + 4, double)
+        estimate.add("the data (--batch × --seq × (--input + --output))", b, t, Double(input + output), double)
+        estimate.add("the dgemm peak matrices (3 × --peak-size²)", 3, Double(peakSize), Double(peakSize), double)
+        try estimate.check()
     }
 
     func run() throws {
@@ -47,17 +62,17 @@ struct TrainBenchCommand: ParsableCommand {
                                                iterations: iterations, peakSize: peakSize)
         let r = runTrainingBenchmark(c)
         func mib(_ bytes: Int) -> String { String(format: "%.1f MiB", Double(bytes) / 1_048_576) }
-        print("rnnode bench train: \(cell), input \(input), hidden \(hidden), layers \(layers), output \(output), "
+        try Console.print("rnnode bench train: \(cell), input \(input), hidden \(hidden), layers \(layers), output \(output), "
               + "seq \(seq), batch \(batch), threads \(threads), Double")
-        print(String(format: "  training:  %.1f sequences/s  (%.3f ms per batch mean, %.3f ms best, %d batches)",
+        try Console.print(String(format: "  training:  %.1f sequences/s  (%.3f ms per batch mean, %.3f ms best, %d batches)",
                      r.sequencesPerSecond, r.meanSecondsPerBatch * 1e3, r.bestSecondsPerBatch * 1e3, iterations))
         var gemm = String(format: "  GEMM:      %.1f MFLOP per batch, %.2f GFLOP/s", r.gemmOperationsPerBatch * 1e-6, r.achievedGigaflops)
         if let peak = r.peakGigaflops, let fraction = r.fractionOfPeak {
             gemm += String(format: " = %.0f%% of dgemm peak %.2f GFLOP/s (n = %d)", fraction * 100, peak, peakSize)
         }
-        print(gemm)
-        print("  memory:    BPTT caches \(mib(r.cacheBytes)) (\(r.cacheBytes) bytes), parameters + gradient + Adam moments "
+        try Console.print(gemm)
+        try Console.print("  memory:    BPTT caches \(mib(r.cacheBytes)) (\(r.cacheBytes) bytes), parameters + gradient + Adam moments "
               + "\(mib(r.parameterStateBytes)), peak RSS \(mib(r.maxResidentBytes))")
-        print("  BLAS:      \(r.blasDescription)")
+        try Console.print("  BLAS:      \(r.blasDescription)")
     }
 }

@@ -40,8 +40,15 @@ struct CompareCommand: ParsableCommand {
     var out = "results/compare"
 
     func validate() throws {
-        if let seeds, seeds < 1 { throw ValidationError("--seeds must be at least 1 (got \(seeds))") }
-        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1 (got \(jobs))") }
+        try OptionLimits.checkPath("--out", out)
+        try OptionLimits.check("--seeds", seeds, OptionLimits.seeds)
+        try OptionLimits.check("--jobs", jobs, OptionLimits.jobs)
+        // `all`, `none` or names: an empty option or item (`--models lstm,`) would silently drop an axis.
+        for (option, text) in [("--problems", problems), ("--models", models), ("--matrices", matrices), ("--methods", methods)] {
+            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { throw ValidationError("\(option) is empty; give all, none or a comma-separated list of names") }
+            if trimmed != "all" && trimmed != "none" { _ = try OptionLimits.listItems(option, text) }
+        }
         guard Shard(parsing: shard) != nil else { throw ValidationError("--shard takes I/N with 1 ≤ I ≤ N (got '\(shard)')") }
         _ = try specification()
     }
@@ -72,14 +79,14 @@ struct CompareCommand: ParsableCommand {
         let all = try ComparisonReport.rebuild(directory)
         let failed = outcomes.filter { $0.status == .failed }
         if let summary = try? String(contentsOf: directory.appendingPathComponent("summary.md"), encoding: .utf8) {
-            print(summary)
+            try Console.print(summary)
         }
-        FileHandle.standardError.write(Data("""
+        try Console.report("""
             \(outcomes.count) cells run, \(failed.count) failed, \(all.count) recorded in \(directory.path); \
-            report: \(directory.appendingPathComponent("index.html").path)\n
-            """.utf8))
+            report: \(directory.appendingPathComponent("index.html").path)
+            """)
         if InterruptFlag.isSet {
-            FileHandle.standardError.write(Data("interrupted: rerun the same command to continue where it stopped\n".utf8))
+            try Console.report("interrupted: rerun the same command to continue where it stopped")
             throw ExitCode(130)
         }
         if !failed.isEmpty { throw ExitCode(1) }
@@ -102,7 +109,7 @@ final class CompareProgress: @unchecked Sendable {
 
     func report(done: Int, total: Int, last: CellOutcome?, running: [GridCell]) {
         guard let last else {
-            FileHandle.standardError.write(Data("[\(done)/\(total)] cells already done\n".utf8))
+            Console.reportOrRemember("[\(done)/\(total)] cells already done")
             return
         }
         finishedHere += 1
@@ -111,7 +118,7 @@ final class CompareProgress: @unchecked Sendable {
         let eta = remaining > 0 ? " ETA \(formatDuration(elapsed / Double(finishedHere) * Double(remaining) / Double(jobs)))" : ""
         let status = last.status == .ok ? "ok" : "FAILED: \(last.message)"
         let now = running.isEmpty ? "" : " | running: " + running.map(\.key).joined(separator: ", ")
-        FileHandle.standardError.write(Data("[\(done)/\(total)] \(last.cell) \(status) (\(formatDuration(last.seconds)))\(eta)\(now)\n".utf8))
+        Console.reportOrRemember("[\(done)/\(total)] \(last.cell) \(status) (\(formatDuration(last.seconds)))\(eta)\(now)")
     }
 }
 

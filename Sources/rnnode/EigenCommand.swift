@@ -69,13 +69,15 @@ struct EigenCommand: ParsableCommand {
     @Flag(help: "Small settings for the comparison grid: a smaller, shorter-trained learned model and smaller budgets.")
     var quick = false
 
+    /// The methods of `--method`, in order, each once; an empty or blank item (`--method ,`) is an error.
     func methods() throws -> [EigenMethod] {
-        if method == "all" { return EigenMethod.allCases }
-        return try method.split(separator: ",").map { name in
-            guard let m = EigenMethod(rawValue: String(name)) else {
+        if method.trimmingCharacters(in: .whitespaces) == "all" { return EigenMethod.allCases }
+        var seen = Set<EigenMethod>()
+        return try OptionLimits.listItems("--method", method).compactMap { name in
+            guard let m = EigenMethod(rawValue: name) else {
                 throw ValidationError("unknown method '\(name)'; use \(EigenMethod.allCases.map(\.rawValue).joined(separator: ", ")) or all")
             }
-            return m
+            return seen.insert(m).inserted ? m : nil
         }
     }
 
@@ -86,6 +88,7 @@ struct EigenCommand: ParsableCommand {
     }
 
     func validate() throws {
+        try OptionLimits.checkPath("--out", out)
         _ = try methods()
         guard EigenSelection(argument: which) != nil else {
             throw ValidationError("--which must be largest, smallest, extremes, all or a count K ≥ 1 (got '\(which)')")
@@ -93,18 +96,33 @@ struct EigenCommand: ParsableCommand {
         guard tol.isFinite, tol > 0 else { throw ValidationError("--tol must be a positive number (got \(tol))") }
         guard step.isFinite, step > 0 else { throw ValidationError("--step must be a positive number (got \(step))") }
         guard angle.isFinite, angle > 0 else { throw ValidationError("--angle must be a positive number (got \(angle))") }
-        guard maxProducts > 0, lstmBudget > 0, heldOutBudget > 0 else { throw ValidationError("budgets must be positive") }
-        for value in [lstmMatrices, lstmEpochs, lstmHidden, lstmRounds, lstmCandidates].compactMap({ $0 }) where value < 1 {
-            throw ValidationError("--lstm-* options must be ≥ 1 (got \(value))")
-        }
-        guard heldOut >= 0 else { throw ValidationError("--held-out must be ≥ 0") }
+        try OptionLimits.check("--max-products", maxProducts, OptionLimits.products)
+        try OptionLimits.check("--lstm-budget", lstmBudget, OptionLimits.products)
+        try OptionLimits.check("--held-out", heldOut, OptionLimits.heldOut)
+        try OptionLimits.check("--held-out-budget", heldOutBudget, OptionLimits.products)
+        try OptionLimits.check("--lstm-matrices", lstmMatrices, OptionLimits.learnedMatrices)
+        try OptionLimits.check("--lstm-epochs", lstmEpochs, OptionLimits.epochs)
+        try OptionLimits.check("--lstm-hidden", lstmHidden, OptionLimits.hidden)
+        try OptionLimits.check("--lstm-rounds", lstmRounds, OptionLimits.learnedRounds)
+        try OptionLimits.check("--lstm-candidates", lstmCandidates, OptionLimits.learnedCandidates)
         if GeneratedMatrix(name: matrix) != nil {
             guard heldOut == 0 else { throw ValidationError("--held-out needs a random-symmetric matrix file; '\(matrix)' is generated") }
             return
         }
         let problem = try loadMatrix()
+        if case .lowest(let k) = EigenSelection(argument: which)!, k > problem.dimension {
+            throw ValidationError("--which \(k) asks for more eigenpairs than \(problem.name) has (n = \(problem.dimension))")
+        }
         if heldOut > 0 && problem.family == nil {
             throw ValidationError("--held-out needs a random-symmetric matrix file (its family is the learned model's); '\(problem.name)' is \(problem.kind.rawValue)")
+        }
+        if try methods().contains(.lstm) {
+            let n = Double(problem.dimension), h = Double(lstmHidden ?? EigenConfiguration().learned.hiddenSize)
+            var estimate = OptionLimits.Estimate()
+            estimate.add("the learned model's training matrices (--lstm-matrices × n²)",
+                         Double(lstmMatrices ?? EigenConfiguration().learned.trainingMatrices), n, n, 8, 2)
+            estimate.add("the learned model's parameters (--lstm-hidden²)", 4, h, 2 * h + 16, 8, 4)
+            try estimate.check()
         }
     }
 
@@ -141,20 +159,20 @@ struct EigenCommand: ParsableCommand {
 
         let (report, files, plot) = try runEigenPipeline(matrix: matrix, configuration: configuration,
                                                          outputDirectory: directory, command: command)
-        print("\(report.matrixTitle): n = \(report.dimension), Gershgorin interval [\(report.gershgorin.lowerBound), \(report.gershgorin.upperBound)]")
+        try Console.print("\(report.matrixTitle): n = \(report.dimension), Gershgorin interval [\(report.gershgorin.lowerBound), \(report.gershgorin.upperBound)]")
         if let seconds = report.learnedTrainingSeconds {
-            print(report.learnedFromCache == true ? "learned iteration: cached model \(report.learnedCheckpoint?.path ?? "")"
+            try Console.print(report.learnedFromCache == true ? "learned iteration: cached model \(report.learnedCheckpoint?.path ?? "")"
                   : String(format: "learned iteration: trained in %.1f s (closed-loop validation score %.1f products), cached at %@",
                            seconds, report.learnedValidationScore ?? .nan, report.learnedCheckpoint?.path ?? "-"))
         }
         if let seconds = report.momentumTrainingSeconds {
-            print(report.momentumFromCache == true ? "learned: cached model (training loss \(report.momentumTrainingLoss.map { String(format: "%.2f", $0) } ?? "-"))"
+            try Console.print(report.momentumFromCache == true ? "learned: cached model (training loss \(report.momentumTrainingLoss.map { String(format: "%.2f", $0) } ?? "-"))"
                   : String(format: "learned: trained in %.1f s (mean log10 residual after the unroll %.2f)", seconds, report.momentumTrainingLoss ?? .nan))
         }
-        print(EigenOutput.summary(report).text, terminator: "")
-        for row in report.rows where row.failure != nil { print("note: \(row.method.rawValue) k=\(row.index): \(row.failure!)") }
-        if case .skipped(let reason) = plot { print("plot: \(reason)") }
-        print("wrote \(files.map(\.path).joined(separator: ", "))")
+        try Console.print(EigenOutput.summary(report).text, terminator: "")
+        for row in report.rows where row.failure != nil { try Console.print("note: \(row.method.rawValue) k=\(row.index): \(row.failure!)") }
+        if case .skipped(let reason) = plot { try Console.print("plot: \(reason)") }
+        try Console.print("wrote \(files.map(\.path).joined(separator: ", "))")
 
         if heldOut > 0, let problem {
             var held = HeldOutConfiguration()
@@ -166,9 +184,9 @@ struct EigenCommand: ParsableCommand {
             let url = directory.appendingPathComponent("\(problem.name)-heldout.csv")
             try HeldOutEvaluation.table(rows).write(to: url)
             try ErrorLog(directory: directory).append(HeldOutEvaluation.errorRows(summaries, problem: problem.name, seed: seed))
-            print("\nheld-out: \(heldOut) matrices of the family, largest eigenvalue, budget \(heldOutBudget) products")
-            print(HeldOutEvaluation.summaryTable(summaries, budget: heldOutBudget).text, terminator: "")
-            print("wrote \(url.path)")
+            try Console.print("\nheld-out: \(heldOut) matrices of the family, largest eigenvalue, budget \(heldOutBudget) products")
+            try Console.print(HeldOutEvaluation.summaryTable(summaries, budget: heldOutBudget).text, terminator: "")
+            try Console.print("wrote \(url.path)")
         }
     }
 }

@@ -16,7 +16,11 @@ struct MergeCommand: ParsableCommand {
     var out = "results/compare"
 
     func validate() throws {
+        try OptionLimits.checkPath("--out", out)
         guard !folders.isEmpty else { throw ValidationError("give at least one folder to merge") }
+        guard !folders.contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) else {
+            throw ValidationError("a folder to merge is an empty name")
+        }
         for folder in folders {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -33,9 +37,9 @@ struct MergeCommand: ParsableCommand {
         let outcomes = try ComparisonReport.merge(folders.map { URL(fileURLWithPath: $0, isDirectory: true) },
                                                   into: URL(fileURLWithPath: out, isDirectory: true))
         if let summary = try? String(contentsOf: URL(fileURLWithPath: out).appendingPathComponent("summary.md"), encoding: .utf8) {
-            print(summary)
+            try Console.print(summary)
         }
         let failed = outcomes.filter { $0.status == .failed }.count
-        FileHandle.standardError.write(Data("merged \(outcomes.count) cells (\(failed) failed) into \(out)\n".utf8))
+        try Console.report("merged \(outcomes.count) cells (\(failed) failed) into \(out)")
     }
 }

@@ -18,7 +18,7 @@ struct ProblemsCommand: ParsableCommand {
             table += problem.name.padding(nameWidth) + "  " + String(problem.dimension).padding(3, right: true)
                 + "  " + problem.title + "\n"
         }
-        print(table, terminator: "")
+        try Console.print(table, terminator: "")
     }
 }
 

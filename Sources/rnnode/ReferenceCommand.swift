@@ -12,11 +12,14 @@ struct ReferenceCommand: ParsableCommand {
         commandName: "reference",
         abstract: "Integrate a problem with a GNU GSL odeiv2 stepper and write the trajectory as CSV.",
         discussion: """
-            Writes `t,<var1>,<var2>,…` at every output step to --out (atomically) or stdout, and a summary on \
-            stderr: steps, right-hand-side and Jacobian evaluations, wall time, and where the problem has them the \
+            Writes `t,<var1>,<var2>,…` at every output step, row by row as the solver reaches it, to --out (a \
+            temporary file renamed over it at the end) or stdout, and a summary on stderr: steps, right-hand-side and Jacobian evaluations, wall time, and where the problem has them the \
             largest invariant drift and the largest error against the exact solution. On a solver failure the \
             trajectory up to the failure is still written, the message names the time reached, and the exit status \
-            is 1 (as for a bad problem file; a bad option exits with 64).
+            is 1 (as for a bad problem file; a bad option exits with 64). At most \(Limits.outputRows) output rows \
+            ((end − start)/step + 1) and \(ReferenceRunConfiguration(problem: "").maxSteps) steps. A write that fails \
+            (a full disk) is an error naming the file; a closed pipe on stdout ends quietly with status 141. Ctrl-C \
+            (or SIGTERM) stops at the next row with status 130 (143) and leaves --out as it was.
 
             Steppers (GSL names):\(StepperKind.allCases.map { "\n  \($0.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \($0.summary)" }.joined())
             """
@@ -60,6 +63,7 @@ struct ReferenceCommand: ParsableCommand {
     }
 
     mutating func validate() throws {
+        try OptionLimits.checkPath("--out", out)
         let overrides = try Self.parseSettings(settings)
         for (name, value) in [("--rtol", rtol), ("--atol", atol)] {
             if let value, !(value.isFinite && value >= 0) {
@@ -83,8 +87,9 @@ struct ReferenceCommand: ParsableCommand {
                                       + names.joined(separator: ", ") + " (see `rnnode problems`)")
             }
         }
-        // Unknown --set names need the problem; a problem file that does not load is reported by run().
-        guard !overrides.isEmpty, let loaded = try? Catalog.load(problem) else { return }
+        // Unknown --set names and the effective output grid need the problem; a problem file that does not load
+        // is reported by run().
+        guard let loaded = try? Catalog.load(problem) else { return }
         for name in overrides.map(\.name) {
             let variable = name.hasSuffix("_0") ? String(name.dropLast(2)) : name
             guard loaded.parameters[name] != nil || loaded.variables.contains(variable) else {
@@ -93,29 +98,65 @@ struct ReferenceCommand: ParsableCommand {
                     + "variables: \(loaded.variables.joined(separator: ", "))")
             }
         }
+        if tEnd != nil || step != nil || fixedStep != nil {
+            let configuration = self.configuration(overrides)
+            do {
+                try ReferenceRun.checkGrid(try ReferenceRun.problem(for: configuration), configuration: configuration)
+            } catch let error as ProblemError where error.file == nil {
+                throw ValidationError(error.description)
+            } catch {
+                // A problem-file error (an override that breaks it) is reported by run() with its file.
+            }
+        }
+    }
+
+    func configuration(_ overrides: [ParameterOverride]) -> ReferenceRunConfiguration {
+        ReferenceRunConfiguration(
+            problem: problem, overrides: overrides, method: method, relativeTolerance: rtol,
+            absoluteTolerance: atol, endTime: tEnd, outputStep: step, fixedStep: fixedStep)
     }
 
     func run() throws {
-        let configuration = ReferenceRunConfiguration(
-            problem: problem, overrides: try Self.parseSettings(settings), method: method, relativeTolerance: rtol,
-            absoluteTolerance: atol, endTime: tEnd, outputStep: step, fixedStep: fixedStep)
-        let result = try ReferenceRun.run(configuration)
-        let csv = ReferenceRun.csvBytes(variables: result.problem.variables, solution: result.solution)
-        if let out {
-            // AtomicFile writes a device or pipe (/dev/null, /dev/stdout) in place rather than renaming over it.
-            try AtomicFile.write(Data(csv), to: URL(fileURLWithPath: out))
-        } else {
-            FileHandle.standardOutput.write(Data(csv))
+        let configuration = self.configuration(try Self.parseSettings(settings))
+        // Every input error is thrown here, before any output is opened.
+        let problem = try ReferenceRun.prepare(configuration)
+        let result: ReferenceStreamResult
+        let stop = { StreamInterrupt.requested != nil }
+        do {
+            if let out {
+                // Rows go to a temporary file beside --out, renamed over it at the end (also after a solver failure,
+                // which keeps the rows before it); a device or pipe (/dev/null, /dev/stdout) is written in place.
+                let file = try StreamedFile(path: out)
+                StreamInterrupt.install(temporary: file.temporary)
+                do {
+                    result = try ReferenceRun.stream(problem, fixedStep: configuration.fixedStep,
+                                                     maxSteps: configuration.maxSteps, shouldStop: stop) { try file.write($0) }
+                    try file.commit()
+                } catch {
+                    file.discard()
+                    throw error
+                }
+            } else {
+                StreamInterrupt.install(temporary: nil)
+                result = try ReferenceRun.stream(problem, fixedStep: configuration.fixedStep,
+                                                 maxSteps: configuration.maxSteps, shouldStop: stop) {
+                    try Console.writeAll($0, to: Console.standardOutput, target: "stdout")
+                }
+            }
+        } catch let interrupted as ReferenceRunInterrupted {
+            // Ctrl-C: an incomplete trajectory is not left at --out; on stdout the rows so far are out already.
+            try Console.report("\(problem.name): \(interrupted)"
+                + (out.map { "; nothing was written to \($0)" } ?? " (written to stdout)"))
+            throw ExitCode(128 + (StreamInterrupt.requested ?? SIGINT))
         }
         var report = result.summary + "\n"
-        if let failure = result.solution.failure {
-            let last = result.solution.times.last ?? result.problem.time.start
+        if let failure = result.failure {
             report += "error: \(result.problem.name): \(failure)\n"
-            let rows = result.solution.times.count
-            report += "the trajectory up to t = \(last) (\(rows) row\(rows == 1 ? "" : "s")) was written to "
+            let rows = result.report.outputCount
+            report += "the trajectory up to t = \(result.report.lastTime) (\(rows) row\(rows == 1 ? "" : "s")) was written to "
                 + (out ?? "stdout") + "\n"
         }
-        FileHandle.standardError.write(Data(report.utf8))
-        if result.solution.failure != nil { throw ExitCode.failure }
+        try Console.report(report)
+        if result.failure != nil { throw ExitCode.failure }
     }
 }

@@ -3,6 +3,7 @@
 import ArgumentParser
 import Experiments
 import Foundation
+import Problems
 
 struct SolveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -118,30 +119,86 @@ struct SolveCommand: ParsableCommand {
     }
 
     func validate() throws {
+        try OptionLimits.checkPath("--out", out)
+        // Each size within its documented range before anything is built from it.
+        try OptionLimits.check("--hidden", hidden, OptionLimits.hidden)
+        try OptionLimits.check("--layers", layers, OptionLimits.layers)
+        try OptionLimits.check("--window", window, OptionLimits.window)
+        try OptionLimits.check("--epochs", epochs, OptionLimits.epochs)
+        try OptionLimits.check("--train-trajectories", trainTrajectories, OptionLimits.trajectories)
+        try OptionLimits.check("--validation-trajectories", validationTrajectories, OptionLimits.validationTrajectories)
+        try OptionLimits.check("--test-trajectories", testTrajectories, OptionLimits.trajectories)
+        try OptionLimits.check("--batch-size", batchSize, OptionLimits.batchSize)
+        try OptionLimits.check("--sequence-steps", sequenceSteps, OptionLimits.sequenceSteps)
+        try OptionLimits.check("--reservoir-size", reservoirSize, OptionLimits.reservoirSize)
+        try OptionLimits.check("--horizon", horizon)
+        try OptionLimits.check("--learning-rate", learningRate)
+        try OptionLimits.check("--spectral-radius", spectralRadius)
+        try OptionLimits.check("--leak-rate", leakRate, atMost: 1)
+        try OptionLimits.check("--input-scaling", inputScaling, positive: false)
+        try OptionLimits.check("--ridge", ridge, positive: false)
         let c = try configurationValue()
         do {
             let problem = try SolvePipeline.problem(for: c)
+            // The problem's grid sizes every trajectory: refuse it before the pipeline counts its steps.
+            let rows: Int
+            switch Limits.outputRowCount(start: problem.time.start, end: problem.time.end, step: problem.time.step) {
+            case .success(let count): rows = count
+            case .failure(let limit):
+                throw ValidationError("\(problem.file?.path ?? problem.name): time.step: \(limit)")
+            }
+            try Self.memoryEstimate(c, rows: rows, dimension: problem.dimension).check()
             try SolvePipeline.validate(c, problem: problem)
         } catch let error as ValidationError {
             throw error
         } catch {
-            throw ValidationError("\(error)")
+            throw ValidationError(ErrorText.describe(error))
         }
+    }
+
+    /// Memory of the data, the training set and the model for `c`, for trajectories of `rows` outputs of
+    /// `dimension` variables; each part names the options that size it.
+    static func memoryEstimate(_ c: SolveConfiguration, rows: Int, dimension: Int) -> OptionLimits.Estimate {
+        let r = Double(rows), d = Double(dimension), double = 8.0
+        let train = Double(c.trainTrajectories), validation = Double(c.validationTrajectories)
+        let k = Double(c.window), m = Double(c.sequenceSteps)
+        var estimate = OptionLimits.Estimate()
+        estimate.add("the trajectories ((--train-, --validation-, --test-trajectories) × rows × variables)",
+                     train + validation + Double(c.testTrajectories), r, d, double, 2)
+        switch c.model {
+        case .rnn, .lstm, .gru:
+            let gates = OptionLimits.gates(cell: c.model.rawValue), h = Double(c.hidden), l = Double(c.layers)
+            // Windows of k + m states every m steps, inputs and targets.
+            estimate.add("the training sequences (trajectories × rows × (--window + --sequence-steps) / --sequence-steps)",
+                         train + validation, r, (k + m) / m, d, double, 2)
+            estimate.add("the BPTT caches (--batch-size × (--window + --sequence-steps) × --layers × --hidden)",
+                         Double(c.batchSize), k + m, l, h, gates + 4, double)
+            estimate.add("the parameters with gradient and Adam moments (--layers × --hidden²)",
+                         l, gates, h, max(d, h) + h + 1, double, 4)
+        case .esn:
+            let n = Double(c.reservoir.size)
+            estimate.add("the reservoir (--reservoir-size²: weights, eigenvalue workspace, normal equations)", n, n, double, 4)
+        case .linear:
+            let p = k * d + 1
+            estimate.add("the regression rows (--train-trajectories × rows × --window × variables)", train, r, p + d, double, 2)
+            estimate.add("the normal equations ((--window × variables)²)", p, p, double, 2)
+        }
+        return estimate
     }
 
     func run() throws {
         let c = try configurationValue()
         let result: SolveResult
         do {
-            result = try SolvePipeline.run(c)
+            result = try SolvePipeline.run(c, log: { Console.reportOrRemember($0) })
         } catch let error as SolveError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            try Console.report("error: \(error)")
             if case .interrupted = error { throw ExitCode(130) }
             throw ExitCode.failure
         }
-        for note in result.notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
-        print("\(c.problem) · \(c.model.rawValue) · seed \(c.seed): \(result.trajectories.count) held-out test trajectories against GSL")
-        print(result.summary.text, terminator: "")
-        print("wrote: " + result.files.map(\.path).joined(separator: ", "))
+        for note in result.notes { try Console.report("note: \(note)") }
+        try Console.print("\(c.problem) · \(c.model.rawValue) · seed \(c.seed): \(result.trajectories.count) held-out test trajectories against GSL")
+        try Console.print(result.summary.text, terminator: "")
+        try Console.print("wrote: " + result.files.map(\.path).joined(separator: ", "))
     }
 }

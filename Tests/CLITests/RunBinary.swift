@@ -3,9 +3,12 @@
 import Foundation
 
 struct CommandResult {
+    /// The exit status, or the signal number when `signalled`.
     var status: Int32
     var stdout: String
     var stderr: String
+    /// Whether the process was killed by a signal (a trap, an abort) instead of exiting.
+    var signalled = false
 }
 
 enum RNNodeBinary {
@@ -26,7 +29,9 @@ enum RNNodeBinary {
     }
 
     /// Runs `rnnode arguments…` with the repository's catalog, in `directory` (a fresh temporary one by default).
-    static func run(_ arguments: [String], in directory: URL? = nil) throws -> CommandResult {
+    /// `standardOutput` or `standardError` (e.g. `/dev/full`) replace the captured stream; it is then returned empty.
+    static func run(_ arguments: [String], in directory: URL? = nil, standardOutput: String? = nil,
+                    standardError: String? = nil) throws -> CommandResult {
         let process = Process()
         process.executableURL = url
         process.arguments = arguments
@@ -41,7 +46,8 @@ enum RNNodeBinary {
         let outURL = capture.appendingPathComponent("stdout"), errURL = capture.appendingPathComponent("stderr")
         _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
+        let out = try FileHandle(forWritingTo: standardOutput.map { URL(fileURLWithPath: $0) } ?? outURL)
+        let err = try FileHandle(forWritingTo: standardError.map { URL(fileURLWithPath: $0) } ?? errURL)
         process.standardOutput = out
         process.standardError = err
         try process.run()
@@ -50,7 +56,8 @@ enum RNNodeBinary {
         try err.close()
         return CommandResult(status: process.terminationStatus,
                              stdout: try String(contentsOf: outURL, encoding: .utf8),
-                             stderr: try String(contentsOf: errURL, encoding: .utf8))
+                             stderr: try String(contentsOf: errURL, encoding: .utf8),
+                             signalled: process.terminationReason == .uncaughtSignal)
     }
 
     static func temporaryFolder() throws -> URL {

@@ -27,16 +27,16 @@ final class ProgressReporter {
         if isTerminal {
             let width = 30, filled = batches > 0 ? min(width, width * batch / batches) : 0
             let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-            FileHandle.standardError.write(Data("\r\u{1B}[K[\(bar)] \(text)".utf8))
+            try? FileHandle.standardError.write(contentsOf: Data("\r\u{1B}[K[\(bar)] \(text)".utf8))
             drewBar = true
         } else {
-            FileHandle.standardError.write(Data((text + "\n").utf8))
+            try? FileHandle.standardError.write(contentsOf: Data((text + "\n").utf8))
         }
     }
 
     /// Ends the redrawn line.
     func finish() {
-        if enabled && isTerminal && drewBar { FileHandle.standardError.write(Data("\n".utf8)); drewBar = false }
+        if enabled && isTerminal && drewBar { try? FileHandle.standardError.write(contentsOf: Data("\n".utf8)); drewBar = false }
     }
 
     static func clock(_ seconds: Double) -> String {
