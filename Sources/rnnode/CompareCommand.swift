@@ -3,6 +3,7 @@
 import ArgumentParser
 import Experiments
 import Foundation
+import Synchronization
 import Problems
 
 struct CompareCommand: ParsableCommand {
@@ -18,7 +19,7 @@ struct CompareCommand: ParsableCommand {
     )
 
     static let allModels = ["rnn", "lstm", "gru", "esn", "linear"]
-    static let allMethods = ["yi", "yi-discrete", "power", "lstm"]
+    static let allMethods = EigenMethod.allCases.map(\.rawValue)
 
     @Option(help: "ODE problems: all, none, or a comma-separated list of catalog names.")
     var problems = "all"
@@ -75,7 +76,15 @@ struct CompareCommand: ParsableCommand {
         InterruptFlag.install()
         let started = Date()
         let reporter = CompareProgress(started: started, jobs: jobs)
-        let outcomes = try comparison.run(shouldStop: { InterruptFlag.isSet }, progress: reporter.report)
+        let outcomes: [CellOutcome]
+        do {
+            outcomes = try comparison.run(shouldStop: { InterruptFlag.isSet }, progress: reporter.report)
+        } catch let error as ComparisonError {
+            // SIGTERM: what finished is recorded; rebuild the report from it before saying so.
+            _ = try? ComparisonReport.rebuild(directory)
+            try Console.report("Error: \(error)")
+            throw ExitCode(128 + SIGTERM)
+        }
         let all = try ComparisonReport.rebuild(directory)
         let failed = outcomes.filter { $0.status == .failed }
         if let summary = try? String(contentsOf: directory.appendingPathComponent("summary.md"), encoding: .utf8) {
@@ -128,11 +137,12 @@ func formatDuration(_ seconds: Double) -> String {
     return s < 3600 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s / 3600)h\(String(format: "%02d", s % 3600 / 60))m"
 }
 
-/// Ctrl-C: stop launching cells (running ones get the signal too and save their checkpoints).
+/// Ctrl-C: stop launching cells; the running ones get SIGINT from the comparison and save their checkpoints.
+/// The flag is an atomic: a signal handler writes it while the grid's threads read it.
 enum InterruptFlag {
-    nonisolated(unsafe) static var flag: sig_atomic_t = 0
-    static var isSet: Bool { flag != 0 }
+    static let flag = Atomic<Int32>(0)
+    static var isSet: Bool { flag.load(ordering: .relaxed) != 0 }
     static func install() {
-        signal(SIGINT) { _ in InterruptFlag.flag = 1 }
+        signal(SIGINT) { _ in InterruptFlag.flag.store(1, ordering: .relaxed) }
     }
 }
