@@ -108,7 +108,22 @@ func solveRejectsBadInput(arguments: [String], message: String) throws {
         let errors = try String(contentsOf: folder.appendingPathComponent("out/errors.csv"), encoding: .utf8)
         let problems = Set(errors.split(separator: "\n").dropFirst().map { CSVFields($0)[1] })
         #expect(problems == ["\"lorenz[rho=35]\""] || problems == ["lorenz[rho=35]"], "\(problems)")
-        #expect(!errors.contains("vpt_lyapunov"), "ρ = 28's exponent must not scale ρ = 35's VPT")
+        // ρ = 35's own exponent, computed (Benettin) and recorded in the manifest, scales its VPT: not ρ = 28's 0.9056.
+        let manifestURL = folder.appendingPathComponent("out/lorenz[rho=35]-linear-manifest.json")
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: manifestURL)) as? [String: Any]
+        let settings = try #require(manifest?["configuration"] as? [String: String], "\(String(describing: manifest))")
+        let lambda = try #require(settings["lyapunov"].flatMap(Double.init))
+        let standardError = try #require(settings["lyapunov_standard_error"].flatMap(Double.init))
+        #expect(settings["lyapunov_source"]?.hasPrefix("Benettin") == true)
+        #expect(lambda > 3 * standardError && abs(lambda - 0.9056) > 4 * standardError, "λ = \(lambda) ± \(standardError)")
+        func median(_ metric: String) throws -> Double {
+            let line = try #require(errors.split(separator: "\n").first { CSVFields($0).count == 7 && CSVFields($0)[4] == metric })
+            return try #require(Double(CSVFields(line)[5]))
+        }
+        // The median of λ·VPT is λ times the median VPT (λ > 0; both rows rounded to shortest round-trip text).
+        #expect(abs(try median("vpt_lyapunov") - lambda * median("vpt")) <= 4 * Double.ulpOfOne * abs(try median("vpt_lyapunov")))
+        #expect(result.stdout.hasPrefix("lorenz[rho=35] · linear"), "\(result.stdout)")
+        #expect(result.stderr.contains("largest Lyapunov exponent of lorenz[rho=35]"), "\(result.stderr)")
     }
 }
 

@@ -26,6 +26,7 @@ private func smallConfiguration(_ model: ModelKind, out: URL) -> SolveConfigurat
     c.testTrajectories = 3
     c.hidden = 16
     c.window = 8
+    c.evaluationStart = 8   // the horizon (100 steps) is shorter than the default start of 100
     c.sequenceSteps = 16
     c.epochs = 40
     c.batchSize = 8
@@ -95,7 +96,7 @@ func shortRunOnTheHarmonicOscillatorStaysAccurate(model: ModelKind) throws {
     let problem = try harmonic()
     let data = try TrajectoryGenerator.data(for: problem, counts: [.training: 2, .validation: 1, .test: 3], seed: 0, cacheRoot: nil)
     let normalization = Normalization.fit(trajectories: data.training.map(\.states), dimension: 2)
-    let k = configuration.window, last = SolvePipeline.lastIndex(horizon: 5, problem: problem)
+    let k = configuration.evaluationStart, last = SolvePipeline.lastIndex(horizon: 5, problem: problem)
     let constantVPT = data.test.map { trajectory in
         let start = Array(trajectory.states[((k - 1) * 2)..<(k * 2)])
         let comparison = RolloutComparison(
