@@ -360,45 +360,48 @@ public enum SolvePipeline {
                          rolloutSeconds: [Double], referenceSeconds: [Double], matched: [ToleranceLadder.Match?],
                          lyapunov: Double?, trainSeconds: Double, parameters: Int) -> [ErrorRow] {
         var rows: [ErrorRow] = []
-        func row(_ metric: String, _ value: Double, _ unit: String) {
+        typealias M = SummaryMetric
+        func row(_ metric: SummaryMetric, _ value: Double) {
             rows.append(ErrorRow(experiment: experiment, problem: problem.name, model: c.model.rawValue, seed: c.seed,
-                                 metric: metric, value: value, unit: unit))
+                                 metric: metric.name, value: value, unit: metric.unit))
         }
-        func quartiles(_ metric: String, _ values: [Double], _ unit: String) {
-            row(metric, Metrics.median(values), unit)
-            row(metric + "_q25", Metrics.quantile(values, 0.25), unit)
-            row(metric + "_q75", Metrics.quantile(values, 0.75), unit)
+        func quartiles(_ metric: SummaryMetric, _ values: [Double]) {
+            row(metric, Metrics.median(values))
+            for (suffix, q) in [("_q25", 0.25), ("_q75", 0.75)] {
+                rows.append(ErrorRow(experiment: experiment, problem: problem.name, model: c.model.rawValue, seed: c.seed,
+                                     metric: metric.name + suffix, value: Metrics.quantile(values, q), unit: metric.unit))
+            }
         }
-        quartiles("rmse", metrics.map(\.rmse), "state")
-        quartiles("rel_l2_final", metrics.map(\.relativeL2Final), "1")
-        quartiles("max_abs", metrics.map(\.maxAbs), "state")
-        quartiles("vpt", metrics.map(\.validPredictionTime), "time")
+        quartiles(M.rmse, metrics.map(\.rmse))
+        quartiles(M.relativeL2Final, metrics.map(\.relativeL2Final))
+        quartiles(M.maxAbs, metrics.map(\.maxAbs))
+        quartiles(M.vpt, metrics.map(\.validPredictionTime))
         if let lyapunov {
-            quartiles("vpt_lyapunov", metrics.map { $0.validPredictionTime * lyapunov }, "lyapunov_times")
+            quartiles(M.vptLyapunov, metrics.map { $0.validPredictionTime * lyapunov })
         }
-        row("vpt_censored", Double(metrics.filter(\.validPredictionCensored).count) / Double(max(metrics.count, 1)), "fraction")
+        row(M.vptCensored, Double(metrics.filter(\.validPredictionCensored).count) / Double(max(metrics.count, 1)))
         for (k, name) in invariantNames.enumerated() {
-            quartiles("invariant_drift_\(name)", metrics.map { $0.invariantDrift[k] }, "1")
-            quartiles("reference_invariant_drift_\(name)", metrics.map { $0.referenceInvariantDrift[k] }, "1")
+            quartiles(M.invariantDrift(name), metrics.map { $0.invariantDrift[k] })
+            quartiles(M.referenceInvariantDrift(name), metrics.map { $0.referenceInvariantDrift[k] })
         }
         let divergedTimes = metrics.compactMap(\.divergedAt)
-        row("diverged_fraction", Double(divergedTimes.count) / Double(max(metrics.count, 1)), "fraction")
+        row(M.divergedFraction, Double(divergedTimes.count) / Double(max(metrics.count, 1)))
         if !divergedTimes.isEmpty {
-            quartiles("diverged_at", divergedTimes, "time")
-            row("diverged_at_first", divergedTimes.min()!, "time")
+            quartiles(M.divergedAt, divergedTimes)
+            row(M.divergedAtFirst, divergedTimes.min()!)
         }
-        quartiles("reference_seconds", referenceSeconds, "s")
-        quartiles("rollout_seconds", rolloutSeconds, "s")
+        quartiles(M.referenceSeconds, referenceSeconds)
+        quartiles(M.rolloutSeconds, rolloutSeconds)
         // Accuracy-matched: only rollouts that reached the horizon (a diverged one has no speed-up).
         let pairs = zip(matched, rolloutSeconds).compactMap { match, seconds in match.map { ($0, seconds) } }
         if !pairs.isEmpty {
-            quartiles("speedup", pairs.map { $0.0.seconds / max($0.1, 1e-12) }, "ratio")
-            quartiles("speedup_tolerance", pairs.map(\.0.tolerance), "1")
+            quartiles(M.speedup, pairs.map { $0.0.seconds / max($0.1, 1e-12) })
+            quartiles(M.speedupTolerance, pairs.map(\.0.tolerance))
         }
-        quartiles("speedup_tight", zip(referenceSeconds, rolloutSeconds).map { $0 / max($1, 1e-12) }, "ratio")
-        row("train_seconds", trainSeconds, "s")
-        row("parameters", Double(parameters), "count")
-        row("test_trajectories", Double(metrics.count), "count")
+        quartiles(M.speedupTight, zip(referenceSeconds, rolloutSeconds).map { $0 / max($1, 1e-12) })
+        row(M.trainSeconds, trainSeconds)
+        row(M.parameters, Double(parameters))
+        row(M.testTrajectories, Double(metrics.count))
         return rows
     }
 
