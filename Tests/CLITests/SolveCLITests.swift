@@ -55,6 +55,10 @@ private func temporaryDirectory() throws -> URL {
     (["harmonic-oscillator", "--horizon=-1"], "--horizon must be positive"),
     (["harmonic-oscillator", "--set", "omega"], "--set 'omega': expected NAME=VALUE"),
     (["harmonic-oscillator", "--epochs", "0"], "--epochs must be at least 1"),
+    (["harmonic-oscillator", "--model", "esn", "--window", "150"], "--window 150 of esn exceeds the evaluation start --eval-start 100"),
+    (["harmonic-oscillator", "--eval-start", "8"], "--window 16 of lstm exceeds the evaluation start --eval-start 8"),
+    (["harmonic-oscillator", "--horizon", "2"], "--eval-start 100 leaves nothing to predict: the horizon 2.0 holds 40 steps"),
+    (["harmonic-oscillator", "--eval-start", "0"], "--eval-start must be at least 1 (got 0)"),
     (["harmonic-oscillator", "--set", "nosuch=1"], "nosuch"),
     (["no-such-problem"], "no-such-problem"),
 ])
