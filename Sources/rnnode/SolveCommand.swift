@@ -12,7 +12,7 @@ struct SolveCommand: ParsableCommand {
         discussion: """
             Data: GSL trajectories from random starts in the problem's [sampling] box (after its transient), sampled every time.step and split by --seed into training, validation and held-out test trajectories, cached in DIR/data as CSV.
 
-            Models see the last k = --window states, z-scored with training statistics, and predict the next increment. Each test rollout is warmed up on k reference states, then fed its own predictions, and compared with GSL at every step.
+            Models see the last k = --window states, z-scored with training statistics, and predict the next increment. Each test rollout is warmed up on the first s = --eval-start reference states (the same for every model), then fed its own predictions, and compared with GSL at every step.
 
             Writes DIR/<problem>-<model>-trajectory.csv, appends to DIR/errors.csv, writes a manifest and gnuplot SVGs (scripts kept). Trained models are cached in DIR/models (--retrain trains again); an interrupted training resumes from its checkpoint.
             """)
@@ -31,6 +31,9 @@ struct SolveCommand: ParsableCommand {
 
     @Option(help: "k: reference states the model sees before predicting, its window and warm-up (default: 100 for esn, 16 for the others).")
     var window: Int?
+
+    @Option(name: .customLong("eval-start"), help: "s: every model is warmed up on the first s reference states and scored from there, so all models of a problem share one evaluation interval; at least --window (default \(SolveDefaults.evaluationStart)).")
+    var evalStart: Int?
 
     @Option(help: "Training epochs (rnn, lstm, gru; default \(SolveDefaults.epochs(for: .lstm))).")
     var epochs: Int?
@@ -95,6 +98,7 @@ struct SolveCommand: ParsableCommand {
         c.seed = seed; c.outputDirectory = out; c.retrain = retrain
         c.windowOverride = window ?? c.windowOverride
         c.epochs = epochs ?? c.epochs
+        c.evaluationStartOverride = evalStart ?? c.evaluationStartOverride
         c.horizon = horizon
         if let hidden { c.hidden = hidden }
         if let layers { c.layers = layers }
@@ -197,7 +201,7 @@ struct SolveCommand: ParsableCommand {
             throw ExitCode.failure
         }
         for note in result.notes { try Console.report("note: \(note)") }
-        try Console.print("\(c.problem) · \(c.model.rawValue) · seed \(c.seed): \(result.trajectories.count) held-out test trajectories against GSL")
+        try Console.print("\(result.rows.first?.problem ?? c.problem) · \(c.model.rawValue) · seed \(c.seed): \(result.trajectories.count) held-out test trajectories against GSL")
         try Console.print(result.summary.text, terminator: "")
         try Console.print("wrote: " + result.files.map(\.path).joined(separator: ", "))
     }

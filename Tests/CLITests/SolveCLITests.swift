@@ -55,6 +55,10 @@ private func temporaryDirectory() throws -> URL {
     (["harmonic-oscillator", "--horizon=-1"], "--horizon must be positive"),
     (["harmonic-oscillator", "--set", "omega"], "--set 'omega': expected NAME=VALUE"),
     (["harmonic-oscillator", "--epochs", "0"], "--epochs must be at least 1"),
+    (["harmonic-oscillator", "--model", "esn", "--window", "150"], "--window 150 of esn exceeds the evaluation start --eval-start 100"),
+    (["harmonic-oscillator", "--eval-start", "8"], "--window 16 of lstm exceeds the evaluation start --eval-start 8"),
+    (["harmonic-oscillator", "--horizon", "2"], "--eval-start 100 leaves nothing to predict: the horizon 2.0 holds 40 steps"),
+    (["harmonic-oscillator", "--eval-start", "0"], "--eval-start must be at least 1 (got 0)"),
     (["harmonic-oscillator", "--set", "nosuch=1"], "nosuch"),
     (["no-such-problem"], "no-such-problem"),
 ])
@@ -108,7 +112,22 @@ func solveRejectsBadInput(arguments: [String], message: String) throws {
         let errors = try String(contentsOf: folder.appendingPathComponent("out/errors.csv"), encoding: .utf8)
         let problems = Set(errors.split(separator: "\n").dropFirst().map { CSVFields($0)[1] })
         #expect(problems == ["\"lorenz[rho=35]\""] || problems == ["lorenz[rho=35]"], "\(problems)")
-        #expect(!errors.contains("vpt_lyapunov"), "ρ = 28's exponent must not scale ρ = 35's VPT")
+        // ρ = 35's own exponent, computed (Benettin) and recorded in the manifest, scales its VPT: not ρ = 28's 0.9056.
+        let manifestURL = folder.appendingPathComponent("out/lorenz[rho=35]-linear-manifest.json")
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: manifestURL)) as? [String: Any]
+        let settings = try #require(manifest?["configuration"] as? [String: String], "\(String(describing: manifest))")
+        let lambda = try #require(settings["lyapunov"].flatMap(Double.init))
+        let standardError = try #require(settings["lyapunov_standard_error"].flatMap(Double.init))
+        #expect(settings["lyapunov_source"]?.hasPrefix("Benettin") == true)
+        #expect(lambda > 3 * standardError && abs(lambda - 0.9056) > 4 * standardError, "λ = \(lambda) ± \(standardError)")
+        func median(_ metric: String) throws -> Double {
+            let line = try #require(errors.split(separator: "\n").first { CSVFields($0).count == 7 && CSVFields($0)[4] == metric })
+            return try #require(Double(CSVFields(line)[5]))
+        }
+        // The median of λ·VPT is λ times the median VPT (λ > 0; both rows rounded to shortest round-trip text).
+        #expect(abs(try median("vpt_lyapunov") - lambda * median("vpt")) <= 4 * Double.ulpOfOne * abs(try median("vpt_lyapunov")))
+        #expect(result.stdout.hasPrefix("lorenz[rho=35] · linear"), "\(result.stdout)")
+        #expect(result.stderr.contains("largest Lyapunov exponent of lorenz[rho=35]"), "\(result.stderr)")
     }
 }
 

@@ -160,7 +160,7 @@ private let header = "experiment,problem,model,seed,metric,value,unit\n"
         try source.replacingOccurrences(of: String(nameLine), with: "name = \"../../x\"").write(to: hostile, atomically: true, encoding: .utf8)
         let out = root.appendingPathComponent("a/b/out")
         var c = SolveConfiguration(problem: hostile.path, model: .linear)
-        c.trainTrajectories = 1; c.validationTrajectories = 0; c.testTrajectories = 1; c.window = 4; c.horizon = 2
+        c.trainTrajectories = 1; c.validationTrajectories = 0; c.testTrajectories = 1; c.window = 4; c.evaluationStart = 4; c.horizon = 2
         c.outputDirectory = out.path
         #expect { try SolvePipeline.run(c) { _ in } } throws: { "\($0)".contains("../../x") }
         // Only the problem file is outside --out; nothing at all was written, inside or out.
@@ -260,7 +260,7 @@ private let header = "experiment,problem,model,seed,metric,value,unit\n"
     @Test func retrainOverAReadOnlyCacheFailsWithAMessage() throws {
         let out = try temporaryDirectory()
         var c = SolveConfiguration(problem: packageRoot.appendingPathComponent("problems/harmonic-oscillator.toml").path, model: .linear)
-        c.trainTrajectories = 1; c.validationTrajectories = 0; c.testTrajectories = 1; c.window = 4; c.horizon = 2
+        c.trainTrajectories = 1; c.validationTrajectories = 0; c.testTrajectories = 1; c.window = 4; c.evaluationStart = 4; c.horizon = 2
         c.outputDirectory = out.path; c.writeFiles = false
         let first = try SolvePipeline.run(c) { _ in }
         #expect(!first.modelFromCache)

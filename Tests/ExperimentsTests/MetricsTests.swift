@@ -73,7 +73,7 @@ private func comparison(errors: [Double], step: Double = 0.1, scale: Double = 2,
     }
     let normalization = Normalization.fit(trajectories: [[0, 1, 2, 3]], dimension: 1)
     let box = Metrics.allowedBox(minimum: normalization.minimum, maximum: normalization.maximum)
-    let rollout = RolloutRunner.run(Exploding(), reference: [0, 1, 2, 3, 4, 5], dimension: 1, window: 2, last: 5,
+    let rollout = RolloutRunner.run(Exploding(), reference: [0, 1, 2, 3, 4, 5], dimension: 1, warmUp: 2, last: 5,
                                     normalization: normalization, lower: box.lower, upper: box.upper)
     #expect(rollout.divergedIndex == 1)
     #expect(rollout.predicted[0] == 1)
@@ -90,7 +90,7 @@ private func comparison(errors: [Double], step: Double = 0.1, scale: Double = 2,
     let reference = (0..<20).map { 3 * Double($0) }
     let normalization = Normalization.fit(trajectories: [reference], dimension: 1)
     #expect(normalization.incrementMean == [3] && normalization.incrementScale == [1])
-    let rollout = RolloutRunner.run(Zero(), reference: reference, dimension: 1, window: 4, last: 19,
+    let rollout = RolloutRunner.run(Zero(), reference: reference, dimension: 1, warmUp: 4, last: 19,
                                     normalization: normalization, lower: [-1e9], upper: [1e9])
     #expect(rollout.divergedIndex == nil)
     #expect(rollout.predicted == Array(reference[3...]))

@@ -26,6 +26,7 @@ private func smallConfiguration(_ model: ModelKind, out: URL) -> SolveConfigurat
     c.testTrajectories = 3
     c.hidden = 16
     c.window = 8
+    c.evaluationStart = 8   // the horizon (100 steps) is shorter than the default start of 100
     c.sequenceSteps = 16
     c.epochs = 40
     c.batchSize = 8
@@ -95,7 +96,7 @@ func shortRunOnTheHarmonicOscillatorStaysAccurate(model: ModelKind) throws {
     let problem = try harmonic()
     let data = try TrajectoryGenerator.data(for: problem, counts: [.training: 2, .validation: 1, .test: 3], seed: 0, cacheRoot: nil)
     let normalization = Normalization.fit(trajectories: data.training.map(\.states), dimension: 2)
-    let k = configuration.window, last = SolvePipeline.lastIndex(horizon: 5, problem: problem)
+    let k = configuration.evaluationStart, last = SolvePipeline.lastIndex(horizon: 5, problem: problem)
     let constantVPT = data.test.map { trajectory in
         let start = Array(trajectory.states[((k - 1) * 2)..<(k * 2)])
         let comparison = RolloutComparison(
@@ -136,4 +137,24 @@ func shortRunOnTheHarmonicOscillatorStaysAccurate(model: ModelKind) throws {
     #expect { try SolvePipeline.validate(c, problem: problem) } throws: { "\($0)".contains("beyond the available data") }
     c.horizon = problem.time.step * 4
     #expect { try SolvePipeline.validate(c, problem: problem) } throws: { "\($0)".contains("leaves nothing to predict") }
+}
+
+/// Two models with different windows are scored over the same interval: both linear models (exact for this linear
+/// ODE) stay valid to the horizon, and their censored VPTs are the same cap t_N − t_{s−1}, not t_N − t_{k−1}.
+@Test func modelsWithDifferentWindowsShareTheEvaluationWindow() throws {
+    let out = try temporaryDirectory()
+    var caps: [Double] = []
+    for window in [2, 8] {
+        var c = smallConfiguration(.linear, out: out)
+        c.window = window
+        c.evaluationStart = 8
+        let result = try SolvePipeline.run(c) { _ in }
+        #expect(result.trajectories.allSatisfy { $0.validPredictionCensored }, "window \(window): \(result.summary.text)")
+        caps += result.trajectories.map(\.validPredictionTime)
+    }
+    let problem = try harmonic()
+    let last = SolvePipeline.lastIndex(horizon: 5, problem: problem)
+    let data = try TrajectoryGenerator.data(for: problem, counts: [.training: 2, .validation: 1, .test: 3], seed: 0, cacheRoot: nil)
+    let cap = data.times[last] - data.times[8 - 1]
+    #expect(caps.allSatisfy { $0 == cap }, "\(caps) vs \(cap)")
 }

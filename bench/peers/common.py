@@ -31,6 +31,25 @@ def load(data_dir):
     return meta, splits
 
 
+def largest_exponent(meta, data_dir):
+    """The exponent rnnode scales VPT by: the problem file's (data.json `lyapunov`), else the one rnnode computed
+    and cached beside the data (DIR/data/<problem>-lyapunov-<key>.json), used only when it is positive beyond
+    3 standard errors, as rnnode does. None when there is none (run `rnnode solve` on the problem first)."""
+    if meta.get("lyapunov") is not None:
+        return meta["lyapunov"] if meta["lyapunov"] > 0 else None
+    parent = os.path.dirname(os.path.abspath(data_dir))
+    prefix = meta["problem"] + "-lyapunov-"
+    entries = []
+    for name in sorted(os.listdir(parent)):
+        if name.startswith(prefix) and name.endswith(".json"):
+            with open(os.path.join(parent, name)) as f:
+                entries.append(json.load(f))
+    if len(entries) != 1:
+        return None
+    value, error = entries[0]["exponent"], entries[0]["standardError"]
+    return value if value > 0 and value > 3 * error else None
+
+
 class Normalization:
     """z = (y - mu)/sigma per component; increments g = (dy - mu_d)/sigma_d; training statistics only."""
 
@@ -60,7 +79,8 @@ class Normalization:
 
 
 def rollout(reference, k, last, norm, reset, advance):
-    """Warm up on reference rows 0..k-1, then y_{n+1} = y_n + dy(g_n) fed back, to row `last`.
+    """Warm up on reference rows 0..k-1, then y_{n+1} = y_n + dy(g_n) fed back, to row `last`. k is the common
+    evaluation start s (rnnode's --eval-start), so every model is scored over rows s-1..last.
     Returns (predicted rows k-1..last with NaN after divergence, diverged index or None, seconds)."""
     started = time.perf_counter()
     d = reference.shape[1]
@@ -148,6 +168,7 @@ def append_rows(out_dir, problem, model, seed, rows):
 
 
 def evaluate(meta, splits, norm, k, reset, advance, horizon_steps=None):
+    """Rolls out every test trajectory from the evaluation start k (rnnode's --eval-start s, at least the window)."""
     times = meta["times"]
     last = len(times) - 1 if horizon_steps is None else horizon_steps
     per, seconds = [], []

@@ -31,8 +31,12 @@ def main():
     p.add_argument("--bias", type=float, default=0.3, help="bias uniform in ±bias, as rnnode's bias scaling")
     p.add_argument("--ridge", type=float, default=1e-6)
     p.add_argument("--washout", type=int, default=100)
+    p.add_argument("--eval-start", type=int, default=100,
+                   help="s: warm up on the first s reference states and score from there, as rnnode's --eval-start (≥ --window)")
     p.add_argument("--horizon-steps", type=int, default=None, help="last evaluated output index (default: all)")
     a = p.parse_args()
+    if a.eval_start < a.window:
+        p.error(f"--window {a.window} exceeds --eval-start {a.eval_start}: every model is warmed up on the same first states; raise --eval-start")
 
     meta, splits = common.load(a.data)
     norm = common.Normalization(splits["train"])
@@ -64,9 +68,9 @@ def main():
         x = reservoir.step(z)
         return readout.step(np.concatenate([z, x]))
 
-    per, seconds = common.evaluate(meta, splits, norm, a.window, reset, advance, a.horizon_steps)
+    per, seconds = common.evaluate(meta, splits, norm, a.eval_start, reset, advance, a.horizon_steps)
     parameters = (1 + len(meta["variables"]) + a.units) * len(meta["variables"])
-    rows = common.rows_for(per, meta.get("lyapunov"), train_seconds, seconds, parameters)
+    rows = common.rows_for(per, common.largest_exponent(meta, a.data), train_seconds, seconds, parameters)
     common.append_rows(a.out, meta["problem"], "reservoirpy-esn", a.seed, rows)
     for name, value, unit in rows:
         if not name.endswith(("_q25", "_q75")):

@@ -55,8 +55,12 @@ def main():
     p.add_argument("--learning-rate", type=float, default=3e-3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--eval-start", type=int, default=100,
+                   help="s: warm up on the first s reference states and score from there, as rnnode's --eval-start (≥ --window)")
     p.add_argument("--horizon-steps", type=int, default=None)
     a = p.parse_args()
+    if a.eval_start < a.window:
+        p.error(f"--window {a.window} exceeds --eval-start {a.eval_start}: every model is warmed up on the same first states; raise --eval-start")
 
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
@@ -93,9 +97,9 @@ def main():
         out, state["h"] = model(torch.tensor(z).view(1, 1, d), state["h"])
         return out.view(d).numpy()
 
-    per, seconds = common.evaluate(meta, splits, norm, k, reset, advance, a.horizon_steps)
+    per, seconds = common.evaluate(meta, splits, norm, a.eval_start, reset, advance, a.horizon_steps)
     parameters = sum(p.numel() for p in model.parameters())
-    rows = common.rows_for(per, meta.get("lyapunov"), train_seconds, seconds, parameters)
+    rows = common.rows_for(per, common.largest_exponent(meta, a.data), train_seconds, seconds, parameters)
     common.append_rows(a.out, meta["problem"], f"torch-{a.cell}", a.seed, rows)
     for name, value, unit in rows:
         if not name.endswith(("_q25", "_q75")):

@@ -78,13 +78,13 @@ enum ComparisonPlots {
         var data = "problem " + models.map(dataToken).joined(separator: " ") + "\n"
         var anyVPT = false
         for table in solveTables {
-            let metric = table.values["vpt_lyapunov"] != nil ? "vpt_lyapunov" : "vpt"
+            let metric = table.values[SummaryMetric.vptLyapunov.name] != nil ? SummaryMetric.vptLyapunov : .vpt
             let values = models.map { model -> String in
-                guard let s = table.values[metric]?[model] else { return "NaN" }
+                guard let s = table.values[metric.name]?[model] else { return "NaN" }
                 anyVPT = true
                 return "\(s.median)"
             }
-            data += dataToken(table.subject + (metric == "vpt_lyapunov" ? "(λ)" : "")) + " " + values.joined(separator: " ") + "\n"
+            data += dataToken(table.subject + (metric == .vptLyapunov ? "(λ)" : "")) + " " + values.joined(separator: " ") + "\n"
         }
         if anyVPT {
             try? AtomicFile.write(data, to: plotsFolder.appendingPathComponent("vpt.dat"))

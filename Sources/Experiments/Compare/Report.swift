@@ -148,7 +148,7 @@ public enum SummaryReport {
         var out = ""
         let views: [(experiment: String, title: String, metrics: [SummaryMetric])] = [
             ("solve", "Valid prediction time (Lyapunov times where marked λ, else time units)",
-             [SummaryMetric.named("vpt_lyapunov"), SummaryMetric.named("vpt")]),
+             [SummaryMetric.vptLyapunov, .vpt]),
             ("eigen", "Products with A per eigenpair", [SummaryMetric.named("iterations")]),
         ]
         for view in views {
@@ -162,7 +162,7 @@ public enum SummaryReport {
             for subject in selected {
                 guard let metric = view.metrics.first(where: { subject.values[$0.name] != nil }) else { continue }
                 let best = subject.best(metric)
-                let mark = metric.name == "vpt_lyapunov" ? " λ" : ""
+                let mark = metric.name == SummaryMetric.vptLyapunov.name ? " λ" : ""
                 out += "<tr><td><a href=\"#\(escape(subject.experiment))-\(escape(subject.subject))\">\(escape(subject.subject))</a></td>"
                 for model in columns {
                     let text = subject.values[metric.name]?[model] == nil ? "–" : overviewText(subject, metric, model) + mark
@@ -201,8 +201,8 @@ public enum SummaryReport {
         var out = ""
         let views: [(experiment: String, title: String, metrics: [SummaryMetric])] = [
             ("solve", "Valid prediction time (Lyapunov times where the problem has an exponent, marked λ; else time units)",
-             [SummaryMetric.named("vpt_lyapunov"), SummaryMetric.named("vpt")]),
-            ("solve", "Relative L2 error at the horizon", [SummaryMetric.named("rel_l2_final")]),
+             [SummaryMetric.vptLyapunov, .vpt]),
+            ("solve", "Relative L2 error at the horizon", [SummaryMetric.relativeL2Final]),
             ("eigen", "Products with A per eigenpair", [SummaryMetric.named("iterations")]),
             ("eigen", "Relative eigenvalue error against GSL", [SummaryMetric.named("rel_error")]),
         ]
@@ -219,7 +219,7 @@ public enum SummaryReport {
             for subject in selected {
                 guard let metric = view.metrics.first(where: { subject.values[$0.name] != nil }) else { continue }
                 let best = subject.best(metric)
-                let mark = metric.name == "vpt_lyapunov" ? " λ" : ""
+                let mark = metric.name == SummaryMetric.vptLyapunov.name ? " λ" : ""
                 table.append([subject.subject] + columns.map { model in
                     guard subject.values[metric.name]?[model] != nil else { return "–" }
                     let text = overviewText(subject, metric, model) + mark

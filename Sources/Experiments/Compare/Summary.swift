@@ -6,9 +6,13 @@ import Support
 /// Which way a metric improves, for marking the best model in a row.
 public enum MetricDirection: Sendable { case higherIsBetter, lowerIsBetter }
 
-/// The metrics the summary shows, in order, which way each improves, and whether a best mark means anything.
+/// One metric of the catalog: its errors.csv name and unit, which way it improves, whether a best mark means
+/// anything, what censors it and what divergence does to it. Solve's rows, the summary, the report and the plots
+/// all read these entries (results/README.md defines each; a test keeps the two in step).
 public struct SummaryMetric: Sendable, Equatable {
     public var name: String
+    /// The errors.csv unit: `state`, `time`, `lyapunov_times`, `s`, `1`, `fraction`, `ratio`, `count`.
+    public var unit: String
     public var higherIsBetter: Bool
     /// False for metrics that describe rather than rank (`diverged_at`: a later divergence is not a better model;
     /// `vpt_censored`: a share of trajectories, not a quality).
@@ -23,45 +27,91 @@ public struct SummaryMetric: Sendable, Equatable {
 
     public enum DivergenceEffect: Sendable, Equatable { case counted, truncated, undefined }
 
-    public init(_ name: String, higherIsBetter: Bool = false, rankable: Bool = true, censoredBy: String? = nil,
-                divergence: DivergenceEffect = .counted, definition: String = "") {
-        self.name = name; self.higherIsBetter = higherIsBetter; self.rankable = rankable; self.censoredBy = censoredBy
-        self.divergence = divergence; self.definition = definition
+    public init(_ name: String, unit: String = "", higherIsBetter: Bool = false, rankable: Bool = true,
+                censoredBy: String? = nil, divergence: DivergenceEffect = .counted, definition: String = "") {
+        self.name = name; self.unit = unit; self.higherIsBetter = higherIsBetter; self.rankable = rankable
+        self.censoredBy = censoredBy; self.divergence = divergence; self.definition = definition
     }
 
-    /// Key metrics of the solve experiment. Invariant drifts (`invariant_drift_*`) are added per problem.
-    public static let solve: [SummaryMetric] = [
-        .init("vpt_lyapunov", higherIsBetter: true, censoredBy: "vpt_censored",
-              definition: "valid prediction time × the largest Lyapunov exponent (Lyapunov times)"),
-        .init("vpt", higherIsBetter: true, censoredBy: "vpt_censored",
-              definition: "first time the normalised error E(t) exceeds 0.4; ≥ x: still valid at the end of the window"),
-        .init("vpt_censored", rankable: false,
-              definition: "share of test trajectories still valid at the end of the window (their VPT is a lower bound)"),
-        .init("rel_l2_final", definition: "‖ŷ(T) − y(T)‖ / ‖y(T)‖ at the horizon; inf when the rollout diverged before it"),
-        .init("rmse", divergence: .truncated, definition: "root-mean-square error against GSL over the rollout"),
-        .init("diverged_fraction", definition: "share of rollouts that became non-finite or left 10× the training range"),
-        .init("diverged_at", rankable: false, definition: "time of divergence after the rollout start (diverged rollouts only)"),
-        .init("train_seconds", definition: "training wall time"),
-        .init("speedup", higherIsBetter: true, divergence: .undefined,
-              definition: "GSL's wall time over the learned rollout's for the same interval"),
+    // MARK: The solve catalog (every row `rnnode solve` writes)
+
+    public static let rmse = SummaryMetric("rmse", unit: "state", divergence: .truncated,
+                                           definition: "root-mean-square error against GSL over the rollout")
+    public static let relativeL2Final = SummaryMetric("rel_l2_final", unit: "1",
+                                                      definition: "‖ŷ(T) − y(T)‖ / ‖y(T)‖ at the horizon; inf when the rollout diverged before it")
+    public static let maxAbs = SummaryMetric("max_abs", unit: "state", divergence: .truncated,
+                                             definition: "largest |ŷ_i − y_i| over the rollout")
+    public static let vpt = SummaryMetric("vpt", unit: "time", higherIsBetter: true, censoredBy: "vpt_censored",
+                                          definition: "first time the normalised error E(t) exceeds 0.4; ≥ x: still valid at the end of the window")
+    public static let vptLyapunov = SummaryMetric("vpt_lyapunov", unit: "lyapunov_times", higherIsBetter: true, censoredBy: "vpt_censored",
+                                                  definition: "valid prediction time × the largest Lyapunov exponent (Lyapunov times), when it is positive")
+    public static let vptCensored = SummaryMetric("vpt_censored", unit: "fraction", rankable: false,
+                                                  definition: "share of test trajectories still valid at the end of the window (their VPT is a lower bound)")
+    public static let divergedFraction = SummaryMetric("diverged_fraction", unit: "fraction",
+                                                       definition: "share of rollouts that became non-finite or left 10× the training range")
+    public static let divergedAt = SummaryMetric("diverged_at", unit: "time", rankable: false,
+                                                 definition: "time of divergence after the rollout start (diverged rollouts only)")
+    public static let divergedAtFirst = SummaryMetric("diverged_at_first", unit: "time", rankable: false,
+                                                      definition: "the earliest divergence")
+    public static let referenceSeconds = SummaryMetric("reference_seconds", unit: "s",
+                                                       definition: "GSL's wall time at the reference tolerance over the rollout's interval")
+    public static let rolloutSeconds = SummaryMetric("rollout_seconds", unit: "s", divergence: .undefined,
+                                                     definition: "wall time of the learned rollout (warm-up included)")
+    public static let speedup = SummaryMetric("speedup", unit: "ratio", higherIsBetter: true, divergence: .undefined,
+                                              definition: "GSL's wall time at the loosest tolerance as accurate at the horizon as the rollout, over the rollout's")
+    public static let speedupTolerance = SummaryMetric("speedup_tolerance", unit: "1", rankable: false, divergence: .undefined,
+                                                       definition: "the relative tolerance GSL was timed at for `speedup`")
+    public static let speedupTight = SummaryMetric("speedup_tight", unit: "ratio", higherIsBetter: true, divergence: .undefined,
+                                                   definition: "GSL's wall time at the reference tolerance over the learned rollout's for the same interval")
+    public static let trainSeconds = SummaryMetric("train_seconds", unit: "s", definition: "training wall time")
+    public static let parameters = SummaryMetric("parameters", unit: "count", rankable: false, definition: "trainable parameters")
+    public static let testTrajectories = SummaryMetric("test_trajectories", unit: "count", rankable: false,
+                                                       definition: "test trajectories the medians are over")
+
+    /// `invariant_drift_NAME`: the rollout's drift of an invariant (truncated by divergence like the RMSE).
+    public static func invariantDrift(_ invariant: String) -> SummaryMetric {
+        SummaryMetric(invariantDriftPrefix + invariant, unit: "1", divergence: .truncated,
+                      definition: "max relative drift of the invariant \(invariant) over the rollout")
+    }
+    /// `reference_invariant_drift_NAME`: the same for GSL's own trajectory, for context.
+    public static func referenceInvariantDrift(_ invariant: String) -> SummaryMetric {
+        SummaryMetric("reference_" + invariantDriftPrefix + invariant, unit: "1", rankable: false,
+                      definition: "max relative drift of the invariant \(invariant) along GSL's trajectory")
+    }
+    public static let invariantDriftPrefix = "invariant_drift_"
+
+    /// Every fixed-name row of the solve experiment, in errors.csv order (invariant drifts come per problem).
+    public static let solveCatalog: [SummaryMetric] = [
+        rmse, relativeL2Final, maxAbs, vpt, vptLyapunov, vptCensored, divergedFraction, divergedAt, divergedAtFirst,
+        referenceSeconds, rolloutSeconds, speedup, speedupTolerance, speedupTight, trainSeconds, parameters, testTrajectories,
     ]
+
+    /// Key metrics of the solve experiment, in summary order. Invariant drifts (`invariant_drift_*`) are added per problem.
+    public static let solve: [SummaryMetric] = [
+        vptLyapunov, vpt, vptCensored, relativeL2Final, rmse, divergedFraction, divergedAt, trainSeconds, speedup, speedupTight,
+    ]
+
+    // MARK: The eigen catalog
+
+    public static let failureRate = SummaryMetric("failure_rate", unit: "fraction",
+                                                  definition: "share of pairs not converged within the product budget")
     /// Key metrics of the eigen experiment.
     public static let eigen: [SummaryMetric] = [
         .init("rel_error", definition: "|λ − λ_GSL| / |λ_GSL|, worst over the eigenpairs"),
         .init("abs_error", definition: "|λ − λ_GSL|, worst over the eigenpairs"),
         .init("vector_angle", definition: "angle to GSL's eigenvector (eigenspace when degenerate), worst over the pairs"),
         .init("iterations", definition: "products with A, all pairs"),
-        .init("failure_rate", definition: "share of pairs not converged within the product budget"),
+        failureRate,
         .init("seconds", definition: "wall time"),
     ]
 
-    /// The summary's definition of a metric by name (solve's, then eigen's); invariant drifts are truncated by
-    /// divergence like the RMSE; anything else a plain lower-is-better metric.
+    /// The catalog's entry for a name (solve's, then eigen's); invariant drifts by their prefix; anything else a
+    /// plain lower-is-better metric.
     public static func named(_ name: String) -> SummaryMetric {
-        if let known = (solve + eigen).first(where: { $0.name == name }) { return known }
-        if name.hasPrefix("invariant_drift_") {
-            return SummaryMetric(name, divergence: .truncated,
-                                 definition: "max relative drift of the invariant \(name.dropFirst("invariant_drift_".count)) over the rollout")
+        if let known = (solveCatalog + eigen).first(where: { $0.name == name }) { return known }
+        if name.hasPrefix(invariantDriftPrefix) { return invariantDrift(String(name.dropFirst(invariantDriftPrefix.count))) }
+        if name.hasPrefix("reference_" + invariantDriftPrefix) {
+            return referenceInvariantDrift(String(name.dropFirst(("reference_" + invariantDriftPrefix).count)))
         }
         return SummaryMetric(name)
     }
@@ -95,7 +145,8 @@ public struct ComparisonTable: Sendable, Equatable {
     /// trajectories (`diverged_fraction` ≥ 0.5). Its numbers (the budget, errors over the steps before divergence)
     /// are shown but never marked best.
     public func failedMostly(_ model: String) -> Bool {
-        (values["failure_rate"]?[model]?.median ?? 0) > 0.5 || (values["diverged_fraction"]?[model]?.median ?? 0) >= 0.5
+        (values[SummaryMetric.failureRate.name]?[model]?.median ?? 0) > 0.5
+            || (values[SummaryMetric.divergedFraction.name]?[model]?.median ?? 0) >= 0.5
     }
 
     /// Whether the median of `metric` for `model` is only a lower bound: at least half of the trajectories reached
@@ -107,7 +158,7 @@ public struct ComparisonTable: Sendable, Equatable {
 
     /// Whether some of `model`'s rollouts diverged, so a `.truncated` metric covers only their steps before it.
     public func divergedSometimes(_ model: String) -> Bool {
-        (values["diverged_fraction"]?[model]?.median ?? 0) > 0
+        (values[SummaryMetric.divergedFraction.name]?[model]?.median ?? 0) > 0
     }
 
     /// The text of one summary cell: `median [q25, q75]` (the range only over several seeds), `≥ median` when
@@ -167,7 +218,7 @@ public func summaryTables(from rows: [ErrorRow]) -> [ComparisonTable] {
             }
         }
         var metrics = experiment == "eigen" ? SummaryMetric.eigen : SummaryMetric.solve
-        let drifts = Set(group.map(\.metric).filter { $0.hasPrefix("invariant_drift") && !isSpreadMetric($0) })
+        let drifts = Set(group.map(\.metric).filter { $0.hasPrefix(SummaryMetric.invariantDriftPrefix) && !isSpreadMetric($0) })
         metrics.insert(contentsOf: drifts.sorted().map { SummaryMetric.named($0) }, at: min(3, metrics.count))
         var values: [String: [String: SummaryStatistic]] = [:]
         var units: [String: String] = [:]

@@ -2,7 +2,7 @@
 import Foundation
 
 public struct Rollout: Sendable {
-    /// Row-major (R + 1, d): row 0 is the last warm-up state y_{k−1}, row r the prediction of y_{k−1+r};
+    /// Row-major (R + 1, d): row 0 is the last warm-up state y_{s−1}, row r the prediction of y_{s−1+r};
     /// non-finite from `divergedIndex` on.
     public var predicted: [Double]
     /// First row that was non-finite or outside the allowed box; nil when none.
@@ -11,10 +11,12 @@ public struct Rollout: Sendable {
 }
 
 public enum RolloutRunner {
-    /// Warms `stepper` up on reference states y_0 … y_{k−1} (rows of `reference`, row-major (N, d)), then
+    /// Warms `stepper` up on reference states y_0 … y_{s−1} (rows of `reference`, row-major (N, d)), then
     /// iterates ŷ_{n+1} = ŷ_n + μ_Δ + σ_Δ ĝ_n, feeding back its own prediction, up to row `last` (inclusive).
     /// Stops at the first state that is non-finite or outside `[lower, upper]`, filling the rest with NaN.
-    public static func run(_ stepper: LearnedStepper, reference: [Double], dimension d: Int, window k: Int, last: Int,
+    /// s is the subject's common evaluation start (at least the model's window k: a windowed model sees the last
+    /// k of them, a recurrent one runs over all s), so every model is scored over the same rows s−1 … last.
+    public static func run(_ stepper: LearnedStepper, reference: [Double], dimension d: Int, warmUp k: Int, last: Int,
                            normalization: Normalization, lower: [Double], upper: [Double]) -> Rollout {
         precondition(k >= 1 && last >= k && reference.count >= (last + 1) * d)
         let clock = ContinuousClock()

@@ -95,6 +95,10 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
     /// k: the number of reference states the model sees before it predicts (its input window / warm-up);
     /// nil: `SolveDefaults.window(for: model)`.
     public var windowOverride: Int?
+    /// s: the reference states y_0 … y_{s−1} every model of a subject is warmed up on before it predicts, so that
+    /// all of them are scored over the same interval [t_{s−1}, horizon] (the same VPT cap); s ≥ k for every model.
+    /// nil: `SolveDefaults.evaluationStart`.
+    public var evaluationStartOverride: Int?
     /// Training epochs of the recurrent networks; nil: `SolveDefaults.epochs`.
     public var epochs: Int?
     /// Steps after the warm-up in each training sequence (the loss is taken over these).
@@ -147,6 +151,12 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
         set { windowOverride = newValue }
     }
 
+    /// The effective evaluation start s.
+    public var evaluationStart: Int {
+        get { evaluationStartOverride ?? SolveDefaults.evaluationStart }
+        set { evaluationStartOverride = newValue }
+    }
+
     /// The effective number of epochs.
     public var effectiveEpochs: Int { epochs ?? SolveDefaults.epochs(for: model) }
 
@@ -154,6 +164,7 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
     public var settings: [String: String] {
         var s: [String: String] = [
             "problem": problem, "model": model.rawValue, "window": "\(window)", "seed": "\(seed)",
+            "evaluation_start": "\(evaluationStart)",
             "train_trajectories": "\(trainTrajectories)", "validation_trajectories": "\(validationTrajectories)",
             "test_trajectories": "\(testTrajectories)", "horizon": horizon.map(CSV.format) ?? "problem span",
             "overrides": overrides.map(\.description).joined(separator: " "),
@@ -182,6 +193,10 @@ public enum SolveDefaults {
     public static func window(for model: ModelKind) -> Int {
         model == .esn ? 100 : 16
     }
+
+    /// The common evaluation start s: the largest default window, so every model with its default window can be
+    /// warmed up on the same y_0 … y_{s−1} and scored from t_{s−1} on.
+    public static let evaluationStart = 100
 
     public static func epochs(for model: ModelKind) -> Int {
         switch model {

@@ -85,8 +85,12 @@ public enum SolvePipeline {
             try fail("--horizon \(CSV.format(horizon)) is beyond the available data: \(problem.name) trajectories span \(CSV.format(span)) time units ([time] start..end of the problem; raise it with --set if the file allows)")
         }
         let last = lastIndex(horizon: horizon, problem: problem)
-        if c.window >= last {
-            try fail("--window \(c.window) leaves nothing to predict: the horizon \(CSV.format(horizon)) holds \(last) steps of \(CSV.format(problem.time.step)); use a shorter window or a longer horizon")
+        if c.evaluationStart < 1 { try fail("--eval-start must be at least 1 (got \(c.evaluationStart))") }
+        if c.window > c.evaluationStart {
+            try fail("--window \(c.window) of \(c.model.rawValue) exceeds the evaluation start --eval-start \(c.evaluationStart): every model of a problem is warmed up on the same first \(c.evaluationStart) states and scored from there; raise --eval-start to at least \(c.window) (for every model compared) or shorten --window")
+        }
+        if c.evaluationStart >= last {
+            try fail("--eval-start \(c.evaluationStart) leaves nothing to predict: the horizon \(CSV.format(horizon)) holds \(last) steps of \(CSV.format(problem.time.step)); use a smaller --eval-start (and --window) or a longer --horizon")
         }
         let steps = TrajectoryGenerator.gridCount(span: span, step: problem.time.step) - 1
         if c.model.isRecurrentNetwork && c.window + c.sequenceSteps > steps {
@@ -127,22 +131,34 @@ public enum SolvePipeline {
         let box = Metrics.allowedBox(minimum: normalization.minimum, maximum: normalization.maximum)
         let (stepperKind, tolerances) = try problem.referenceStepper()
         let system = problem.odeSystem
-        let times = Array(data.times[(c.window - 1)...last])
+        // Every model of the problem is warmed up on y_0 … y_{s−1} and scored over t_{s−1} … horizon.
+        let s = c.evaluationStart
+        let times = Array(data.times[(s - 1)...last])
         var metrics: [TrajectoryMetrics] = []
         var rolloutSeconds: [Double] = [], referenceSeconds: [Double] = []
+        var matched: [ToleranceLadder.Match?] = []
         var firstComparison: RolloutComparison?
         for (index, trajectory) in data.test.enumerated() {
-            let rollout = RolloutRunner.run(stepper, reference: trajectory.states, dimension: d, window: c.window, last: last,
+            let rollout = RolloutRunner.run(stepper, reference: trajectory.states, dimension: d, warmUp: s, last: last,
                                             normalization: normalization, lower: box.lower, upper: box.upper)
             // GSL over the same interval from the same state, timed side by side.
-            let start = Array(trajectory.states[((c.window - 1) * d)..<(c.window * d)])
+            let start = Array(trajectory.states[((s - 1) * d)..<(s * d)])
             let gsl = solve(system, initial: start, from: times[0], to: times[times.count - 1], outputStep: problem.time.step,
                             stepper: stepperKind, tolerances: tolerances)
             if let failure = gsl.failure { notes.append("test trajectory \(index): timing solve failed: \(failure)") }
             let comparison = RolloutComparison(
-                dimension: d, times: times, reference: Array(trajectory.states[((c.window - 1) * d)..<((last + 1) * d)]),
+                dimension: d, times: times, reference: Array(trajectory.states[((s - 1) * d)..<((last + 1) * d)]),
                 predicted: rollout.predicted, divergedIndex: rollout.divergedIndex, scale: normalization.stateScale)
             let m = Metrics.evaluate(comparison) { t, y in problem.invariantValues(t: t, state: y) }
+            // GSL at the loosest tolerance that is as accurate at the horizon as the rollout (none for a diverged one).
+            if m.divergedAt == nil, m.relativeL2Final.isFinite, gsl.failure == nil {
+                matched.append(ToleranceLadder.match(
+                    system: system, initial: start, from: times[0], to: times[times.count - 1], step: problem.time.step,
+                    stepper: stepperKind, reference: tolerances, referenceSeconds: gsl.statistics.seconds,
+                    referenceFinal: trajectory.states[(last * d)..<((last + 1) * d)], modelError: m.relativeL2Final))
+            } else {
+                matched.append(nil)
+            }
             if let at = m.divergedAt {
                 let message = "test trajectory \(index): \(c.model.rawValue) rollout diverged at t = \(SummaryTable.format(times[0] + at)) (\(SummaryTable.format(at)) after its start): non-finite or beyond 10× the training range; metrics use the steps before"
                 notes.append(message)
@@ -154,15 +170,32 @@ public enum SolvePipeline {
             if index == 0 { firstComparison = comparison }
         }
 
-        // 4. Rows.
+        // 4. The largest Lyapunov exponent (the file's, or computed and cached beside the data).
+        let exponent = ExponentCache.largestExponent(of: problem, cacheDirectory: out.appendingPathComponent("data")) { note in
+            notes.append(note)
+            log(note)
+        }
+        if let exponent, exponent.source != .declared {
+            notes.append("largest Lyapunov exponent of \(problem.name): \(SummaryTable.format(exponent.value))"
+                         + (exponent.standardError.map { " ± \(SummaryTable.format($0))" } ?? "")
+                         + " (Benettin's method, \(exponent.source == .cached ? "cached" : "computed now") in \(out.appendingPathComponent("data").path))")
+        }
+        if let exponent, !exponent.isPositive {
+            notes.append("largest Lyapunov exponent \(SummaryTable.format(exponent.value))"
+                         + (exponent.standardError.map { " ± \(SummaryTable.format($0))" } ?? "")
+                         + " is not positive beyond its error: no vpt_lyapunov")
+        }
+
+        // 5. Rows.
         let invariantNames = problem.invariants.map(\.name)
         let rows = makeRows(c, problem: problem, metrics: metrics, invariantNames: invariantNames,
-                            rolloutSeconds: rolloutSeconds, referenceSeconds: referenceSeconds,
+                            rolloutSeconds: rolloutSeconds, referenceSeconds: referenceSeconds, matched: matched,
+                            lyapunov: exponent?.isPositive == true ? exponent?.value : nil,
                             trainSeconds: trainSeconds, parameters: stepper.parameterCount)
         let summary = summaryTable(rows)
         var files: [URL] = []
 
-        // 5. Files.
+        // 6. Files.
         if c.writeFiles, let first = firstComparison {
             let stem = fileStem(c, problem: problem)
             files += try writeTrajectory(first, problem: problem, model: c.model, stem: stem, directory: out, notes: &notes)
@@ -173,6 +206,12 @@ public enum SolvePipeline {
             settings["reference_method"] = problem.reference.method
             settings["reference_tolerances"] = "rel \(CSV.format(problem.reference.relativeTolerance)) abs \(CSV.format(problem.reference.absoluteTolerance))"
             settings["step"] = CSV.format(problem.time.step)
+            if let exponent {
+                settings["lyapunov"] = CSV.format(exponent.value)
+                settings["lyapunov_standard_error"] = exponent.standardError.map(CSV.format) ?? "none (declared in the problem file)"
+                settings["lyapunov_source"] = exponent.source == .declared ? "problem file"
+                    : "Benettin's method, rnnode lyapunov defaults" + (exponent.source == .cached ? " (cached in data/)" : "")
+            }
             let manifest = Manifest.collect(command: commandLine(c), configuration: settings, seed: c.seed,
                                             outputs: (files + [manifestURL, ErrorLog(directory: out).url]).map(\.lastPathComponent))
             try manifest.write(to: manifestURL)
@@ -196,6 +235,7 @@ public enum SolvePipeline {
                      "--train-trajectories", "\(c.trainTrajectories)", "--test-trajectories", "\(c.testTrajectories)"]
         if c.model.isRecurrentNetwork { parts += ["--hidden", "\(c.hidden)", "--layers", "\(c.layers)", "--epochs", "\(c.effectiveEpochs)"] }
         if let horizon = c.horizon { parts += ["--horizon", CSV.format(horizon)] }
+        if c.evaluationStart != SolveDefaults.evaluationStart { parts += ["--eval-start", "\(c.evaluationStart)"] }
         for o in c.overrides { parts += ["--set", o.description] }
         return parts.joined(separator: " ")
     }
@@ -209,6 +249,7 @@ public enum SolvePipeline {
         var settings = c.settings
         settings["test_trajectories"] = nil
         settings["horizon"] = nil
+        settings["evaluation_start"] = nil
         let description = "model format 1\n" + dataSpec.description + "\n" + settings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\n")
         return StableHash.hex(description)
     }
@@ -316,41 +357,51 @@ public enum SolvePipeline {
 
     /// Median, q25 and q75 rows of every per-trajectory metric, then the single-valued rows.
     static func makeRows(_ c: SolveConfiguration, problem: Problem, metrics: [TrajectoryMetrics], invariantNames: [String],
-                         rolloutSeconds: [Double], referenceSeconds: [Double], trainSeconds: Double, parameters: Int) -> [ErrorRow] {
+                         rolloutSeconds: [Double], referenceSeconds: [Double], matched: [ToleranceLadder.Match?],
+                         lyapunov: Double?, trainSeconds: Double, parameters: Int) -> [ErrorRow] {
         var rows: [ErrorRow] = []
-        func row(_ metric: String, _ value: Double, _ unit: String) {
+        typealias M = SummaryMetric
+        func row(_ metric: SummaryMetric, _ value: Double) {
             rows.append(ErrorRow(experiment: experiment, problem: problem.name, model: c.model.rawValue, seed: c.seed,
-                                 metric: metric, value: value, unit: unit))
+                                 metric: metric.name, value: value, unit: metric.unit))
         }
-        func quartiles(_ metric: String, _ values: [Double], _ unit: String) {
-            row(metric, Metrics.median(values), unit)
-            row(metric + "_q25", Metrics.quantile(values, 0.25), unit)
-            row(metric + "_q75", Metrics.quantile(values, 0.75), unit)
+        func quartiles(_ metric: SummaryMetric, _ values: [Double]) {
+            row(metric, Metrics.median(values))
+            for (suffix, q) in [("_q25", 0.25), ("_q75", 0.75)] {
+                rows.append(ErrorRow(experiment: experiment, problem: problem.name, model: c.model.rawValue, seed: c.seed,
+                                     metric: metric.name + suffix, value: Metrics.quantile(values, q), unit: metric.unit))
+            }
         }
-        quartiles("rmse", metrics.map(\.rmse), "state")
-        quartiles("rel_l2_final", metrics.map(\.relativeL2Final), "1")
-        quartiles("max_abs", metrics.map(\.maxAbs), "state")
-        quartiles("vpt", metrics.map(\.validPredictionTime), "time")
-        if let lyapunov = problem.lyapunov {
-            quartiles("vpt_lyapunov", metrics.map { $0.validPredictionTime * lyapunov }, "lyapunov_times")
+        quartiles(M.rmse, metrics.map(\.rmse))
+        quartiles(M.relativeL2Final, metrics.map(\.relativeL2Final))
+        quartiles(M.maxAbs, metrics.map(\.maxAbs))
+        quartiles(M.vpt, metrics.map(\.validPredictionTime))
+        if let lyapunov {
+            quartiles(M.vptLyapunov, metrics.map { $0.validPredictionTime * lyapunov })
         }
-        row("vpt_censored", Double(metrics.filter(\.validPredictionCensored).count) / Double(max(metrics.count, 1)), "fraction")
+        row(M.vptCensored, Double(metrics.filter(\.validPredictionCensored).count) / Double(max(metrics.count, 1)))
         for (k, name) in invariantNames.enumerated() {
-            quartiles("invariant_drift_\(name)", metrics.map { $0.invariantDrift[k] }, "1")
-            quartiles("reference_invariant_drift_\(name)", metrics.map { $0.referenceInvariantDrift[k] }, "1")
+            quartiles(M.invariantDrift(name), metrics.map { $0.invariantDrift[k] })
+            quartiles(M.referenceInvariantDrift(name), metrics.map { $0.referenceInvariantDrift[k] })
         }
         let divergedTimes = metrics.compactMap(\.divergedAt)
-        row("diverged_fraction", Double(divergedTimes.count) / Double(max(metrics.count, 1)), "fraction")
+        row(M.divergedFraction, Double(divergedTimes.count) / Double(max(metrics.count, 1)))
         if !divergedTimes.isEmpty {
-            quartiles("diverged_at", divergedTimes, "time")
-            row("diverged_at_first", divergedTimes.min()!, "time")
+            quartiles(M.divergedAt, divergedTimes)
+            row(M.divergedAtFirst, divergedTimes.min()!)
         }
-        quartiles("reference_seconds", referenceSeconds, "s")
-        quartiles("rollout_seconds", rolloutSeconds, "s")
-        quartiles("speedup", zip(referenceSeconds, rolloutSeconds).map { $0 / max($1, 1e-12) }, "ratio")
-        row("train_seconds", trainSeconds, "s")
-        row("parameters", Double(parameters), "count")
-        row("test_trajectories", Double(metrics.count), "count")
+        quartiles(M.referenceSeconds, referenceSeconds)
+        quartiles(M.rolloutSeconds, rolloutSeconds)
+        // Accuracy-matched: only rollouts that reached the horizon (a diverged one has no speed-up).
+        let pairs = zip(matched, rolloutSeconds).compactMap { match, seconds in match.map { ($0, seconds) } }
+        if !pairs.isEmpty {
+            quartiles(M.speedup, pairs.map { $0.0.seconds / max($0.1, 1e-12) })
+            quartiles(M.speedupTolerance, pairs.map(\.0.tolerance))
+        }
+        quartiles(M.speedupTight, zip(referenceSeconds, rolloutSeconds).map { $0 / max($1, 1e-12) })
+        row(M.trainSeconds, trainSeconds)
+        row(M.parameters, Double(parameters))
+        row(M.testTrajectories, Double(metrics.count))
         return rows
     }
 
