@@ -128,6 +128,7 @@ struct SolveCommand: ParsableCommand {
         try OptionLimits.check("--hidden", hidden, OptionLimits.hidden)
         try OptionLimits.check("--layers", layers, OptionLimits.layers)
         try OptionLimits.check("--window", window, OptionLimits.window)
+        try OptionLimits.check("--eval-start", evalStart, OptionLimits.window)
         try OptionLimits.check("--epochs", epochs, OptionLimits.epochs)
         try OptionLimits.check("--train-trajectories", trainTrajectories, OptionLimits.trajectories)
         try OptionLimits.check("--validation-trajectories", validationTrajectories, OptionLimits.validationTrajectories)
