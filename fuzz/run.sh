@@ -31,7 +31,8 @@ limits() {
 }
 
 options() {
-    echo $(limits) -max_len="$(max_len "$1")" -print_final_stats=1 -artifact_prefix=fuzz/work/"$1"/
+    echo $(limits) -max_len="$(max_len "$1")" -dict=fuzz/dict/"$1".dict -print_final_stats=1 \
+        -artifact_prefix=fuzz/work/"$1"/
 }
 
 # The first line of a log that says what happened: a Swift or C assertion, else the sanitizer's verdict.

@@ -1,6 +1,8 @@
 // Fuzz target: checkpoints. The input is read as a checkpoint file twice: as it is (header, length and
 // checksum checks), and with its length field and FNV-1a checksum recomputed so that mutations reach the payload
 // parser. A checkpoint that decodes is handed to both network loaders (JSON configuration, array sizes).
+// An input that starts with `{` is a network configuration instead: it is put in an otherwise valid checkpoint
+// of each kind, so that mutations reach the loaders' size checks directly.
 import Foundation
 import FuzzSupport
 import Recurrent
@@ -43,11 +45,25 @@ private func load(_ bytes: [UInt8]) {
     do { _ = try EchoStateNetwork(checkpoint: checkpoint) } catch { _ = "\(error)" }
 }
 
+/// Both loaders on a checkpoint whose configuration string is `json` and whose arrays are small.
+private func loadConfiguration(_ json: String) {
+    let arrays = Dictionary(uniqueKeysWithValues: ["network.parameters", "reservoir.W", "reservoir.W_in", "reservoir.b",
+                                                   "reservoir.W_out", "reservoir.spectralRadius"].map { ($0, [Double](repeating: 0.5, count: 16)) })
+    let recurrent = Checkpoint(kind: "recurrent-network", arrays: arrays, strings: ["network.configuration": json])
+    do { _ = try RecurrentNetwork(checkpoint: recurrent) } catch { _ = "\(error)" }
+    let reservoir = Checkpoint(kind: "echo-state-network", arrays: arrays, strings: ["reservoir.configuration": json])
+    do { _ = try EchoStateNetwork(checkpoint: reservoir) } catch { _ = "\(error)" }
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzCheckpoint(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     _ = prepared
     guard let data else { return 0 }
     let input = FuzzInput.bytes(data, size)
+    if input.first == UInt8(ascii: "{") {
+        if let json = FuzzInput.text(data, size) { loadConfiguration(json) }
+        return 0
+    }
     load(input)
     if let fixed = repaired(input) { load(fixed) }
     return 0
