@@ -19,6 +19,7 @@ public func fuzzMatrixFile(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     } catch {
         fatalError("MatrixMarket.parse threw \(type(of: error)), not a ProblemError: \(error)")
     }
+    if KnownTOMLAssertions.skip(text) { return 0 }
     do {
         // A relative `path` resolves next to this (absent) file and fails to read: no disk access per input.
         let problem = try MatrixCatalog.parse(text, file: "/nonexistent/fuzz/matrix.toml")
