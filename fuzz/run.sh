@@ -86,8 +86,9 @@ for target in "${targets[@]}"; do
         *) echo "usage: fuzz/run.sh fuzz|smoke SECONDS, or fuzz/run.sh regressions" >&2; exit 2 ;;
     esac
 done
+case $mode in fuzz) label="fuzzing" ;; smoke) label="fuzz smoke run" ;; *) label="fuzz regressions" ;; esac
 if ((${#failed[@]})); then
-    echo "fuzz $mode: failed: ${failed[*]}"
+    echo "$label: failed: ${failed[*]}"
     exit 1
 fi
-echo "fuzz $mode: every target passed"
+echo "$label: every target passed"
