@@ -71,14 +71,14 @@ public func runFuzzer(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePo
 }
 
 /// Inputs that reach the two assertions of the TOML library found so far (fuzz/regressions/*/toml-*): an array
-/// value position closed by `}`, and a table header whose key starts with a character no key can start with.
+/// value position (after `[` or `,`) closed by `}`, and a table header whose key starts with a character no key can start with.
 /// Long local runs set `FUZZ_SKIP_KNOWN_TOML=1` to pass over them, so that fuzzing goes on to what lies behind
 /// the TOML parser instead of restarting at every abort. The rules are looser than the library's (they skip some
 /// inputs that would only be errors); `make fuzz` and `make fuzz-smoke` never skip.
 public enum KnownTOMLAssertions {
     public static let skipping = ProcessInfo.processInfo.environment["FUZZ_SKIP_KNOWN_TOML"] == "1"
     // Read-only once built; a fuzz target calls them from one thread.
-    nonisolated(unsafe) private static let arrayClosedByBrace = try! Regex(#"\[(\s|#[^\n]*\n)*\}"#)
+    nonisolated(unsafe) private static let arrayClosedByBrace = try! Regex(#"[\[,](\s|#[^\n]*\n)*\}"#)
     nonisolated(unsafe) private static let headerWithoutKey = try! Regex(#"(^|\n)[ \t]*\[\[?[ \t]*[^A-Za-z0-9_\-"'\]]"#)
 
     public static func skip(_ text: String) -> Bool {
