@@ -11,7 +11,7 @@ private let prepared: Void = FuzzInput.prepare()
 private let magic: [UInt8] = [0x89, 0x52, 0x4E, 0x4E, 0x43, 0x4B, 0x50, 0x0A]
 private let headerBytes = 20
 
-/// FNV-1a 64 over `bytes`, the checkpoint's checksum.
+/// FNV-1a 64 over `bytes`, the checkpoint's checksum (the root package's StableHash is not a product).
 private func fnv1a64(_ bytes: ArraySlice<UInt8>) -> UInt64 {
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325
     for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }

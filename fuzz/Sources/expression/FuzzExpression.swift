@@ -29,7 +29,7 @@ public func fuzzExpression(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     } catch let error as ExpressionError {
         // Columns count characters from 1; the end of the text is the last position an error can point at.
         check(error.column >= 1 && error.column <= text.unicodeScalars.count + 1,
-                     "error column \(error.column) outside a text of \(text.unicodeScalars.count) characters: \(error)")
+              "error column \(error.column) outside a text of \(text.unicodeScalars.count) characters: \(error)")
         _ = error.description
         return 0
     } catch {

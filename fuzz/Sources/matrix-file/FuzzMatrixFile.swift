@@ -24,7 +24,7 @@ public func fuzzMatrixFile(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         // A relative `path` resolves next to this (absent) file and fails to read: no disk access per input.
         let problem = try MatrixCatalog.parse(text, file: "/nonexistent/fuzz/matrix.toml")
         check(problem.entries.count == problem.dimension * problem.dimension,
-                     "\(problem.entries.count) entries for dimension \(problem.dimension)")
+              "\(problem.entries.count) entries for dimension \(problem.dimension)")
         for k in 0..<min(problem.dimension, 3) { _ = problem.exactEigenvalue(k) }
     } catch let error as ProblemError {
         _ = error.description
