@@ -7,7 +7,7 @@ BIN          := .build/$(CONFIG)/rnnode
 PROBLEM      ?= lorenz
 MODEL        ?= esn
 
-.PHONY: deps build run test bench baseline readme clean
+.PHONY: deps build run test bench baseline readme clean fuzz fuzz-smoke fuzz-regressions
 
 ## Install the Debian packages that are missing (apt-get update first, once).
 deps:
@@ -52,3 +52,24 @@ readme:
 
 clean:
 	rm -rf .build
+
+## Fuzzing (libFuzzer, address sanitizer): the targets in fuzz/, built apart under .build-fuzz. `make fuzz` runs
+## each target FUZZ_SECONDS from its seeds (fuzz/corpus) and what earlier runs found (fuzz/work, not committed);
+## `make fuzz-smoke` runs each briefly from the seeds plus every saved reproducer (fuzz/regressions), for CI.
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 10
+
+FUZZ_BUILD = $(SWIFT) build -c release --package-path fuzz --scratch-path .build-fuzz \
+	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
+
+fuzz: deps
+	$(FUZZ_BUILD)
+	fuzz/run.sh fuzz $(FUZZ_SECONDS)
+
+fuzz-regressions: deps
+	$(FUZZ_BUILD)
+	fuzz/run.sh regressions
+
+fuzz-smoke: deps
+	$(FUZZ_BUILD)
+	@status=0; fuzz/run.sh regressions || status=1; fuzz/run.sh smoke $(FUZZ_SMOKE_SECONDS) || status=1; exit $$status
