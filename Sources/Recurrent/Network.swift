@@ -225,6 +225,14 @@ extension RecurrentNetwork {
         guard configuration.inputSize > 0, configuration.hiddenSize > 0, configuration.layers > 0, configuration.outputSize > 0 else {
             throw CheckpointError(file: checkpoint.file, problem: .malformed("network sizes must be positive: \(configuration)"))
         }
+        // Bounded before the layout arithmetic, so it cannot overflow (≤ 1000·8·10¹² parameters) or loop for long;
+        // the parameter array's length is then checked against the layout.
+        let sizeLimit = 1_000_000, layerLimit = 1000
+        guard [configuration.inputSize, configuration.hiddenSize, configuration.outputSize].allSatisfy({ $0 <= sizeLimit }),
+              configuration.layers <= layerLimit else {
+            throw CheckpointError(file: checkpoint.file, problem: .malformed(
+                "network sizes beyond the limits (sizes ≤ \(sizeLimit), layers ≤ \(layerLimit)): \(configuration)"))
+        }
         let parameters = try checkpoint.array("network.parameters", count: ParameterLayout(configuration).count)
         self.init(configuration: configuration, parameters: parameters)
     }

@@ -78,10 +78,19 @@ public enum CSV {
         }
     }
 
-    /// Quotes a field when it contains a comma, quote or line break (RFC 4180).
+    /// Quotes a field when it contains a comma, quote or line break (RFC 4180). Tested on Unicode scalars, as
+    /// `parse` splits: a comma followed by a combining mark is one Character that is not ",", and "\r\n" is one
+    /// Character that is neither "\r" nor "\n", yet each still separates fields when read back.
     public static func escape(_ field: String) -> String {
-        guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
-        return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        guard field.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
+        var quoted = String.UnicodeScalarView()
+        quoted.append("\"")
+        for scalar in field.unicodeScalars {
+            if scalar == "\"" { quoted.append("\"") }
+            quoted.append(scalar)
+        }
+        quoted.append("\"")
+        return String(quoted)
     }
 
     /// One CSV line with its trailing newline.

@@ -73,6 +73,9 @@ public final class EchoStateNetwork {
     private static func validate(_ c: ReservoirConfiguration) throws {
         func check(_ ok: Bool, _ m: String) throws { if !ok { throw ReservoirError("reservoir configuration: \(m)") } }
         try check(c.inputSize > 0 && c.outputSize > 0 && c.size > 0, "sizes must be positive (input \(c.inputSize), output \(c.outputSize), size \(c.size))")
+        // Bounded so that size², size·input and (1 + input + size)·output cannot overflow (a checkpoint's sizes are data).
+        try check([c.inputSize, c.outputSize, c.size].allSatisfy { $0 <= 1_000_000 },
+                  "sizes must be at most 1000000 (input \(c.inputSize), output \(c.outputSize), size \(c.size))")
         try check(c.connectivity > 0 && c.connectivity <= 1, "connectivity must be in (0, 1] (got \(c.connectivity))")
         try check(c.spectralRadius > 0 && c.spectralRadius.isFinite, "spectral radius must be positive (got \(c.spectralRadius))")
         try check(c.leakRate > 0 && c.leakRate <= 1, "leak rate must be in (0, 1] (got \(c.leakRate))")
