@@ -165,7 +165,7 @@ public enum SummaryReport {
                 let mark = metric.name == SummaryMetric.vptLyapunov.name ? " λ" : ""
                 out += "<tr><td><a href=\"#\(escape(subject.experiment))-\(escape(subject.subject))\">\(escape(subject.subject))</a></td>"
                 for model in columns {
-                    let text = subject.values[metric.name]?[model] == nil ? "–" : overviewText(subject, metric, model) + mark
+                    let text = subject.values[metric.name]?[model] == nil ? "–" : overviewText(subject, metric, model, mark: mark)
                     out += "<td\(cellClass(subject, metric, model, best: best))>\(escape(text))</td>"
                 }
                 out += "</tr>\n"
@@ -222,7 +222,7 @@ public enum SummaryReport {
                 let mark = metric.name == SummaryMetric.vptLyapunov.name ? " λ" : ""
                 table.append([subject.subject] + columns.map { model in
                     guard subject.values[metric.name]?[model] != nil else { return "–" }
-                    let text = overviewText(subject, metric, model) + mark
+                    let text = overviewText(subject, metric, model, mark: mark)
                     return best.contains(model) ? "**\(text)**" : text
                 })
             }
@@ -233,9 +233,9 @@ public enum SummaryReport {
     }
 
     /// An overview cell: the median only, `≥` when censored, `(diverged)`/`(failed)` for a mostly failing model.
-    static func overviewText(_ table: ComparisonTable, _ metric: SummaryMetric, _ model: String) -> String {
+    static func overviewText(_ table: ComparisonTable, _ metric: SummaryMetric, _ model: String, mark: String = "") -> String {
         guard let s = table.values[metric.name]?[model] else { return "–" }
-        var text = (table.isCensored(metric, model) ? "≥ " : "") + formatValue(s.median)
+        var text = (table.isCensored(metric, model) ? "≥ " : "") + formatValue(s.median) + mark
         if table.failedMostly(model) { text += table.experiment == "solve" ? " (diverged)" : " (failed)" }
         return text
     }
