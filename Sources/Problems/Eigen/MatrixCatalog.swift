@@ -151,7 +151,7 @@ struct MatrixFileReader {
         guard let text = value.string else { throw error(key, "must be a number or an expression string") }
         do { return try Expression.parse(text, slots: slots + parameterNames) } catch let e as ExpressionError {
             throw ProblemError(file: file, line: Self.line(of: key, in: self.text), key: key, column: e.column,
-                               message: "\(e.message) in '\(text)' (names allowed: \((slots + parameterNames + ["pi", "e"]).joined(separator: ", ")))")
+                               message: "\(e.message) in '\(text.count <= 80 ? text : text.prefix(77) + "…")' (names allowed: \((slots + parameterNames + ["pi", "e"]).joined(separator: ", ")))")
         }
     }
 
