@@ -171,6 +171,19 @@ private func temporaryFolder() throws -> URL {
         #expect(try Expression.parse(text, slots: ["x"]).evaluate([Double(big)!]) == 0)  // (1 + 2^53) − 2^53 = 0
     }
 
+    @Test func numberLiteralsBeyondDoubleAreRefused() throws {
+        let error = try #require(expressionError("2 * 1e400 * x"))
+        #expect(error.column == 5 && error.message == "the number 1e400 is too large for a double (at most 1.8e308)")
+        #expect(expressionError(String(repeating: "9", count: 400))?.message.hasPrefix("the number 9999") == true)
+        #expect(try Expression.parse("1e-400 + x", slots: ["x"]).evaluate([2]) == 2)  // underflows to 0, which is finite
+    }
+
+    @Test func longUnknownNamesAreShortenedWithoutASuggestion() throws {
+        let error = try #require(expressionError("x + " + String(repeating: "q", count: 200_000)))
+        #expect(error.message == "unknown name '" + String(repeating: "q", count: 39) + "…'")
+        #expect(error.column == 5 && error.suggestion == nil)
+    }
+
     @Test func overlongExpressionIsRefusedBeforeLexing() throws {
         let text = String(repeating: "x+", count: Limits.expressionLength / 2) + "x"
         let error = try #require(expressionError(text))

@@ -45,7 +45,11 @@ enum Lexer {
                 }
                 let literal = String(chars[start..<i])
                 guard let value = Double(literal) else {
-                    throw ExpressionError(message: "malformed number '\(literal)'", column: start + 1)
+                    throw ExpressionError(message: "malformed number '\(shortened(literal))'", column: start + 1)
+                }
+                guard value.isFinite else {
+                    throw ExpressionError(message: "the number \(shortened(literal)) is too large for a double (at most 1.8e308)",
+                                          column: start + 1)
                 }
                 tokens.append(Token(kind: .number(value), column: start + 1, text: literal))
             } else if c == "_" || (c.isASCII && c.isLetter) {
@@ -112,7 +116,7 @@ struct Parser {
             if next.kind == .symbol(")") {
                 throw ExpressionError(message: "unbalanced parenthesis: ')' without '('", column: next.column)
             }
-            throw ExpressionError(message: "unexpected '\(next.text)'", column: next.column,
+            throw ExpressionError(message: "unexpected '\(shortened(next.text))'", column: next.column,
                                   suggestion: nil, hint: "an operator is missing before it")
         }
         return (node, parser.firstColumn)
@@ -228,7 +232,7 @@ struct Parser {
                                       hint: "write \(name)(…)")
             }
             let known = slots.sorted { $0.value < $1.value }.map(\.key) + ["pi", "e"]
-            throw ExpressionError(message: "unknown name '\(name)'", column: token.column,
+            throw ExpressionError(message: "unknown name '\(shortened(name))'", column: token.column,
                                   suggestion: closest(to: name, in: known))
         case .symbol("("):
             try enter(at: token.column)
@@ -259,12 +263,12 @@ struct Parser {
         if next.kind == .end {
             throw ExpressionError(message: "unbalanced parenthesis: '(' is never closed", column: open.last!)
         }
-        throw ExpressionError(message: "unexpected '\(next.text)'", column: next.column, hint: "expected ')' or an operator")
+        throw ExpressionError(message: "unexpected '\(shortened(next.text))'", column: next.column, hint: "expected ')' or an operator")
     }
 
     mutating func call(_ name: String, at token: Token) throws(ExpressionError) -> Parsed {
         guard let f = Function(rawValue: name), Function.language.contains(f) else {
-            throw ExpressionError(message: "unknown function '\(name)'", column: token.column,
+            throw ExpressionError(message: "unknown function '\(shortened(name))'", column: token.column,
                                   suggestion: closest(to: name, in: Function.language.map(\.rawValue)))
         }
         try enter(at: token.column)
@@ -290,8 +294,15 @@ struct Parser {
     }
 }
 
+/// `text` as shown in a message: at most 40 characters.
+func shortened(_ text: String) -> String {
+    text.count <= 40 ? text : text.prefix(39) + "…"
+}
+
 /// The candidate closest to `name` by edit distance, when it is close enough to be a likely typo.
 func closest(to name: String, in candidates: [String]) -> String? {
+    // Edit distances cost the product of the lengths: a hostile 100 kB name gets no suggestion.
+    guard name.count <= 64 else { return nil }
     // A truncated name (`rk8` for `rk8pd`) points to the shortest candidate it begins.
     if name.count >= 2, let completion = candidates.filter({ $0.lowercased().hasPrefix(name.lowercased()) && $0 != name })
         .min(by: { $0.count < $1.count }) {
