@@ -423,18 +423,24 @@ enum TOMLScreen {
             if dateShape, position + 10 < n, bytes[position + 10] | 0x20 == UInt8(ascii: "t"), !isDigit(position + 11) {
                 throw fail(position + 11, "a date-time needs the time HH:MM:SS after 'T', saw \(shown(position + 11))")
             }
-            // As the library scans: ten characters of digits and '-' (underscores skipped) up to a terminator,
-            // '-' at 5 and 8, then a space and a single digit.
+            // As the library scans: up to a terminator (white space, ']', '}', ',', '#'), underscores skipped, ten
+            // characters with '-' at 5 and 8 (whatever the others are) look like a date; a space and a digit after
+            // them make it read on, and a terminator right after that one digit stops it on an assertion.
             var k = position, characters: [UInt8] = []
             while k < n, characters.count <= 10 {
                 let b = bytes[k]
-                if isBlank(b) || b == 0x0A || b == 0x0D || b == UInt8(ascii: "]") || b == UInt8(ascii: "}")
-                    || b == UInt8(ascii: ",") || b == UInt8(ascii: "#") || b >= 0x80 { break }
+                let length = b < 0x80 ? 1 : b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2
+                if b < 0x80 {
+                    if isBlank(b) || (0x0A...0x0D).contains(b) || b == UInt8(ascii: "]") || b == UInt8(ascii: "}")
+                        || b == UInt8(ascii: ",") || b == UInt8(ascii: "#") { break }
+                } else if let scalar = String(decoding: bytes[k..<min(n, k + length)], as: UTF8.self).unicodeScalars.first,
+                          scalar.properties.isWhitespace {
+                    break
+                }
                 if b != UInt8(ascii: "_") { characters.append(b) }
-                k += 1
+                k += length
             }
             let looksLikeDate = characters.count == 10 && characters[4] == UInt8(ascii: "-") && characters[7] == UInt8(ascii: "-")
-                && characters.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: "-") }
             if looksLikeDate, k < n, bytes[k] == 0x20, isDigit(k + 1), k + 2 < n, !isDigit(k + 2) {
                 throw fail(k + 1, "a date-time needs a two-digit hour after the date and the space, saw \(shown(k + 2)) after one digit")
             }

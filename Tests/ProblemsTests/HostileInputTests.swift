@@ -298,6 +298,9 @@ private func temporaryFolder() throws -> URL {
         ("s = 1979-05-27T:\n", 1, 16, "a date-time needs the time HH:MM:SS after 'T', saw ':'"),
         ("n = 2\ns = 1979-05-27 1\n", 2, 16, "a date-time needs a two-digit hour after the date and the space, saw end of line after one digit"),
         ("s = [1979-05-27 1]\n", 1, 17, "a date-time needs a two-digit hour after the date and the space, saw ']' after one digit"),
+        ("a = 1979-05-2= 7 \n", 1, 16, "a date-time needs a two-digit hour after the date and the space, saw ' ' after one digit"),
+        ("a = 1979-05-2é 7\n", 1, 16, "a date-time needs a two-digit hour after the date and the space, saw end of line after one digit"),
+        ("a = 1_979-05-27 1,\n", 1, 17, "a date-time needs a two-digit hour after the date and the space, saw ',' after one digit"),
     ])
     func shapesThatStopTheTOMLLibraryAreRefusedFirst(text: String, line: Int, column: Int, message: String) throws {
         for reader in [fileError, matrixError] {
