@@ -152,7 +152,10 @@ enum InputFile {
         case ENOENT: "no such file"
         case EACCES, EPERM: "permission denied"
         case EISDIR: "is a folder, not a file"
-        default: String(cString: strerror(code))
+        case ENOTDIR: "a part of the path is not a folder"
+        case ENAMETOOLONG: "the path is too long"
+        case ELOOP: "too many symbolic links on the path"
+        default: String(cString: strerror(code)).lowercased()
         }
     }
 }
