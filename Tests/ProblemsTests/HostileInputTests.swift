@@ -72,6 +72,22 @@ private func temporaryFolder() throws -> URL {
         #expect(error.column == 4 * Self.depth + 1)
     }
 
+    @Test func nestedCallsOverALongSumDifferentiateCorrectly() throws {
+        // sin(sin(…sin(S)…)), S = Σ k·x: the derivative's factors cos(s_j) all share S; 250 levels are refused.
+        #expect(expressionError(String(repeating: "sin(", count: 250) + "x" + String(repeating: ")", count: 250))?
+            .message.contains("nested more than") == true)
+        let levels = 60, n = 2_000
+        let sum = (1...n).map { "\($0)*x" }.joined(separator: " + ")
+        let expression = try Expression.parse(String(repeating: "sin(", count: levels) + sum + String(repeating: ")", count: levels),
+                                              slots: ["x"])
+        let x = 1e-7
+        var s = (1...n).reduce(0.0) { $0 + Double($1) * x }, derivative = Double(n * (n + 1) / 2)
+        for _ in 0..<levels { derivative *= cos(s); s = sin(s) }
+        #expect(abs(expression.evaluate([x]) - s) <= 4 * Double(levels + n) * Double.ulpOfOne * abs(s))
+        let symbolic = expression.derivative(withRespectTo: 0).evaluate([x])
+        #expect(abs(symbolic - derivative) <= 8 * Double(levels + n) * Double.ulpOfOne * abs(derivative))
+    }
+
     @Test func longPowerTowersAreRefused() throws {
         let text = Array(repeating: "x", count: 10_000).joined(separator: "^")
         #expect(expressionError(text)?.message.contains("nested more than") == true)

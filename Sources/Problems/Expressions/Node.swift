@@ -311,8 +311,10 @@ extension Node {
 
 /// The distinct subexpressions of a set of trees, each once, children before parents: the graph that code
 /// generation walks. Equal subtrees (within one tree or across trees) become one item, found by hashing a flat key
-/// (the operator and the children's item numbers), so building it costs time linear in the size of the trees
-/// rather than hashing whole subtrees. Recursion follows the trees, whose depth the parser bounds.
+/// (the operator and the children's item numbers) rather than whole subtrees. A subtree shared by reference (a
+/// derivative reuses the subtrees of the expression it came from: d sin(u) = cos(u)·u') is recognised by the bits of
+/// the reference and walked once, so the cost is linear in the size of the graph, not of the tree it expands to.
+/// Recursion follows the trees, whose depth the parser bounds.
 struct ExpressionGraph {
     enum Item: Equatable {
         case constant(Double)
@@ -334,6 +336,11 @@ struct ExpressionGraph {
     /// Uses of each item: once per distinct parent, plus once per root it is.
     private(set) var uses: [Int] = []
     private var index: [Key: Int] = [:]
+    /// Item of each node seen, by the bits of its reference; `retained` keeps those nodes (so their bits) alive.
+    private var seen: [UInt: Int] = [:]
+    private var retained: [Node] = []
+    /// An indirect enum is one reference wide: equal bits are the same box, hence the same immutable subtree.
+    private static let nodesAreReferences = MemoryLayout<Node>.size == MemoryLayout<UInt>.size
 
     private struct Key: Hashable {
         var tag: UInt8
@@ -366,6 +373,20 @@ struct ExpressionGraph {
     }
 
     private mutating func intern(_ node: Node) -> Int {
+        var reference: UInt = 0
+        if Self.nodesAreReferences {
+            reference = withUnsafeBytes(of: node) { $0.load(as: UInt.self) }
+            if let known = seen[reference] { return known }
+        }
+        let id = internStructure(node)
+        if Self.nodesAreReferences {
+            seen[reference] = id
+            retained.append(node)
+        }
+        return id
+    }
+
+    private mutating func internStructure(_ node: Node) -> Int {
         let item: Item, key: Key
         switch node {
         case .constant(let c):
