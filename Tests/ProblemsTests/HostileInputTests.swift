@@ -295,6 +295,17 @@ private func temporaryFolder() throws -> URL {
         }
     }
 
+    @Test func catalogFileWithAFlatSumOfTwentyThousandTerms() throws {
+        // exponential-decay.toml with y' = y + y + … + y (20,000 terms): a sum of equal terms is n·y exactly.
+        let url = try Catalog.directory().appendingPathComponent("exponential-decay.toml")
+        let text = try String(contentsOf: url, encoding: .utf8)
+        let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("y = ") })
+        let problem = try Catalog.parse(text.replacingOccurrences(of: String(line), with: "y = \"" + Array(repeating: "y", count: 20_000).joined(separator: "+") + "\""),
+                                        file: "flat-sum.toml")
+        #expect(problem.vectorField.evaluateInterpreted(t: 0, state: [0.25]) == [5_000])
+        #expect(problem.vectorField.jacobianInterpreted(t: 0, state: [0.25]).dfdy == [20_000])
+    }
+
     @Test func tooManyVariablesIsRefused() throws {
         let names = (0...Limits.variables).map { "\"v\($0)\"" }.joined(separator: ", ")
         let error = try #require(fileError(problemFile().replacingOccurrences(of: "[\"x\"]", with: "[\(names)]")))
@@ -304,6 +315,8 @@ private func temporaryFolder() throws -> URL {
 
     @Test(arguments: [
         ("[[[\n", 1, 3, "a table header needs a key after '[', saw '['"),
+        ("[\u{1}", 1, 2, "a table header needs a key after '[', saw byte 0x1"),
+        ("a = [ }\n", 1, 7, "expected an array element or ']', saw '}'"),
         ("name = \"x\"\n[=]\n", 2, 2, "a table header needs a key after '[', saw '='"),
         ("[ \u{7F}\n", 1, 3, "a table header needs a key after '[', saw byte 0x7f"),
         ("[é]\n", 1, 2, "a table header needs a key after '[', saw U+E9"),
@@ -460,6 +473,14 @@ private func temporaryFolder() throws -> URL {
         #expect(error.line == 3 && error.message.contains("larger than the limit of \(Limits.matrixDimension)"))
         let dense = "kind = \"dense\"\nrows = [" + Array(repeating: "[1]", count: Limits.matrixDimension + 1).joined(separator: ",") + "]\n"
         #expect(matrixError(dense)?.message == "has \(Limits.matrixDimension + 1) rows, more than the limit of \(Limits.matrixDimension)")
+    }
+
+    @Test func sizeLineWhoseSquareOverflowsIsRefused() throws {
+        let text = "%%MatrixMarket matrix array real symmetric\n4294967296 4294967296\n1.0\n"
+        let error = try #require({ () -> ProblemError? in
+            do { _ = try MatrixMarket.parse(text, file: "overflow.mtx"); return nil } catch let error as ProblemError { return error } catch { return nil }
+        }())
+        #expect(error.line == 2 && error.message.hasPrefix("the matrix is 4294967296×4294967296, larger than the limit"))
     }
 
     @Test func crlfMatrixMarketFileReadsLikeTheLFOne() throws {
