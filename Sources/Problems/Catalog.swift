@@ -54,12 +54,7 @@ public enum Catalog {
                                    hint: hint + "known problems: " + known.joined(separator: ", "))
             }
         }
-        let text: String
-        do {
-            text = try String(contentsOf: url, encoding: .utf8)
-        } catch {
-            throw ProblemError(file: displayPath(url), message: "cannot read the file: \(error.localizedDescription)")
-        }
+        let text = try InputFile.text(atPath: url.path, display: displayPath(url))
         var problem = try parse(text, file: displayPath(url))
         problem.file = url
         return problem
@@ -88,3 +83,82 @@ public enum Catalog {
         return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
     }
 }
+
+/// Input files read whole: the size limit checked while reading, UTF-8 checked with the position of the first bad
+/// byte, and failures to open or read said in words.
+enum InputFile {
+    /// The text of the file at `path`; `display` names it in errors.
+    static func text(atPath path: String, display: String) throws(ProblemError) -> String {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw ProblemError(file: display, message: "cannot open the file: \(reason(errno))") }
+        defer { close(descriptor) }
+        var status = stat()
+        if fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
+            throw ProblemError(file: display, message: "is a folder, not a file")
+        }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw ProblemError(file: display, message: "cannot read the file: \(reason(errno))")
+            }
+            if count == 0 { break }
+            bytes.append(contentsOf: chunk[0..<count])
+            guard bytes.count <= Limits.fileBytes else {
+                throw ProblemError(file: display, message: "the file is larger than the limit of \(Limits.fileBytes >> 20) MB")
+            }
+        }
+        return try decode(bytes, file: display)
+    }
+
+    /// `bytes` as UTF-8 text, or an error naming the line and byte offset of the first byte that is not UTF-8.
+    static func decode(_ bytes: [UInt8], file: String) throws(ProblemError) -> String {
+        if let offset = firstInvalidUTF8(bytes) {
+            let line = bytes[..<offset].reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
+            throw ProblemError(file: file, line: line, message: "not UTF-8 text: byte 0x\(String(bytes[offset], radix: 16, uppercase: true)) at byte offset \(offset) cannot start or continue a UTF-8 character")
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Offset of the first byte of the first ill-formed UTF-8 sequence (Unicode Table 3-7), nil when well formed.
+    static func firstInvalidUTF8(_ bytes: [UInt8]) -> Int? {
+        var i = 0
+        let n = bytes.count
+        while i < n {
+            let b = bytes[i]
+            if b < 0x80 { i += 1; continue }
+            let length: Int, low: UInt8, high: UInt8
+            switch b {
+            case 0xC2...0xDF: length = 2; low = 0x80; high = 0xBF
+            case 0xE0: length = 3; low = 0xA0; high = 0xBF
+            case 0xE1...0xEC, 0xEE...0xEF: length = 3; low = 0x80; high = 0xBF
+            case 0xED: length = 3; low = 0x80; high = 0x9F
+            case 0xF0: length = 4; low = 0x90; high = 0xBF
+            case 0xF1...0xF3: length = 4; low = 0x80; high = 0xBF
+            case 0xF4: length = 4; low = 0x80; high = 0x8F
+            default: return i
+            }
+            guard i + length <= n, (low...high).contains(bytes[i + 1]) else { return i }
+            for k in 2..<length where !(0x80...0xBF).contains(bytes[i + k]) { return i }
+            i += length
+        }
+        return nil
+    }
+
+    static func reason(_ code: Int32) -> String {
+        switch code {
+        case ENOENT: "no such file"
+        case EACCES, EPERM: "permission denied"
+        case EISDIR: "is a folder, not a file"
+        case ENOTDIR: "a part of the path is not a folder"
+        case ENAMETOOLONG: "the path is too long"
+        case ELOOP: "too many symbolic links on the path"
+        default: String(cString: strerror(code)).lowercased()
+        }
+    }
+}
+
+/// A line break of a text file: LF or CRLF (one Character in Swift, so splitting at "\n" alone misses it).
+func isLineBreak(_ c: Character) -> Bool { c == "\n" || c == "\r\n" }

@@ -22,7 +22,9 @@ final class CompiledProblem: Sendable {
         for (name, value) in source.parameters {
             let key = "parameters.\(name)"
             switch value {
-            case .number(let x): names.parameterValues[name] = x
+            case .number(let x):
+                guard x.isFinite else { throw source.error(key, "must be a finite number, got \(x)") }
+                names.parameterValues[name] = x
             case .expression(let text):
                 trees[name] = (try names.parse(text, key: key, allowed: names.parameterSlots, context: .constant), key)
             }
@@ -51,7 +53,9 @@ final class CompiledProblem: Sendable {
 
         func constant(_ definition: Definition, key: String) throws(ProblemError) -> Double {
             switch definition {
-            case .number(let x): return x
+            case .number(let x):
+                guard x.isFinite else { throw source.error(key, "must be a finite number, got \(x)") }
+                return x
             case .expression(let text):
                 let value = names.bind(try names.parse(text, key: key, allowed: names.parameterSlots, context: .constant))
                     .constantValue!
@@ -69,6 +73,9 @@ final class CompiledProblem: Sendable {
         guard step > 0 else { throw source.error("time.step", "step must be positive, got \(step)") }
         guard end > start else {
             throw source.error("time.end", "end (\(end)) must be greater than start (\(start))")
+        }
+        if case .failure(let limit) = Limits.outputRowCount(start: start, end: end, step: step) {
+            throw source.error("time.step", limit.description)
         }
         time = TimeSpan(start: start, end: end, step: step)
         if let box = source.sampling {
@@ -91,7 +98,9 @@ final class CompiledProblem: Sendable {
         var equations: [Node] = []
         for i in 0..<d {
             switch source.equations[i] {
-            case .number(let x): equations.append(.constant(x))
+            case .number(let x):
+                guard x.isFinite else { throw source.error("equations.\(v[i])", "must be a finite number, got \(x)") }
+                equations.append(.constant(x))
             case .expression(let text):
                 let key = "equations.\(v[i])"
                 equations.append(names.bind(try names.parse(text, key: key, allowed: names.fieldSlots, context: .equation)))
@@ -149,6 +158,8 @@ private struct Names {
     let fieldSlots: Set<Int>
     let exactSlots: Set<Int>
     var parameterValues: [String: Double] = [:]
+    /// Slot of each name (the first of equal names).
+    let slotIndex: [String: Int]
 
     init(_ source: ProblemSource) {
         self.source = source
@@ -161,6 +172,9 @@ private struct Names {
         parameterSlots = Set(firstParameter..<firstZero)
         fieldSlots = Set(0...d).union(parameterSlots)
         exactSlots = Set([d, universe.count - 1]).union(parameterSlots).union(firstZero..<(firstZero + d))
+        var index: [String: Int] = [:]
+        for (slot, name) in universe.enumerated() where index[name] == nil { index[name] = slot }
+        slotIndex = index
     }
 
     func parameterValue(_ slot: Int) -> Double? {
@@ -175,7 +189,7 @@ private struct Names {
     func parse(_ text: String, key: String, allowed: Set<Int>, context: Context) throws(ProblemError) -> Node {
         let node: Node, firstColumn: [Int: Int]
         do {
-            (node, firstColumn) = try Parser.parse(text, slots: universe)
+            (node, firstColumn) = try Parser.parse(text, slotIndex: slotIndex)
         } catch {
             throw source.error(key, error.message, column: error.column, hint: error.advice)
         }

@@ -175,6 +175,9 @@ public final class VectorField: Sendable {
     @inline(__always)
     public func jacobian(t: Double, state y: UnsafePointer<Double>,
                          dfdy: UnsafeMutablePointer<Double>, dfdt: UnsafeMutablePointer<Double>) {
+        // The programs write the structurally non-zero entries only.
+        dfdy.update(repeating: 0, count: dimension * dimension)
+        dfdt.update(repeating: 0, count: dimension)
         if let native {
             native.jacobian(t, y, dfdy, dfdt)
         } else {
@@ -240,10 +243,16 @@ public final class VectorField: Sendable {
         let slots = variables + ["t"]
         equations = f.indices.map { Expression(node: f[$0], slots: slots, text: nil) }
         rightHandSide = Program(roots: f.enumerated().map { ($0.element, 0, $0.offset) }, inputCount: d)
+        // Only the non-zero entries: each f_i is differentiated by the slots it reads; `jacobian` zeroes the rest.
         var roots: [(node: Node, target: Int, index: Int)] = []
         for i in 0..<d {
-            for j in 0..<d { roots.append((f[i].derivative(j), 0, i * d + j)) }
-            roots.append((f[i].derivative(d), 1, i))
+            var used = Set<Int>()
+            f[i].collectSlots(into: &used)
+            for j in used.sorted() {
+                let derivative = f[i].derivative(j)
+                if derivative.constantValue == 0 { continue }
+                roots.append(j < d ? (derivative, 0, i * d + j) : (derivative, 1, i))
+            }
         }
         jacobianProgram = Program(roots: roots, inputCount: d)
         (native, backend) = NativeCode.compile(rightHandSide: f, jacobian: roots, dimension: d)

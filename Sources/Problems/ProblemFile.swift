@@ -42,7 +42,7 @@ struct KeyLines: Sendable {
     init(_ text: String) {
         var section = ""
         var inMultilineString: String? = nil
-        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (n, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: isLineBreak).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if let delimiter = inMultilineString {
                 if line.contains(delimiter) { inMultilineString = nil }
@@ -102,6 +102,7 @@ enum ProblemFileReader {
                          message: message, hint: hint)
         }
 
+        try TOMLScreen.check(text, file: file)
         let root: TOMLTable
         do {
             root = try TOMLTable(string: text)
@@ -131,6 +132,9 @@ enum ProblemFileReader {
         }
 
         guard let name = try string("name") else { throw fail(nil, "missing key 'name'", hint: "e.g. name = \"lorenz\"") }
+        if let reason = Limits.invalidNameReason(name) {
+            throw fail("name", "\(reason): '\(name.prefix(80))'", hint: "the name names output files; e.g. name = \"my-problem\"")
+        }
         let title = try string("title") ?? name
 
         // Variables.
@@ -139,6 +143,9 @@ enum ProblemFileReader {
         }
         guard let array = variablesValue.array, !array.isEmpty else {
             throw fail("variables", "expected a non-empty array of names, got \(describe(variablesValue))")
+        }
+        guard array.count <= Limits.variables else {
+            throw fail("variables", "\(array.count) variables, more than the limit of \(Limits.variables)")
         }
         var variables: [String] = []
         for element in array {
@@ -153,9 +160,8 @@ enum ProblemFileReader {
 
         var lyapunov: Double? = nil
         if let value = root["lyapunov"] {
-            guard let x = number(value), x.isFinite else {
-                throw fail("lyapunov", "expected a number, got \(describe(value))")
-            }
+            guard let x = number(value) else { throw fail("lyapunov", "expected a number, got \(describe(value))") }
+            guard x.isFinite else { throw fail("lyapunov", "must be a finite number, got \(x)") }
             lyapunov = x
         }
 
@@ -243,7 +249,8 @@ enum ProblemFileReader {
                 guard let x = number(value) else {
                     throw fail("reference.\(key)", "expected a positive number, got \(describe(value))")
                 }
-                guard x.isFinite, x > 0 else { throw fail("reference.\(key)", "must be a positive number, got \(x)") }
+                guard x.isFinite else { throw fail("reference.\(key)", "must be a finite positive number, got \(x)") }
+                guard x > 0 else { throw fail("reference.\(key)", "must be a positive number, got \(x)") }
                 if key == "rtol" { reference.relativeTolerance = x } else { reference.absoluteTolerance = x }
             }
         }
@@ -293,6 +300,9 @@ enum ProblemFileReader {
                 guard let value = values[v] else {
                     throw fail("exact", "no exact solution for '\(v)'", hint: "give one for every variable, or none")
                 }
+                if let x = number(value), !x.isFinite {
+                    throw fail("exact.\(v)", "must be a finite number, got \(x)")
+                }
                 guard let text = value.string ?? number(value).map({ "\($0)" }) else {
                     throw fail("exact.\(v)", "expected an expression string, got \(describe(value))")
                 }
@@ -313,7 +323,10 @@ enum ProblemFileReader {
 
     static func definition(_ value: TOMLValueConvertible, key: String,
                            fail: (String?, String, String?, String?) -> ProblemError) throws(ProblemError) -> Definition {
-        if let x = number(value) { return .number(x) }
+        if let x = number(value) {
+            guard x.isFinite else { throw fail(key, "must be a finite number, got \(x)", nil, nil) }
+            return .number(x)
+        }
         if let s = value.string { return .expression(s) }
         throw fail(key, "expected a number or an expression string, got \(describe(value))", nil, nil)
     }
@@ -330,19 +343,201 @@ enum ProblemFileReader {
         }
     }
 
+    /// What a value is, for "expected …, got …" messages: its type, and a number's value.
     static func describe(_ value: TOMLValueConvertible) -> String {
         switch value.type {
         case .string: "a string"
-        case .int, .double: "a number"
+        case .int: "the integer \(value.int.map(String.init) ?? "?")"
+        case .double: "the number \(value.double.map { "\($0)" } ?? "?")"
         case .bool: "a boolean"
         case .array: "an array"
         case .table: "a table"
-        default: "a date or time"
+        case .date: "a date"
+        case .time: "a time"
+        case .dateTime: "a date-time"
         }
     }
 
     static func suggestion(_ key: String, _ candidates: [String], list: String) -> String {
         closest(to: key, in: candidates).map { "did you mean '\($0)'?" }
             ?? "\(list): \(candidates.joined(separator: ", "))"
+    }
+}
+
+/// A lexical screen run before the TOML library sees a file. The library (toml++) stops the process on its own
+/// assertions for a few malformed shapes instead of reporting them; each shape found by fuzzing it is refused here
+/// with a position, and no valid TOML has any of them:
+/// - a table header whose `[` or `[[` (and spaces) is followed by anything but a key, a quote or `]`: `[[[`, `[=`;
+/// - `}` where an array element is expected (after `[` or `,`): `a = [}`;
+/// - U+0085, U+2028 or U+2029 (line separators TOML does not allow) outside strings and comments;
+/// - a date followed by `T` and no hour (`1979-05-27T:`), or by a space and a one-digit hour (`1979-05-27 1`).
+enum TOMLScreen {
+    static func check(_ text: String, file: String) throws(ProblemError) {
+        let bytes = Array(text.utf8)
+        let n = bytes.count
+        var i = 0
+        var line = 1
+        var lineStart = 0
+        // Open arrays ('[') and inline tables ('{') of the value being read.
+        var containers: [UInt8] = []
+        var atLineStart = true
+        var elementExpected = false
+        var valueExpected = false
+
+        func column(_ position: Int) -> Int {
+            // Characters, not bytes: UTF-8 continuation bytes do not start one.
+            bytes[lineStart..<position].reduce(1) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }
+        }
+        func fail(_ position: Int, _ message: String) -> ProblemError {
+            ProblemError(file: file, line: line, column: column(position), message: "TOML syntax error: " + message)
+        }
+        func shown(_ position: Int) -> String {
+            guard position < n else { return "end of file" }
+            let b = bytes[position]
+            if b == UInt8(ascii: "\n") { return "end of line" }
+            if b >= 0x20 && b < 0x7F { return "'\(Character(Unicode.Scalar(b)))'" }
+            if b >= 0x80, let scalar = String(decoding: bytes[position..<min(n, position + 4)], as: UTF8.self).unicodeScalars.first {
+                return "U+" + String(scalar.value, radix: 16, uppercase: true)
+            }
+            return "byte 0x" + String(b, radix: 16)
+        }
+        func isDigit(_ position: Int) -> Bool { position < n && bytes[position] >= 0x30 && bytes[position] <= 0x39 }
+        func isBlank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
+        func isBareKey(_ b: UInt8) -> Bool {
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F || b == 0x2D
+        }
+        func isLineSeparator(_ position: Int) -> Bool {
+            let b = bytes[position]
+            if b == 0xC2 { return position + 1 < n && bytes[position + 1] == 0x85 }
+            if b == 0xE2 { return position + 2 < n && bytes[position + 1] == 0x80 && (bytes[position + 2] == 0xA8 || bytes[position + 2] == 0xA9) }
+            return false
+        }
+        /// A value starting at `position`: the date shapes.
+        func checkValue(_ position: Int) throws(ProblemError) {
+            guard isDigit(position) else { return }
+            // Raw `YYYY-MM-DD` then `T`/`t` without an hour digit.
+            let raw = Array(bytes[position..<min(n, position + 10)])
+            let dateShape = raw.count == 10 && raw.enumerated().allSatisfy { k, b in
+                k == 4 || k == 7 ? b == UInt8(ascii: "-") : (b >= 0x30 && b <= 0x39)
+            }
+            if dateShape, position + 10 < n, bytes[position + 10] | 0x20 == UInt8(ascii: "t"), !isDigit(position + 11) {
+                throw fail(position + 11, "a date-time needs the time HH:MM:SS after 'T', saw \(shown(position + 11))")
+            }
+            // As the library scans: up to a terminator (white space, ']', '}', ',', '#'), underscores skipped, ten
+            // characters with '-' at 5 and 8 (whatever the others are) look like a date; a space and a digit after
+            // them make it read on, and a terminator right after that one digit stops it on an assertion.
+            var k = position, characters: [UInt8] = []
+            while k < n, characters.count <= 10 {
+                let b = bytes[k]
+                let length = b < 0x80 ? 1 : b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2
+                if b < 0x80 {
+                    if isBlank(b) || (0x0A...0x0D).contains(b) || b == UInt8(ascii: "]") || b == UInt8(ascii: "}")
+                        || b == UInt8(ascii: ",") || b == UInt8(ascii: "#") { break }
+                } else if let scalar = String(decoding: bytes[k..<min(n, k + length)], as: UTF8.self).unicodeScalars.first,
+                          scalar.properties.isWhitespace {
+                    break
+                }
+                if b != UInt8(ascii: "_") { characters.append(b) }
+                k += length
+            }
+            let looksLikeDate = characters.count == 10 && characters[4] == UInt8(ascii: "-") && characters[7] == UInt8(ascii: "-")
+            if looksLikeDate, k < n, bytes[k] == 0x20, isDigit(k + 1), k + 2 < n, !isDigit(k + 2) {
+                throw fail(k + 1, "a date-time needs a two-digit hour after the date and the space, saw \(shown(k + 2)) after one digit")
+            }
+        }
+
+        while i < n {
+            let b = bytes[i]
+            switch b {
+            case 0x0A:
+                i += 1; line += 1; lineStart = i
+                atLineStart = containers.isEmpty
+                valueExpected = false
+                continue
+            case 0x20, 0x09, 0x0D:
+                i += 1
+                continue
+            case UInt8(ascii: "#"):
+                while i < n, bytes[i] != 0x0A { i += 1 }
+                continue
+            case UInt8(ascii: "\""), UInt8(ascii: "'"):
+                // A string: basic (with escapes) or literal, single- or multi-line.
+                let triple = i + 2 < n && bytes[i + 1] == b && bytes[i + 2] == b
+                i += triple ? 3 : 1
+                while i < n {
+                    let c = bytes[i]
+                    if c == 0x0A {
+                        if !triple { break }
+                        line += 1; lineStart = i + 1
+                    }
+                    if c == UInt8(ascii: "\\") && b == UInt8(ascii: "\"") {
+                        if i + 1 < n && bytes[i + 1] == 0x0A { line += 1; lineStart = i + 2 }
+                        i += 2
+                        continue
+                    }
+                    if c == b {
+                        if !triple { i += 1; break }
+                        if i + 2 < n && bytes[i + 1] == b && bytes[i + 2] == b {
+                            i += 3
+                            while i < n && bytes[i] == b { i += 1 }  // up to two quotes may end the content
+                            break
+                        }
+                    }
+                    i += 1
+                }
+                atLineStart = false; elementExpected = false; valueExpected = false
+                continue
+            default:
+                break
+            }
+            if b >= 0x80 && isLineSeparator(i) {
+                throw fail(i, "\(shown(i)) is not a line break TOML allows outside strings")
+            }
+            if atLineStart && containers.isEmpty {
+                atLineStart = false
+                if b == UInt8(ascii: "[") {
+                    // A table header: the key must follow `[` or `[[` and spaces.
+                    var j = i + 1, blank = false
+                    while j < n, isBlank(bytes[j]) { j += 1; blank = true }
+                    if j < n, bytes[j] == UInt8(ascii: "["), !blank {
+                        j += 1
+                        while j < n, isBlank(bytes[j]) { j += 1 }
+                    } else if blank, j < n, bytes[j] == UInt8(ascii: "[") {
+                        i = j + 1  // `[ [`: the library reports it
+                        continue
+                    }
+                    if j < n, !isBareKey(bytes[j]), bytes[j] != UInt8(ascii: "\""), bytes[j] != UInt8(ascii: "'"),
+                       bytes[j] != UInt8(ascii: "]") {
+                        throw fail(j, "a table header needs a key after '[', saw \(shown(j))")
+                    }
+                    i = j
+                    continue
+                }
+            }
+            if elementExpected && b == UInt8(ascii: "}") {
+                throw fail(i, "expected an array element or ']', saw '}'")
+            }
+            if valueExpected || elementExpected { try checkValue(i) }
+            elementExpected = false
+            valueExpected = false
+            switch b {
+            case UInt8(ascii: "="):
+                valueExpected = true
+            case UInt8(ascii: "["):
+                containers.append(b)
+                elementExpected = true
+            case UInt8(ascii: "{"):
+                containers.append(b)
+            case UInt8(ascii: "]"):
+                if containers.last == UInt8(ascii: "[") { containers.removeLast() }
+            case UInt8(ascii: "}"):
+                if containers.last == UInt8(ascii: "{") { containers.removeLast() }
+            case UInt8(ascii: ","):
+                elementExpected = containers.last == UInt8(ascii: "[")
+            default:
+                break
+            }
+            i += 1
+        }
     }
 }

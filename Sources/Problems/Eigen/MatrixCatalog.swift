@@ -6,8 +6,8 @@ import TOMLKit
 public enum MatrixCatalog {
     /// Relative asymmetry max|a_ij − a_ji| / max|a| above which a matrix is rejected.
     public static let symmetryTolerance = 1e-12
-    /// Largest dimension accepted (dense storage: n² doubles).
-    public static let maximumDimension = 4000
+    /// Largest dimension accepted (dense storage: n² doubles): `Limits.matrixDimension`.
+    public static let maximumDimension = Limits.matrixDimension
 
     /// `problems/eigen` inside the problem catalog directory.
     public static func directory() throws -> URL { try Catalog.directory().appendingPathComponent("eigen", isDirectory: true) }
@@ -22,8 +22,12 @@ public enum MatrixCatalog {
     public static func load(_ nameOrPath: String) throws -> MatrixProblem {
         if nameOrPath.lowercased().hasSuffix(".mtx") {
             let url = URL(fileURLWithPath: nameOrPath)
-            let (n, entries) = try MatrixMarket.read(url)
             let name = url.deletingPathExtension().lastPathComponent
+            if let reason = Limits.invalidNameReason(name) {
+                throw ProblemError(file: url.path, message: "the file name gives the matrix the name '\(name.prefix(80))', which cannot name output files: \(reason)",
+                                   hint: "rename the file, or give it a name in a .toml matrix file")
+            }
+            let (n, entries) = try MatrixMarket.read(url)
             return try validated(MatrixProblem(name: name, title: "\(name) (Matrix Market file)", kind: .matrixMarket,
                                                file: url, dimension: n, entries: entries), file: url.path, key: nil, text: nil)
         }
@@ -37,15 +41,12 @@ public enum MatrixCatalog {
             }
             url = try directory().appendingPathComponent(nameOrPath + ".toml")
         }
-        let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw ProblemError(file: url.path, message: "cannot read the matrix file: \(error.localizedDescription)")
-        }
-        return try parse(text, file: url.path)
+        return try parse(InputFile.text(atPath: url.path, display: url.path), file: url.path)
     }
 
     /// Parses matrix-file text; `file` names it in errors and anchors a relative Matrix Market `path`.
     public static func parse(_ text: String, file: String) throws -> MatrixProblem {
+        try TOMLScreen.check(text, file: file)
         let table: TOMLTable
         do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
             throw ProblemError(file: file, line: error.source.begin.line, column: error.source.begin.column, message: error.description)
@@ -107,7 +108,7 @@ struct MatrixFileReader {
     /// The 1-based line where `key = …` first appears (dotted keys: the last component).
     static func line(of key: String, in text: String) -> Int? {
         let last = key.split(separator: ".").last.map(String.init) ?? key
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: isLineBreak).enumerated() {
             let trimmed = line.drop(while: { $0 == " " || $0 == "\t" })
             guard trimmed.hasPrefix(last) else { continue }
             let rest = trimmed.dropFirst(last.count).drop(while: { $0 == " " || $0 == "\t" })
@@ -144,13 +145,13 @@ struct MatrixFileReader {
     /// A number, or an expression string in `slots` + the parameters, compiled.
     func expression(_ value: TOMLValueConvertible, key: String, slots: [String]) throws -> Expression {
         if let v = try number(value, key: key) {
-            guard v.isFinite else { throw error(key, "must be finite (got \(v))") }
+            guard v.isFinite else { throw error(key, "must be a finite number, got \(v)") }
             return try Expression.parse("(\(v))", slots: [])
         }
         guard let text = value.string else { throw error(key, "must be a number or an expression string") }
         do { return try Expression.parse(text, slots: slots + parameterNames) } catch let e as ExpressionError {
             throw ProblemError(file: file, line: Self.line(of: key, in: self.text), key: key, column: e.column,
-                               message: "\(e.message) in '\(text)' (names allowed: \((slots + parameterNames + ["pi", "e"]).joined(separator: ", ")))")
+                               message: "\(e.message) in '\(text.count <= 80 ? text : text.prefix(77) + "…")' (names allowed: \((slots + parameterNames + ["pi", "e"]).joined(separator: ", ")))")
         }
     }
 
@@ -158,7 +159,7 @@ struct MatrixFileReader {
     func evaluator(_ value: TOMLValueConvertible?, key: String, slots: [String]) throws -> ([Double]) -> Double {
         guard let value else { throw error(key, "missing (required for this kind)") }
         if let v = try number(value, key: key) {
-            guard v.isFinite else { throw error(key, "must be finite (got \(v))") }
+            guard v.isFinite else { throw error(key, "must be a finite number, got \(v)") }
             return { _ in v }
         }
         let compiled = try expression(value, key: key, slots: slots)
@@ -179,14 +180,19 @@ struct MatrixFileReader {
         }
         let url = URL(fileURLWithPath: file)
         let name = try string("name") ?? url.deletingPathExtension().lastPathComponent
+        if let reason = Limits.invalidNameReason(name) {
+            throw table["name"] != nil ? error("name", "\(reason): '\(name.prefix(80))'")
+                : error(nil, "the file name gives the matrix the name '\(name.prefix(80))', which cannot name output files: \(reason) (set name = \"…\")")
+        }
         let title = try string("title") ?? name
 
         if let parameters = table["parameters"] {
             guard let parameterTable = parameters.table else { throw error("parameters", "must be a table of numbers") }
             for key in parameterTable.keys.sorted() {
-                guard let v = try parameterTable[key].flatMap({ try number($0, key: "parameters.\(key)") }), v.isFinite else {
-                    throw error("parameters.\(key)", "must be a finite number")
+                guard let v = try parameterTable[key].flatMap({ try number($0, key: "parameters.\(key)") }) else {
+                    throw error("parameters.\(key)", "must be a number")
                 }
+                guard v.isFinite else { throw error("parameters.\(key)", "must be a finite number, got \(v)") }
                 parameterNames.append(key); parameterValues.append(v)
             }
         }
@@ -254,6 +260,9 @@ struct MatrixFileReader {
             guard let rows = table["rows"]?.array else { throw error("rows", "missing or not a list of rows") }
             dimension = rows.count
             guard dimension >= 1 else { throw error("rows", "must hold at least one row") }
+            guard dimension <= MatrixCatalog.maximumDimension else {
+                throw error("rows", "has \(dimension) rows, more than the limit of \(MatrixCatalog.maximumDimension)")
+            }
             if let n, n != dimension { throw error("rows", "has \(dimension) rows but n = \(n)") }
             entries = []
             entries.reserveCapacity(dimension * dimension)

@@ -7,16 +7,13 @@ public enum MatrixMarket {
     /// they are (the caller checks symmetry). Entries that are NaN or infinite, indices out of range, a wrong entry
     /// count, a non-square size or an unsupported header are errors naming `file` and the line.
     public static func read(_ url: URL) throws -> (dimension: Int, entries: [Double]) {
-        let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw ProblemError(file: url.path, message: "cannot read the Matrix Market file: \(error.localizedDescription)")
-        }
-        return try parse(text, file: url.path)
+        try parse(InputFile.text(atPath: url.path, display: url.path), file: url.path)
     }
 
     /// Parses Matrix Market text; `file` is used in error messages.
     public static func parse(_ text: String, file: String) throws -> (dimension: Int, entries: [Double]) {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        // Lines end in LF or CRLF; trailing white space (and the CR) is dropped.
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: isLineBreak).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         func fail(_ line: Int?, _ message: String) -> ProblemError { ProblemError(file: file, line: line, message: message) }
 
         guard let header = lines.first, header.lowercased().hasPrefix("%%matrixmarket") else {
@@ -49,6 +46,17 @@ public enum MatrixMarket {
         let rows = sizes[0]!, columns = sizes[1]!
         guard rows == columns, rows > 0 else { throw fail(sizeLine.line, "the matrix must be square and non-empty (got \(rows)×\(columns))") }
         let n = rows
+        // The size cap before anything n×n is allocated.
+        guard n <= Limits.matrixDimension else {
+            throw fail(sizeLine.line, "the matrix is \(n)×\(n), larger than the limit of \(Limits.matrixDimension)×\(Limits.matrixDimension) (dense storage: n² doubles)")
+        }
+        let body = data.dropFirst()
+        if layout == "coordinate" {
+            let count = sizes[2]!
+            guard body.count == count else {
+                throw fail(body.last?.line ?? sizeLine.line, "the size line promises \(count) entries, the file has \(body.count)")
+            }
+        }
         var entries = [Double](repeating: 0, count: n * n)
 
         func value(_ field: Substring, line: Int) throws -> Double {
@@ -57,12 +65,7 @@ public enum MatrixMarket {
             return v
         }
 
-        let body = data.dropFirst()
         if layout == "coordinate" {
-            let count = sizes[2]!
-            guard body.count == count else {
-                throw fail(body.last?.line ?? sizeLine.line, "the size line promises \(count) entries, the file has \(body.count)")
-            }
             for (line, fields) in body {
                 guard fields.count == 3, let i = Int(fields[0]), let j = Int(fields[1]) else {
                     throw fail(line, "expected 'row column value'")
@@ -75,16 +78,21 @@ public enum MatrixMarket {
             }
         } else {
             // Column-major; symmetric: the lower triangle including the diagonal, column by column.
-            var positions: [(Int, Int)] = []
-            for j in 0..<n { for i in (symmetry == "symmetric" ? j : 0)..<n { positions.append((i, j)) } }
-            let values = body.flatMap { entry in entry.fields.map { (entry.line, $0) } }
-            guard values.count == positions.count else {
-                throw fail(body.last?.line ?? sizeLine.line, "an \(n)×\(n) \(symmetry) array needs \(positions.count) values, the file has \(values.count)")
+            let needed = symmetry == "symmetric" ? n * (n + 1) / 2 : n * n
+            let count = body.reduce(0) { $0 + $1.fields.count }
+            guard count == needed else {
+                throw fail(body.last?.line ?? sizeLine.line, "an \(n)×\(n) \(symmetry) array needs \(needed) values, the file has \(count)")
             }
-            for ((i, j), (line, field)) in zip(positions, values) {
-                let v = try value(field, line: line)
-                entries[i * n + j] = v
-                if symmetry == "symmetric" { entries[j * n + i] = v }
+            var i = 0, j = 0
+            for (line, fields) in body {
+                for field in fields {
+                    let v = try value(field, line: line)
+                    entries[i * n + j] = v
+                    if symmetry == "symmetric" { entries[j * n + i] = v }
+                    // Next position down the column, then the next column (from the diagonal when symmetric).
+                    i += 1
+                    if i == n { j += 1; i = symmetry == "symmetric" ? j : 0 }
+                }
             }
         }
         return (n, entries)

@@ -6,6 +6,10 @@
 /// unary minus, parentheses, slot names, constants `pi` and `e`, and the functions
 /// `sin cos tan asin acos atan atan2 sinh cosh tanh exp log sqrt abs pow min max`.
 /// A slot named `pi` or `e` hides the constant.
+///
+/// Limits, checked while parsing (an `ExpressionError` names the column and the limit): at most
+/// `Limits.expressionLength` characters and `Limits.expressionDepth` levels of nesting. A sum or product of more
+/// than `Limits.leftToRightTerms` terms is evaluated pairwise, shorter ones left to right as written.
 public struct Expression: Sendable, CustomStringConvertible {
     /// The slot names, in the order `evaluate` reads them.
     public let slots: [String]

@@ -306,3 +306,116 @@ extension Node {
         return "\(c)"
     }
 }
+
+// MARK: The graph of distinct subexpressions
+
+/// The distinct subexpressions of a set of trees, each once, children before parents: the graph that code
+/// generation walks. Equal subtrees (within one tree or across trees) become one item, found by hashing a flat key
+/// (the operator and the children's item numbers) rather than whole subtrees. A subtree shared by reference (a
+/// derivative reuses the subtrees of the expression it came from: d sin(u) = cos(u)·u') is recognised by the bits of
+/// the reference and walked once, so the cost is linear in the size of the graph, not of the tree it expands to.
+/// Recursion follows the trees, whose depth the parser bounds.
+struct ExpressionGraph {
+    enum Item: Equatable {
+        case constant(Double)
+        case slot(Int)
+        case negate(Int)
+        case binary(BinaryOperator, Int, Int)
+        case call(Function, [Int])
+
+        var isLeaf: Bool {
+            switch self {
+            case .constant, .slot: true
+            default: false
+            }
+        }
+    }
+
+    /// The items, children before parents.
+    private(set) var items: [Item] = []
+    /// Uses of each item: once per distinct parent, plus once per root it is.
+    private(set) var uses: [Int] = []
+    private var index: [Key: Int] = [:]
+    /// Item of each node seen, by the bits of its reference; `retained` keeps those nodes (so their bits) alive.
+    private var seen: [UInt: Int] = [:]
+    private var retained: [Node] = []
+    /// An indirect enum is one reference wide: equal bits are the same box, hence the same immutable subtree.
+    private static let nodesAreReferences = MemoryLayout<Node>.size == MemoryLayout<UInt>.size
+
+    private struct Key: Hashable {
+        var tag: UInt8
+        var op: BinaryOperator? = nil
+        var function: Function? = nil
+        var bits: UInt64 = 0
+        var children: (Int32, Int32, Int32, Int32) = (-1, -1, -1, -1)
+
+        static func == (a: Key, b: Key) -> Bool {
+            a.tag == b.tag && a.op == b.op && a.function == b.function && a.bits == b.bits
+                && a.children.0 == b.children.0 && a.children.1 == b.children.1
+                && a.children.2 == b.children.2 && a.children.3 == b.children.3
+        }
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(tag); hasher.combine(op); hasher.combine(function); hasher.combine(bits)
+            hasher.combine(children.0); hasher.combine(children.1); hasher.combine(children.2); hasher.combine(children.3)
+        }
+    }
+
+    /// Adds `node` as a root; returns its item.
+    mutating func add(_ node: Node) -> Int {
+        let id = intern(node)
+        uses[id] += 1
+        return id
+    }
+
+    /// The constant value of item `id`, if it is a constant.
+    func constant(_ id: Int) -> Double? {
+        if case .constant(let c) = items[id] { c } else { nil }
+    }
+
+    private mutating func intern(_ node: Node) -> Int {
+        var reference: UInt = 0
+        if Self.nodesAreReferences {
+            reference = withUnsafeBytes(of: node) { $0.load(as: UInt.self) }
+            if let known = seen[reference] { return known }
+        }
+        let id = internStructure(node)
+        if Self.nodesAreReferences {
+            seen[reference] = id
+            retained.append(node)
+        }
+        return id
+    }
+
+    private mutating func internStructure(_ node: Node) -> Int {
+        let item: Item, key: Key
+        switch node {
+        case .constant(let c):
+            item = .constant(c); key = Key(tag: 0, bits: c.bitPattern)
+        case .slot(let i):
+            item = .slot(i); key = Key(tag: 1, bits: UInt64(i))
+        case .negate(let a):
+            let x = intern(a)
+            item = .negate(x); key = Key(tag: 2, children: (Int32(x), -1, -1, -1))
+        case .binary(let op, let a, let b):
+            let x = intern(a), y = intern(b)
+            item = .binary(op, x, y); key = Key(tag: 3, op: op, children: (Int32(x), Int32(y), -1, -1))
+        case .call(let f, let args):
+            precondition(args.count <= 4, "functions take at most 4 arguments")
+            let ids = args.map { intern($0) }
+            func child(_ k: Int) -> Int32 { k < ids.count ? Int32(ids[k]) : -1 }
+            item = .call(f, ids); key = Key(tag: 4, function: f, children: (child(0), child(1), child(2), child(3)))
+        }
+        if let existing = index[key] { return existing }
+        let id = items.count
+        items.append(item)
+        uses.append(0)
+        index[key] = id
+        switch item {
+        case .negate(let x): uses[x] += 1
+        case .binary(_, let x, let y): uses[x] += 1; uses[y] += 1
+        case .call(_, let ids): for x in ids { uses[x] += 1 }
+        default: break
+        }
+        return id
+    }
+}

@@ -45,7 +45,11 @@ enum Lexer {
                 }
                 let literal = String(chars[start..<i])
                 guard let value = Double(literal) else {
-                    throw ExpressionError(message: "malformed number '\(literal)'", column: start + 1)
+                    throw ExpressionError(message: "malformed number '\(shortened(literal))'", column: start + 1)
+                }
+                guard value.isFinite else {
+                    throw ExpressionError(message: "the number \(shortened(literal)) is too large for a double (at most 1.8e308)",
+                                          column: start + 1)
                 }
                 tokens.append(Token(kind: .number(value), column: start + 1, text: literal))
             } else if c == "_" || (c.isASCII && c.isLetter) {
@@ -69,28 +73,50 @@ enum Lexer {
 /// Grammar (lowest to highest precedence):
 ///   sum     = product { ("+" | "-") product }
 ///   product = unary { ("*" | "/") unary }
-///   unary   = ("-" | "+") unary | power
+///   unary   = { "-" | "+" } power
 ///   power   = primary [ "^" unary ]          (right-associative; `-x^2` = −(x²), `2^-1` = 0.5)
 ///   primary = number | name | name "(" sum { "," sum } ")" | "(" sum ")"
+///
+/// Limits (`Limits.expressionLength`, `Limits.expressionDepth`) are checked before the parser recurses: runs of
+/// unary signs and chains of terms are read by loops, and only parentheses, calls and exponents recurse, each
+/// counted against the depth limit. Long chains are grouped pairwise (`Limits.leftToRightTerms`), so the depth of
+/// the tree, which bounds the recursion of every later pass, stays within the limit too.
 struct Parser {
+    /// A parsed subexpression and an upper bound of its tree depth (a leaf has depth 1).
+    typealias Parsed = (node: Node, depth: Int)
+
     let tokens: [Token]
-    let slots: [String]
+    let slots: [String: Int]
     var position = 0
     /// Column of the first use of each slot.
     var firstColumn: [Int: Int] = [:]
     /// Columns of the currently open parentheses, innermost last.
     var open: [Int] = []
+    /// Parentheses, calls and exponents currently open: the parser's recursion depth.
+    var nesting = 0
 
     static func parse(_ text: String, slots: [String]) throws(ExpressionError) -> (node: Node, firstColumn: [Int: Int]) {
-        var parser = Parser(tokens: try Lexer.tokens(text), slots: slots)
+        var index: [String: Int] = [:]
+        for (i, name) in slots.enumerated() where index[name] == nil { index[name] = i }
+        return try parse(text, slotIndex: index)
+    }
+
+    /// Parses `text` with names looked up in `slotIndex` (name → slot; the first of equal names wins).
+    static func parse(_ text: String, slotIndex: [String: Int]) throws(ExpressionError) -> (node: Node, firstColumn: [Int: Int]) {
+        let length = text.utf8.count
+        guard length <= Limits.expressionLength else {
+            throw ExpressionError(message: "the expression is \(length) characters long, more than the limit of \(Limits.expressionLength)",
+                                  column: 1, hint: "split it with parameters, or shorten it")
+        }
+        var parser = Parser(tokens: try Lexer.tokens(text), slots: slotIndex)
         if parser.peek.kind == .end { throw ExpressionError(message: "empty expression", column: 1) }
-        let node = try parser.sum()
+        let node = try parser.sum().node
         let next = parser.peek
         if next.kind != .end {
             if next.kind == .symbol(")") {
                 throw ExpressionError(message: "unbalanced parenthesis: ')' without '('", column: next.column)
             }
-            throw ExpressionError(message: "unexpected '\(next.text)'", column: next.column,
+            throw ExpressionError(message: "unexpected '\(shortened(next.text))'", column: next.column,
                                   suggestion: nil, hint: "an operator is missing before it")
         }
         return (node, parser.firstColumn)
@@ -99,69 +125,121 @@ struct Parser {
     var peek: Token { tokens[position] }
     mutating func advance() -> Token { defer { position += 1 }; return tokens[position] }
 
-    mutating func sum() throws(ExpressionError) -> Node {
-        var left = try product()
+    static func tooDeep(at column: Int) -> ExpressionError {
+        ExpressionError(message: "the expression is nested more than \(Limits.expressionDepth) levels deep", column: column,
+                        hint: "the limit counts parentheses, function calls, powers and long chains of terms")
+    }
+
+    /// Opens a parenthesis, call or exponent at `column`: one level of recursion, checked before it happens.
+    mutating func enter(at column: Int) throws(ExpressionError) {
+        nesting += 1
+        guard nesting <= Limits.expressionDepth else { throw Parser.tooDeep(at: column) }
+    }
+
+    /// A node `depth` deep built at `column`, checked against the depth limit.
+    func checked(_ parsed: Parsed, at column: Int) throws(ExpressionError) -> Parsed {
+        guard parsed.depth <= Limits.expressionDepth else { throw Parser.tooDeep(at: column) }
+        return parsed
+    }
+
+    mutating func sum() throws(ExpressionError) -> Parsed {
+        let column = peek.column
+        var terms: [Term] = [(.add, try product())]
         while case .symbol(let c) = peek.kind, c == "+" || c == "-" {
             _ = advance()
-            let right = try product()
-            left = .make(c == "+" ? .add : .subtract, left, right)
+            terms.append((c == "+" ? .add : .subtract, try product()))
         }
-        return left
+        return try checked(Parser.chain(terms[...], inverse: .subtract), at: column)
     }
 
-    mutating func product() throws(ExpressionError) -> Node {
-        var left = try unary()
+    mutating func product() throws(ExpressionError) -> Parsed {
+        let column = peek.column
+        var factors: [Term] = [(.multiply, try unary())]
         while case .symbol(let c) = peek.kind, c == "*" || c == "/" {
             _ = advance()
-            let right = try unary()
-            left = .make(c == "*" ? .multiply : .divide, left, right)
+            factors.append((c == "*" ? .multiply : .divide, try unary()))
         }
-        return left
+        return try checked(Parser.chain(factors[...], inverse: .divide), at: column)
     }
 
-    mutating func unary() throws(ExpressionError) -> Node {
-        if case .symbol(let c) = peek.kind, c == "-" || c == "+" {
+    /// One term of a chain and the operator before it (the first term's is `+` or `*`).
+    typealias Term = (op: BinaryOperator, operand: Parsed)
+
+    /// The chain `t0 op1 t1 op2 t2 …` (the first operator is ignored): left to right when it has at most
+    /// `Limits.leftToRightTerms` terms, else the two halves, each grouped the same way, combined by the operator
+    /// that leads the second half; a half led by the inverse operator (`-`, `/`) is combined with the operators
+    /// inside it swapped: `a - b + c` = `a - (b - c)`.
+    static func chain(_ terms: ArraySlice<Term>, inverse: BinaryOperator) -> Parsed {
+        let first = terms[terms.startIndex].operand
+        if terms.count <= Limits.leftToRightTerms {
+            var node = first.node, depth = first.depth
+            for (op, operand) in terms.dropFirst() {
+                node = .make(op, node, operand.node)
+                depth = max(depth, operand.depth) + 1
+            }
+            return (node, depth)
+        }
+        let middle = terms.startIndex + terms.count / 2
+        let left = chain(terms[..<middle], inverse: inverse)
+        let lead = terms[middle].op
+        var rest = terms[middle...]
+        if lead == inverse {
+            let direct: BinaryOperator = inverse == .subtract ? .add : .multiply
+            rest = ArraySlice(rest.map { ($0.op == inverse ? direct : inverse, $0.operand) })
+        }
+        let right = chain(rest, inverse: inverse)
+        return (.make(lead, left.node, right.node), max(left.depth, right.depth) + 1)
+    }
+
+    mutating func unary() throws(ExpressionError) -> Parsed {
+        // A run of signs is read by a loop: `- - x` is x, and 100,000 signs cost no stack.
+        var negative = false
+        while case .symbol(let c) = peek.kind, c == "-" || c == "+" {
             _ = advance()
-            let operand = try unary()
-            return c == "-" ? .negated(operand) : operand
+            if c == "-" { negative.toggle() }
         }
-        return try power()
+        let operand = try power()
+        return negative ? (.negated(operand.node), operand.depth + 1) : operand
     }
 
-    mutating func power() throws(ExpressionError) -> Node {
+    mutating func power() throws(ExpressionError) -> Parsed {
         let base = try primary()
         if peek.kind == .symbol("^") {
-            _ = advance()
+            let caret = advance()
+            try enter(at: caret.column)
             let exponent = try unary()
-            return .make(.power, base, exponent)
+            nesting -= 1
+            return try checked((.make(.power, base.node, exponent.node), max(base.depth, exponent.depth) + 1), at: caret.column)
         }
         return base
     }
 
-    mutating func primary() throws(ExpressionError) -> Node {
+    mutating func primary() throws(ExpressionError) -> Parsed {
         let token = advance()
         switch token.kind {
         case .number(let value):
-            return .constant(value)
+            return (.constant(value), 1)
         case .name(let name):
             if peek.kind == .symbol("(") { return try call(name, at: token) }
-            if let index = slots.firstIndex(of: name) {
+            if let index = slots[name] {
                 if firstColumn[index] == nil { firstColumn[index] = token.column }
-                return .slot(index)
+                return (.slot(index), 1)
             }
-            if name == "pi" { return .constant(Double.pi) }
-            if name == "e" { return .constant(M_E) }
+            if name == "pi" { return (.constant(Double.pi), 1) }
+            if name == "e" { return (.constant(M_E), 1) }
             if let f = Function(rawValue: name), Function.language.contains(f) {
                 throw ExpressionError(message: "'\(name)' is a function and needs arguments", column: token.column,
                                       hint: "write \(name)(…)")
             }
-            let known = slots + ["pi", "e"]
-            throw ExpressionError(message: "unknown name '\(name)'", column: token.column,
+            let known = slots.sorted { $0.value < $1.value }.map(\.key) + ["pi", "e"]
+            throw ExpressionError(message: "unknown name '\(shortened(name))'", column: token.column,
                                   suggestion: closest(to: name, in: known))
         case .symbol("("):
+            try enter(at: token.column)
             open.append(token.column)
             let inner = try sum()
             try closeParenthesis()
+            nesting -= 1
             return inner
         case .symbol(")"):
             if open.isEmpty {
@@ -185,35 +263,46 @@ struct Parser {
         if next.kind == .end {
             throw ExpressionError(message: "unbalanced parenthesis: '(' is never closed", column: open.last!)
         }
-        throw ExpressionError(message: "unexpected '\(next.text)'", column: next.column, hint: "expected ')' or an operator")
+        throw ExpressionError(message: "unexpected '\(shortened(next.text))'", column: next.column, hint: "expected ')' or an operator")
     }
 
-    mutating func call(_ name: String, at token: Token) throws(ExpressionError) -> Node {
+    mutating func call(_ name: String, at token: Token) throws(ExpressionError) -> Parsed {
         guard let f = Function(rawValue: name), Function.language.contains(f) else {
-            throw ExpressionError(message: "unknown function '\(name)'", column: token.column,
+            throw ExpressionError(message: "unknown function '\(shortened(name))'", column: token.column,
                                   suggestion: closest(to: name, in: Function.language.map(\.rawValue)))
         }
+        try enter(at: token.column)
         open.append(peek.column)
         _ = advance()  // "("
         var args: [Node] = []
+        var depth = 0
         if peek.kind != .symbol(")") {
-            args.append(try sum())
-            while peek.kind == .symbol(",") {
-                _ = advance()
-                args.append(try sum())
-            }
+            repeat {
+                if !args.isEmpty { _ = advance() }  // ","
+                let argument = try sum()
+                args.append(argument.node)
+                depth = max(depth, argument.depth)
+            } while peek.kind == .symbol(",")
         }
         try closeParenthesis()
+        nesting -= 1
         guard args.count == f.arity else {
             let expected = f.arity == 1 ? "1 argument" : "\(f.arity) arguments"
             throw ExpressionError(message: "'\(name)' takes \(expected), got \(args.count)", column: token.column)
         }
-        return .make(f, args)
+        return try checked((.make(f, args), depth + 1), at: token.column)
     }
+}
+
+/// `text` as shown in a message: at most 40 characters.
+func shortened(_ text: String) -> String {
+    text.count <= 40 ? text : text.prefix(39) + "…"
 }
 
 /// The candidate closest to `name` by edit distance, when it is close enough to be a likely typo.
 func closest(to name: String, in candidates: [String]) -> String? {
+    // Edit distances cost the product of the lengths: a hostile 100 kB name gets no suggestion.
+    guard name.count <= 64 else { return nil }
     // A truncated name (`rk8` for `rk8pd`) points to the shortest candidate it begins.
     if name.count >= 2, let completion = candidates.filter({ $0.lowercased().hasPrefix(name.lowercased()) && $0 != name })
         .min(by: { $0.count < $1.count }) {

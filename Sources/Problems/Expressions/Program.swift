@@ -162,7 +162,7 @@ final class Program: @unchecked Sendable {
         return result
     }
 
-    /// Turns trees into accumulator code.
+    /// Turns trees into accumulator code, working on the graph of their distinct subexpressions.
     private struct Builder {
         /// Where an operand is read from.
         enum Operand {
@@ -170,9 +170,10 @@ final class Program: @unchecked Sendable {
         }
 
         let inputCount: Int
+        var graph = ExpressionGraph()
         var code: [Instruction] = []
-        /// Scratch register of each shared subexpression, once computed.
-        var shared: [Node: Int32] = [:]
+        /// Scratch register of each shared item, once computed.
+        var shared: [Int32?] = []
         var nextShared: Int32 = 1
         var depth: Int32 = 0
         var maxDepth: Int32 = 0
@@ -181,56 +182,37 @@ final class Program: @unchecked Sendable {
         init(inputCount: Int) { self.inputCount = inputCount }
 
         mutating func compile(_ roots: [(node: Node, target: Int, index: Int)]) {
-            // Count the uses of every compound subtree; those used twice or more are computed once, smallest first.
-            var uses: [Node: Int] = [:]
-            var order: [Node] = []
-            func count(_ node: Node) {
-                guard !Builder.isLeaf(node) else { return }
-                uses[node, default: 0] += 1
-                if uses[node] == 1 {
-                    switch node {
-                    case .negate(let a): count(a)
-                    case .binary(_, let a, let b): count(a); count(b)
-                    case .call(_, let args): args.forEach(count)
-                    default: break
-                    }
-                    order.append(node)  // children before parents
-                }
-            }
-            for root in roots { count(root.node) }
-            let sharedNodes = order.filter { uses[$0]! > 1 }
-            // Scratch registers for shared values come first; temporaries go above them.
+            let rootItems = roots.map { graph.add($0.node) }
+            // Compound items used twice or more are computed once, children first, into their own registers;
+            // temporaries go above them.
+            shared = Array(repeating: nil, count: graph.items.count)
+            var planned: [(item: Int, register: Int32)] = []
             var slot: Int32 = 1
-            var planned: [Node: Int32] = [:]
-            for node in sharedNodes { planned[node] = slot; slot += 1 }
-            nextShared = slot
-            for node in sharedNodes {
-                generate(node)
-                emit(.storeScratch, a: planned[node]!)
-                shared[node] = planned[node]!
+            for id in graph.items.indices where !graph.items[id].isLeaf && graph.uses[id] > 1 {
+                planned.append((id, slot))
+                slot += 1
             }
-            for root in roots {
-                generate(root.node)
+            nextShared = slot
+            for (id, register) in planned {
+                generate(id)
+                emit(.storeScratch, a: register)
+                shared[id] = register
+            }
+            for (root, id) in zip(roots, rootItems) {
+                generate(id)
                 emit(root.target == 0 ? .storeOutput0 : .storeOutput1, a: Int32(root.index))
             }
         }
 
-        static func isLeaf(_ node: Node) -> Bool {
-            switch node {
-            case .constant, .slot: true
-            default: false
-            }
-        }
-
-        /// The node as a direct operand, when it is a leaf or an already computed shared value.
-        func operand(_ node: Node) -> Operand? {
-            switch node {
+        /// The item as a direct operand, when it is a leaf or an already computed shared value.
+        func operand(_ id: Int) -> Operand? {
+            switch graph.items[id] {
             case .constant(let c): return .constant(c)
             case .slot(let i):
                 precondition(i <= inputCount, "slot \(i) outside the program's inputs")
                 return i == inputCount ? .scratch(0) : .input(Int32(i))
             default:
-                return shared[node].map { .scratch($0) }
+                return shared[id].map { .scratch($0) }
             }
         }
 
@@ -258,29 +240,29 @@ final class Program: @unchecked Sendable {
 
         mutating func release() { depth -= 1 }
 
-        /// Computes `node` into a scratch register (returns it; a temporary must be released by the caller).
-        mutating func intoScratch(_ node: Node) -> (register: Int32, temporary: Bool) {
-            if case .scratch(let s)? = operand(node) { return (s, false) }
-            generate(node)
+        /// Computes item `id` into a scratch register (returns it; a temporary must be released by the caller).
+        mutating func intoScratch(_ id: Int) -> (register: Int32, temporary: Bool) {
+            if case .scratch(let s)? = operand(id) { return (s, false) }
+            generate(id)
             let r = temporary()
             emit(.storeScratch, a: r)
             return (r, true)
         }
 
-        /// Leaves the value of `node` in the accumulator.
-        mutating func generate(_ node: Node) {
-            if let direct = operand(node) {
+        /// Leaves the value of item `id` in the accumulator.
+        mutating func generate(_ id: Int) {
+            if let direct = operand(id) {
                 emit(.loadInput, direct)
                 return
             }
-            switch node {
+            switch graph.items[id] {
             case .constant, .slot:
                 preconditionFailure("leaves are operands")
             case .negate(let a):
                 generate(a)
                 emit(.negate)
             case .binary(.power, let a, let b):
-                if let k = b.constantValue, k == k.rounded(), Swift.abs(k) <= 64 {
+                if let k = graph.constant(b), k == k.rounded(), Swift.abs(k) <= 64 {
                     // Small integer exponents: multiplications instead of pow.
                     generate(a)
                     switch k {
@@ -289,7 +271,7 @@ final class Program: @unchecked Sendable {
                     case -1: emit(.reciprocal)
                     default: emit(.powerInteger, constant: k)
                     }
-                } else if b.constantValue == 0.5 {
+                } else if graph.constant(b) == 0.5 {
                     generate(a)
                     emit(.sqrt)
                 } else {
@@ -368,7 +350,7 @@ final class Program: @unchecked Sendable {
         }
 
         /// acc = f(a, b), with b in a scratch register.
-        mutating func binaryFunction(_ op: Opcode, _ a: Node, _ b: Node) {
+        mutating func binaryFunction(_ op: Opcode, _ a: Int, _ b: Int) {
             let (r, temporary) = intoScratch(b)
             generate(a)
             emit(op, a: r)
