@@ -194,10 +194,10 @@ enum NativeCode {
         let rootIDs = roots.map { graph.add($0.0) }
         var body = "    (void)t; (void)y;\n" + prologue
         // Entries come children first, so each entry's operands are spelled before it.
-        var spelled = [String](repeating: "", count: graph.entries.count)
-        for id in graph.entries.indices {
-            var text = spell(graph.entries[id], graph: graph, spelled: spelled, dimension: d)
-            if graph.isCompound(id) {
+        var spelled = [String](repeating: "", count: graph.items.count)
+        for id in graph.items.indices {
+            var text = spell(graph.items[id], graph: graph, spelled: spelled, dimension: d)
+            if !graph.items[id].isLeaf {
                 if graph.uses[id] > 1 || text.utf8.count > inlineLimit {
                     body += "    const double s\(id) = \(text);\n"
                     text = "s\(id)"
@@ -212,18 +212,16 @@ enum NativeCode {
     }
 
     /// The C expression of one entry from its operands' spellings, with the same operations as Program.
-    private static func spell(_ entry: ExpressionGraph.Entry, graph: ExpressionGraph, spelled: [String], dimension d: Int) -> String {
+    private static func spell(_ entry: ExpressionGraph.Item, graph: ExpressionGraph, spelled: [String], dimension d: Int) -> String {
         switch entry {
-        case .constant(let bits):
-            let value = Double(bitPattern: bits)
+        case .constant(let value):
             if value.isFinite { return value.sign == .minus ? "(\(value.description))" : value.description }
             return value.isNaN ? "NAN" : (value > 0 ? "INFINITY" : "(-INFINITY)")
         case .slot(let i): return i == d ? "t" : "y[\(i)]"
         case .negate(let a): return "(-\(spelled[a]))"
         case .binary(.power, let a, let b):
             let base = spelled[a]
-            if case .constant(let bits) = graph.entries[b] {
-                let k = Double(bitPattern: bits)
+            if let k = graph.constant(b) {
                 if k == k.rounded(), Swift.abs(k) <= 64 {
                     switch k {
                     case 2: return "rn_square(\(base))"
@@ -251,103 +249,6 @@ enum NativeCode {
     }
 }
 
-/// Expression trees as one graph of distinct subexpressions, numbered children first.
-///
-/// Built without recursion (an explicit stack), so depth costs no stack. Each entry's key holds its operands' numbers,
-/// so interning costs O(arity) per node instead of hashing a whole subtree; a subtree reached again through shared
-/// storage (derivatives reuse their operands) is recognised by the address of its box and not walked again.
-struct ExpressionGraph {
-    enum Entry: Hashable {
-        /// The constant's bit pattern (so +0 and −0, and NaNs, stay apart).
-        case constant(UInt64)
-        case slot(Int)
-        case negate(Int)
-        case binary(BinaryOperator, Int, Int)
-        case call(Function, [Int])
-    }
-
-    private(set) var entries: [Entry] = []
-    /// Parents (distinct entries) plus roots that use each entry.
-    private(set) var uses: [Int] = []
-    private var numbers: [Entry: Int] = [:]
-    private var seen: [UInt: Int] = [:]
-
-    func isCompound(_ id: Int) -> Bool {
-        switch entries[id] {
-        case .constant, .slot: false
-        default: true
-        }
-    }
-
-    func children(_ id: Int) -> [Int] {
-        switch entries[id] {
-        case .constant, .slot: []
-        case .negate(let a): [a]
-        case .binary(_, let a, let b): [a, b]
-        case .call(_, let args): args
-        }
-    }
-
-    /// The address of an indirect enum's box identifies the subtree while the tree is alive (nil if Node's layout
-    /// is not a single reference).
-    @inline(__always) private static func identity(_ node: Node) -> UInt? {
-        guard MemoryLayout<Node>.size == MemoryLayout<UInt>.size else { return nil }
-        return unsafeBitCast(node, to: UInt.self)
-    }
-
-    /// Adds the tree (counting one more use of its root) and returns its root's number.
-    mutating func add(_ root: Node) -> Int {
-        var stack: [(node: Node, operandsDone: Bool)] = [(root, false)]
-        var done: [Int] = []
-        while let (node, operandsDone) = stack.popLast() {
-            let identity = Self.identity(node)
-            if !operandsDone {
-                if let identity, let id = seen[identity] { done.append(id); continue }
-                switch node {
-                case .constant(let c): done.append(intern(.constant(c.bitPattern), identity)); continue
-                case .slot(let i): done.append(intern(.slot(i), identity)); continue
-                case .negate(let a): stack.append((node, true)); stack.append((a, false))
-                case .binary(_, let a, let b): stack.append((node, true)); stack.append((b, false)); stack.append((a, false))
-                case .call(_, let args):
-                    stack.append((node, true))
-                    for argument in args.reversed() { stack.append((argument, false)) }
-                }
-                continue
-            }
-            let entry: Entry
-            switch node {
-            case .negate: entry = .negate(done.removeLast())
-            case .binary(let op, _, _):
-                let b = done.removeLast(), a = done.removeLast()
-                entry = .binary(op, a, b)
-            case .call(let f, let args):
-                let operands = Array(done.suffix(args.count))
-                done.removeLast(args.count)
-                entry = .call(f, operands)
-            case .constant, .slot: preconditionFailure("leaves are interned on the way down")
-            }
-            done.append(intern(entry, identity))
-        }
-        precondition(done.count == 1, "one number per tree")
-        uses[done[0]] += 1
-        return done[0]
-    }
-
-    private mutating func intern(_ entry: Entry, _ identity: UInt?) -> Int {
-        let id: Int
-        if let known = numbers[entry] {
-            id = known
-        } else {
-            id = entries.count
-            entries.append(entry)
-            uses.append(0)
-            numbers[entry] = id
-            for child in children(id) { uses[child] += 1 }
-        }
-        if let identity { seen[identity] = id }
-        return id
-    }
-}
 
 /// A value behind a lock.
 final class Locked<Value>: @unchecked Sendable {

@@ -367,6 +367,16 @@ struct ExpressionGraph {
         return id
     }
 
+    /// The operands of item `id`.
+    func children(_ id: Int) -> [Int] {
+        switch items[id] {
+        case .constant, .slot: []
+        case .negate(let a): [a]
+        case .binary(_, let a, let b): [a, b]
+        case .call(_, let args): args
+        }
+    }
+
     /// The constant value of item `id`, if it is a constant.
     func constant(_ id: Int) -> Double? {
         if case .constant(let c) = items[id] { c } else { nil }
