@@ -1,19 +1,16 @@
-# E(t) of every model against GSL on the first Lorenz-63 test trajectory (data: rnnode solve lorenz --model M).
-# Run from a directory holding the trajectory CSVs of those five runs (results/ after them).
-set terminal svg size 900,500 dynamic enhanced font 'Helvetica,12' background rgb 'white'
-set output 'lorenz-vpt.svg'
-set datafile separator ','
-set grid
-set key outside right top
-set title 'Lorenz-63, first held-out test trajectory: normalised error E(t) against GSL' noenhanced
+# lorenz: normalised error E(t). Written by `rnnode compare`; edit and rerun `gnuplot lorenz-error.gp` in this folder.
+set terminal svg size 900,480 dynamic enhanced font "sans,11" background "white"
+set output 'lorenz-error.svg'
+set datafile separator ","
 set logscale y
-set format y '10^{%L}'
-set yrange [1e-6:10]
-set xlabel 't (1 Lyapunov time = 1.10)'
-set ylabel 'E(t)'
-plot 'lorenz-esn-trajectory.csv' using 1:($8 > 0 ? $8 : 1/0) skip 1 with lines lw 2 lc rgb '#2ca02c' title 'esn', \
-     'lorenz-lstm-trajectory.csv' using 1:($8 > 0 ? $8 : 1/0) skip 1 with lines lw 2 lc rgb '#d62728' title 'lstm', \
-     'lorenz-gru-trajectory.csv' using 1:($8 > 0 ? $8 : 1/0) skip 1 with lines lw 1.5 lc rgb '#9467bd' title 'gru', \
-     'lorenz-rnn-trajectory.csv' using 1:($8 > 0 ? $8 : 1/0) skip 1 with lines lw 1.5 lc rgb '#ff7f0e' title 'rnn', \
-     'lorenz-linear-trajectory.csv' using 1:($8 > 0 ? $8 : 1/0) skip 1 with lines lw 1.5 lc rgb '#7f7f7f' title 'linear', \
-     0.4 with lines dt 2 lc rgb 'black' title 'VPT threshold 0.4'
+set format y "10^{%L}"
+set xlabel "t"
+set ylabel "E(t)"
+set key outside right
+set grid
+set title 'lorenz: normalised error E(t) of each model (first test trajectory)' noenhanced
+plot '../runs/solve-lorenz-rnn-s1/lorenz-rnn-seed1-trajectory.csv' every ::1 using 1:8 with lines lw 1.5 title 'rnn' noenhanced, \
+     '../runs/solve-lorenz-lstm-s1/lorenz-lstm-seed1-trajectory.csv' every ::1 using 1:8 with lines lw 1.5 title 'lstm' noenhanced, \
+     '../runs/solve-lorenz-gru-s1/lorenz-gru-seed1-trajectory.csv' every ::1 using 1:8 with lines lw 1.5 title 'gru' noenhanced, \
+     '../runs/solve-lorenz-esn-s1/lorenz-esn-seed1-trajectory.csv' every ::1 using 1:8 with lines lw 1.5 title 'esn' noenhanced, \
+     '../runs/solve-lorenz-linear-s1/lorenz-linear-seed1-trajectory.csv' every ::1 using 1:8 with lines lw 1.5 title 'linear' noenhanced
