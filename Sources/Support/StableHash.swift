@@ -10,6 +10,15 @@ public enum StableHash {
         return hash
     }
 
+    /// FNV-1a's rounds over 64-bit words instead of bytes (one round per word): a fingerprint of many doubles
+    /// by their bit patterns, eight times faster than over their bytes. Not the byte-wise FNV-1a value.
+    public static func fnv1a64<Words: Sequence>(words: Words, continuing hash: UInt64 = 0xCBF2_9CE4_8422_2325) -> UInt64
+        where Words.Element == UInt64 {
+        var hash = hash
+        for word in words { hash = (hash ^ word) &* 0x0000_0100_0000_01B3 }
+        return hash
+    }
+
     /// 64-bit FNV-1a over the UTF-8 bytes.
     public static func fnv1a64(_ text: String) -> UInt64 { fnv1a64(bytes: text.utf8) }
 

@@ -1,6 +1,7 @@
 // The training loop: shuffled mini-batches, BPTT, clipping, optimizer step, schedule, validation, early stopping,
 // checkpoints (resume, every epoch, at the end, on Ctrl-C) and progress.
 import Foundation
+import Support
 
 /// A training run that cannot start or continue; the message names the dataset, option or epoch.
 public struct TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
@@ -244,9 +245,8 @@ extension Trainer {
 
     private static func fingerprint(_ d: SequenceDataset?) -> String {
         guard let d else { return "none" }
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for v in d.inputs { h = (h ^ v.bitPattern) &* 0x0000_0100_0000_01B3 }
-        for v in d.targets { h = (h ^ v.bitPattern) &* 0x0000_0100_0000_01B3 }
+        let h = StableHash.fnv1a64(words: d.targets.lazy.map(\.bitPattern),
+                                   continuing: StableHash.fnv1a64(words: d.inputs.lazy.map(\.bitPattern)))
         return "\(d.count)x\(d.steps)x\(d.inputSize)->\(d.outputSize) from \(d.lossFromStep) #\(String(h, radix: 16))"
     }
 
