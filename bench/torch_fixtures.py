@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Forward-step fixtures from PyTorch for Tests/RecurrentTests/CellForwardTests.swift (run once, output committed).
 
-    python3 -m venv /work/venv-torch
-    /work/venv-torch/bin/pip install --no-deps "torch==2.13.0+cpu" typing_extensions numpy
-    /work/venv-torch/bin/python bench/torch_fixtures.py [--out Tests/RecurrentTests/Fixtures]
+    python3 -m venv /tmp/venv-torch
+    /tmp/venv-torch/bin/pip install --no-deps "torch==2.13.0+cpu" typing_extensions numpy
+    /tmp/venv-torch/bin/python bench/torch_fixtures.py [--out Tests/RecurrentTests/Fixtures]
 
 For each of nn.RNN (tanh), nn.LSTM and nn.GRU (one layer, float64, CPU): fixed uniform random weights, a fixed
 input sequence (steps, batch, input), and two runs — from zero states and from given random states — stepped one

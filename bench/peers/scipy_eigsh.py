@@ -5,8 +5,8 @@ matrices, to the same residual test (||Ax - lx|| < tol * s, s the Gershgorin hal
 default), with the angle to numpy's eigh (or the exact sine vector for the generated Laplacian).
 
 No shift-invert (that would factorise A; the rnnode methods only multiply). Usage:
-    python3 -m venv /work/venv-scipy && /work/venv-scipy/bin/pip install scipy
-    /work/venv-scipy/bin/python bench/peers/scipy_eigsh.py [--grid 100] [--tol 1e-10]
+    python3 -m venv /tmp/venv-scipy && /tmp/venv-scipy/bin/pip install scipy
+    /tmp/venv-scipy/bin/python bench/peers/scipy_eigsh.py [--grid 100] [--tol 1e-10]
 """
 import argparse
 import math
