@@ -1,6 +1,7 @@
 // The typed metric catalog: every row a solve run writes is a catalog entry with its unit, and results/README.md
 // defines every entry with the same unit.
 import Foundation
+import Problems
 import Testing
 @testable import Experiments
 
@@ -34,5 +35,25 @@ private let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathCompon
         }
         // Every summary metric is in the catalog (one place to define a metric).
         for metric in SummaryMetric.solve { #expect(SummaryMetric.solveCatalog.contains(metric), "\(metric.name)") }
+    }
+
+    /// Every row an eigen run writes is a catalog entry (after its `_k<index>` suffix) with the catalog's unit, and
+    /// results/README.md names every entry.
+    @Test func everyEigenRowIsACatalogEntryWithItsUnit() throws {
+        let matrix = try MatrixCatalog.load(packageRoot.appendingPathComponent("problems/eigen/pairing.toml").path)
+        var c = EigenConfiguration()
+        c.methods = [.yi, .yiDiscrete, .power, .momentumOracle, .lanczos]; c.selection = .extremes
+        let rows = EigenOutput.errorRows(try runEigenExperiment(matrix, configuration: c, modelDirectory: nil))
+        #expect(!rows.isEmpty)
+        let names = Set(SummaryMetric.eigenCatalog.map(\.name))
+        for row in rows {
+            let base = row.metric.replacingOccurrences(of: #"_k[0-9]+$"#, with: "", options: .regularExpression)
+            #expect(names.contains(base), "\(row.metric) is not in the eigen catalog")
+            #expect(row.unit == SummaryMetric.named(base).unit, "\(row.metric): unit \(row.unit) vs \(SummaryMetric.named(base).unit)")
+        }
+        let readme = try String(contentsOf: packageRoot.appendingPathComponent("results/README.md"), encoding: .utf8)
+        for metric in SummaryMetric.eigenCatalog {
+            #expect(readme.contains("`\(metric.name)`"), "results/README.md does not name \(metric.name)")
+        }
     }
 }

@@ -93,22 +93,41 @@ public struct SummaryMetric: Sendable, Equatable {
 
     // MARK: The eigen catalog
 
-    public static let failureRate = SummaryMetric("failure_rate", unit: "fraction",
+    public static let eigenvalue = SummaryMetric("eigenvalue", unit: "1", rankable: false,
+                                                 definition: "the Rayleigh quotient xᵀAx/xᵀx of the vector found")
+    public static let absoluteError = SummaryMetric("abs_error", unit: "1", definition: "|λ − λ_GSL|, worst over the eigenpairs")
+    public static let relativeError = SummaryMetric("rel_error", unit: "1", definition: "|λ − λ_GSL| / |λ_GSL|, worst over the eigenpairs")
+    public static let vectorAngle = SummaryMetric("vector_angle", unit: "rad",
+                                                  definition: "angle to GSL's eigenvector (eigenspace when degenerate), worst over the pairs")
+    public static let iterations = SummaryMetric("iterations", unit: "matvec", definition: "products with A, all pairs")
+    public static let eigenSeconds = SummaryMetric("seconds", unit: "s", definition: "wall time")
+    public static let converged = SummaryMetric("converged", unit: "1", rankable: false, definition: "1 when the pair met the stopping test")
+    public static let productsToAngle = SummaryMetric("products_to_angle", unit: "matvec",
+                                                      definition: "products until the angle to GSL's eigenvector first fell below --angle")
+    public static let flowTime = SummaryMetric("flow_time", unit: "scaled_time", rankable: false, definition: "Yi flow: integration time")
+    public static let flowSteps = SummaryMetric("steps", unit: "steps", rankable: false, definition: "Yi flow: GSL's accepted steps")
+    public static let finalNorm = SummaryMetric("final_norm", unit: "1", rankable: false, definition: "discrete Yi form: the iterate's final norm")
+    public static let failureRate = SummaryMetric("failure_rate", unit: "1",
                                                   definition: "share of pairs not converged within the product budget")
-    /// Key metrics of the eigen experiment.
-    public static let eigen: [SummaryMetric] = [
-        .init("rel_error", definition: "|λ − λ_GSL| / |λ_GSL|, worst over the eigenpairs"),
-        .init("abs_error", definition: "|λ − λ_GSL|, worst over the eigenpairs"),
-        .init("vector_angle", definition: "angle to GSL's eigenvector (eigenspace when degenerate), worst over the pairs"),
-        .init("iterations", definition: "products with A, all pairs"),
-        failureRate,
-        .init("seconds", definition: "wall time"),
+    public static let trainingSeconds = SummaryMetric("training_seconds", unit: "s", definition: "training wall time of the learned model")
+    public static let medianIterations = SummaryMetric("median_iterations", unit: "matvec",
+                                                       definition: "held-out matrices: median products to the angle")
+    public static let medianFinalRelativeError = SummaryMetric("median_final_rel_error", unit: "1",
+                                                               definition: "held-out matrices: median final relative error")
+
+    /// Every row name of the eigen experiment (per pair they carry `_k<index>`, held-out rows `_heldout_angle<A>`).
+    public static let eigenCatalog: [SummaryMetric] = [
+        eigenvalue, absoluteError, relativeError, vectorAngle, iterations, eigenSeconds, converged, productsToAngle,
+        flowTime, flowSteps, finalNorm, failureRate, trainingSeconds, medianIterations, medianFinalRelativeError,
     ]
+
+    /// Key metrics of the eigen experiment, in summary order.
+    public static let eigen: [SummaryMetric] = [relativeError, absoluteError, vectorAngle, iterations, failureRate, eigenSeconds]
 
     /// The catalog's entry for a name (solve's, then eigen's); invariant drifts by their prefix; anything else a
     /// plain lower-is-better metric.
     public static func named(_ name: String) -> SummaryMetric {
-        if let known = (solveCatalog + eigen).first(where: { $0.name == name }) { return known }
+        if let known = (solveCatalog + eigenCatalog).first(where: { $0.name == name }) { return known }
         if name.hasPrefix(invariantDriftPrefix) { return invariantDrift(String(name.dropFirst(invariantDriftPrefix.count))) }
         if name.hasPrefix("reference_" + invariantDriftPrefix) {
             return referenceInvariantDrift(String(name.dropFirst(("reference_" + invariantDriftPrefix).count)))

@@ -25,40 +25,41 @@ public enum EigenOutput {
     public static func errorRows(_ report: EigenReport) -> [ErrorRow] {
         let seed = report.configuration.seed
         var rows: [ErrorRow] = []
-        func add(_ model: String, _ metric: String, _ value: Double, _ unit: String) {
+        // Names and units from the metric catalog (SummaryMetric), per pair with the suffix `_k<index>`.
+        func add(_ model: String, _ metric: SummaryMetric, _ value: Double, suffix: String = "") {
             rows.append(ErrorRow(experiment: experiment, problem: report.matrixName, model: model, seed: seed,
-                                 metric: metric, value: value, unit: unit))
+                                 metric: metric.name + suffix, value: value, unit: metric.unit))
         }
         for row in report.rows {
             let model = row.method.rawValue, k = "_k\(row.index)"
-            add(model, "eigenvalue" + k, row.eigenvalue, "1")
-            add(model, "abs_error" + k, row.absoluteError, "1")
-            add(model, "rel_error" + k, row.relativeError, "1")
-            add(model, "vector_angle" + k, row.vectorAngle, "rad")
-            add(model, "iterations" + k, Double(row.iterations), "matvec")
-            add(model, "seconds" + k, row.seconds, "s")
-            add(model, "converged" + k, row.converged ? 1 : 0, "1")
-            add(model, "products_to_angle" + k, row.productsToAngle.map(Double.init) ?? .infinity, "matvec")
+            add(model, .eigenvalue, row.eigenvalue, suffix: k)
+            add(model, .absoluteError, row.absoluteError, suffix: k)
+            add(model, .relativeError, row.relativeError, suffix: k)
+            add(model, .vectorAngle, row.vectorAngle, suffix: k)
+            add(model, .iterations, Double(row.iterations), suffix: k)
+            add(model, .eigenSeconds, row.seconds, suffix: k)
+            add(model, .converged, row.converged ? 1 : 0, suffix: k)
+            add(model, .productsToAngle, row.productsToAngle.map(Double.init) ?? .infinity, suffix: k)
             if let time = row.flowTime {
-                add(model, "flow_time" + k, time, "scaled_time")
-                add(model, "steps" + k, Double(row.steps), "steps")
+                add(model, .flowTime, time, suffix: k)
+                add(model, .flowSteps, Double(row.steps), suffix: k)
             }
-            if row.method == .yiDiscrete { add(model, "final_norm" + k, row.finalNorm, "1") }
+            if row.method == .yiDiscrete { add(model, .finalNorm, row.finalNorm, suffix: k) }
         }
         for method in report.configuration.methods {
             let mine = report.rows.filter { $0.method == method }
             guard !mine.isEmpty else { continue }
             let model = method.rawValue
             // Un-suffixed: over the pairs of this run, the worst error and angle, the total products, the share not converged.
-            add(model, "rel_error", mine.map(\.relativeError).max()!, "1")
-            add(model, "abs_error", mine.map(\.absoluteError).max()!, "1")
-            add(model, "vector_angle", mine.map(\.vectorAngle).max()!, "rad")
-            add(model, "iterations", Double(mine.map(\.iterations).reduce(0, +)), "matvec")
-            add(model, "seconds", mine.map(\.seconds).reduce(0, +), "s")
-            add(model, "failure_rate", Double(mine.filter { !$0.converged }.count) / Double(mine.count), "1")
-            if method == .lstm, let seconds = report.learnedTrainingSeconds { add(model, "training_seconds", seconds, "s") }
+            add(model, .relativeError, mine.map(\.relativeError).max()!)
+            add(model, .absoluteError, mine.map(\.absoluteError).max()!)
+            add(model, .vectorAngle, mine.map(\.vectorAngle).max()!)
+            add(model, .iterations, Double(mine.map(\.iterations).reduce(0, +)))
+            add(model, .eigenSeconds, mine.map(\.seconds).reduce(0, +))
+            add(model, .failureRate, Double(mine.filter { !$0.converged }.count) / Double(mine.count))
+            if method == .lstm, let seconds = report.learnedTrainingSeconds { add(model, .trainingSeconds, seconds) }
         }
-        add("gsl", "seconds", report.gslSeconds, "s")
+        add("gsl", .eigenSeconds, report.gslSeconds)
         return rows
     }
 

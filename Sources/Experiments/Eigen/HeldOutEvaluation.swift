@@ -133,11 +133,13 @@ public enum HeldOutEvaluation {
             let suffix = "_heldout_angle\(CSV.format(s.angleTarget))"
             return [
                 ErrorRow(experiment: EigenOutput.experiment, problem: problem, model: s.method.rawValue, seed: seed,
-                         metric: "median_iterations" + suffix, value: s.medianProducts ?? .infinity, unit: "matvec"),
+                         metric: SummaryMetric.medianIterations.name + suffix, value: s.medianProducts ?? .infinity,
+                         unit: SummaryMetric.medianIterations.unit),
                 ErrorRow(experiment: EigenOutput.experiment, problem: problem, model: s.method.rawValue, seed: seed,
-                         metric: "failure_rate" + suffix, value: s.failureRate, unit: "1"),
+                         metric: SummaryMetric.failureRate.name + suffix, value: s.failureRate, unit: SummaryMetric.failureRate.unit),
                 ErrorRow(experiment: EigenOutput.experiment, problem: problem, model: s.method.rawValue, seed: seed,
-                         metric: "median_final_rel_error" + suffix, value: s.medianFinalRelativeError, unit: "1"),
+                         metric: SummaryMetric.medianFinalRelativeError.name + suffix, value: s.medianFinalRelativeError,
+                         unit: SummaryMetric.medianFinalRelativeError.unit),
             ]
         }
     }
