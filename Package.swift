@@ -53,7 +53,7 @@ let package = Package(
         .executableTarget(
             name: "rnnode",
             dependencies: [
-                "Experiments",
+                "Experiments", "Support",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
         ),

@@ -1,5 +1,6 @@
 // The catalog: problem files under `problems/`, found by name, or any `.toml` path.
 import Foundation
+import Support
 
 public enum Catalog {
     /// The `problems/` folder: `$RNNODE_PROBLEMS`, else `./problems`, else found upward from the executable.
@@ -96,21 +97,14 @@ enum InputFile {
         if fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
             throw ProblemError(file: display, message: "is a folder, not a file")
         }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw ProblemError(file: display, message: "cannot read the file: \(reason(errno))")
-            }
-            if count == 0 { break }
-            bytes.append(contentsOf: chunk[0..<count])
-            guard bytes.count <= Limits.fileBytes else {
-                throw ProblemError(file: display, message: "the file is larger than the limit of \(Limits.fileBytes >> 20) MB")
-            }
+        switch Descriptor.readAll(descriptor, limit: Limits.fileBytes) {
+        case .success(let bytes):
+            return try decode(bytes, file: display)
+        case .failure(.system(let code)):
+            throw ProblemError(file: display, message: "cannot read the file: \(reason(code))")
+        case .failure(.tooLarge):
+            throw ProblemError(file: display, message: "the file is larger than the limit of \(Limits.fileBytes >> 20) MB")
         }
-        return try decode(bytes, file: display)
     }
 
     /// `bytes` as UTF-8 text, or an error naming the line and byte offset of the first byte that is not UTF-8.

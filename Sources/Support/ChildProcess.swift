@@ -2,6 +2,7 @@
 // cancellation, and when this process dies (through the reaper in CSupport).
 import CSupport
 import Foundation
+import Support
 
 /// A program run to completion in its own process group. Its stdout and stderr go to files or are captured.
 public enum ChildProcess {
@@ -117,12 +118,8 @@ public enum ChildProcess {
         func read() -> String {
             guard capture, fd >= 0 else { return "" }
             lseek(fd, 0, SEEK_SET)
-            var bytes: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 65_536)
-            while true {
-                let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-                if n > 0 { bytes += buffer[0..<n] } else if n < 0 && errno == EINTR { continue } else { break }
-            }
+            // Best effort: what could be read of the program's output (a read error keeps nothing back).
+            let bytes = (try? Descriptor.readAll(fd).get()) ?? []
             return String(decoding: bytes, as: UTF8.self)
         }
     }

@@ -2,6 +2,7 @@
 // write (a full disk, /dev/full, a closed pipe) is an error naming the target and errno, never a trap.
 import ArgumentParser
 import Foundation
+import Support
 import Synchronization
 
 /// A write (or open, create, rename) that failed: the target (a path, `stdout` or `stderr`) and errno.
@@ -54,20 +55,8 @@ enum Console {
 
     /// All of `bytes` to `descriptor`: write(2) again after a short write or EINTR; errno otherwise.
     static func writeAll(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32, target: String) throws(OutputFailure) {
-        guard var next = bytes.baseAddress else { return }
-        var left = bytes.count
-        while left > 0 {
-            let written = Foundation.write(descriptor, next, left)
-            if written < 0 {
-                let code = errno
-                if code == EINTR { continue }
-                throw OutputFailure(target: target, code: code)
-            }
-            // write(2) returns 0 only for a zero count; guard against a loop anyway.
-            if written == 0 { throw OutputFailure(target: target, code: EIO) }
-            next += written
-            left -= written
-        }
+        guard bytes.baseAddress != nil else { return }
+        if let failure = Descriptor.writeAll(descriptor, bytes) { throw OutputFailure(target: target, code: failure.errorNumber) }
     }
 }
 

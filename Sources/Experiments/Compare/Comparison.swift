@@ -276,7 +276,7 @@ public func subprocessRunner(executable: URL) -> CellRunner {
         if !errors.isEmpty {
             let descriptor = open(logURL.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
             if descriptor >= 0 {
-                _ = Array(errors.utf8).withUnsafeBytes { FileSystem.writeAll(descriptor, $0) }
+                _ = Array(errors.utf8).withUnsafeBytes { Descriptor.writeAll(descriptor, $0) }
                 close(descriptor)
             }
         }

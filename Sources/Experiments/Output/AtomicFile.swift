@@ -1,6 +1,7 @@
 // Atomic file output: write to a temporary file beside the target, flush it to disk, then rename over it, so a
 // reader (or a run that is interrupted half-way, or a full disk) never sees a half-written result.
 import Foundation
+import Support
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -53,7 +54,7 @@ public enum AtomicFile {
     }
 
     private static func writeAll(_ descriptor: Int32, _ data: Data, url: URL) throws {
-        let failure = data.withUnsafeBytes { FileSystem.writeAll(descriptor, $0) }
+        let failure = data.withUnsafeBytes { Descriptor.writeAll(descriptor, $0) }
         if let failure { throw OutputError(url: url, action: "write", errorNumber: failure.errorNumber) }
     }
 }

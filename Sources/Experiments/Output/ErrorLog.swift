@@ -1,6 +1,7 @@
 // The long-format error report `errors.csv` shared by every experiment: one row per (experiment, problem, model,
 // seed, metric). Rows are appended as they are produced; concurrent appenders do not interleave or lose rows.
 import Foundation
+import Support
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -55,7 +56,7 @@ public struct ErrorLog: Sendable {
     /// Appends the rows (creating the file with its header when absent or empty). `warn` receives the warning of a
     /// repair (the default writes it to standard error).
     public func append(_ rows: [ErrorRow], warn: (String) -> Void = FileSystem.warn) throws {
-        try append(rows, warn: warn, write: systemWrite)
+        try append(rows, warn: warn, write: Descriptor.systemWrite)
     }
 
     /// `append` with the write call passed in (tests simulate short writes with it).
@@ -77,7 +78,7 @@ public struct ErrorLog: Sendable {
         var text = size == 0 ? CSV.line(Self.header) : ""
         for row in rows { text += CSV.line(row.fields) }
         let bytes = Array(text.utf8)
-        let failure = bytes.withUnsafeBytes { FileSystem.writeAll(descriptor, $0, using: write) }
+        let failure = bytes.withUnsafeBytes { Descriptor.writeAll(descriptor, $0, using: write) }
         guard let failure else { return }
         // Roll back: the file keeps its complete rows and none of this batch.
         let rolledBack = failure.written == 0 || (regular && ftruncate(descriptor, off_t(size)) == 0)

@@ -1,6 +1,7 @@
 // File-system calls for the output side, through POSIX so that every failure is reported in words with the errno
 // of the call that failed ("cannot write results/x/errors.csv: No space left on device"), never an NSError dump.
 import Foundation
+import Support
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -36,16 +37,11 @@ public enum FileSystem {
         let descriptor = open(url.path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw OutputError(url: url, action: "read", errorNumber: errno) }
         defer { close(descriptor) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { systemRead(descriptor, $0.baseAddress, $0.count) }
-            if count > 0 { bytes += buffer[0..<count]; continue }
-            if count == 0 { break }
-            if errno == EINTR { continue }
-            throw OutputError(url: url, action: "read", errorNumber: errno)
+        switch Descriptor.readAll(descriptor) {
+        case .success(let bytes): return Data(bytes)
+        case .failure(.system(let code)): throw OutputError(url: url, action: "read", errorNumber: code)
+        case .failure(.tooLarge): preconditionFailure("no limit was given")
         }
-        return Data(bytes)
     }
 
     /// The file's text as UTF-8; invalid bytes are an error naming the byte offset.
@@ -69,44 +65,12 @@ public enum FileSystem {
         return text
     }
 
-    /// Writes all of `bytes` to `descriptor`, retrying after a short write or EINTR. Returns nil on success, or the
-    /// number of bytes written and the errno of the call that failed (a call that writes nothing is reported as
-    /// ENOSPC, which is what a full device means by it).
-    static func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer,
-                         using write: (Int32, UnsafeRawPointer?, Int) -> Int = systemWrite) -> (written: Int, errorNumber: Int32)? {
-        var written = 0
-        while written < bytes.count {
-            let count = write(descriptor, bytes.baseAddress! + written, bytes.count - written)
-            if count > 0 { written += count; continue }
-            if count < 0 && errno == EINTR { continue }
-            return (written, count == 0 ? ENOSPC : errno)
-        }
-        return nil
-    }
-
     /// Writes `text` to standard error, ignoring failures (a closed or full stderr must not stop a run).
     public static func warn(_ text: String) {
         let line = text.hasSuffix("\n") ? text : text + "\n"
         var bytes = Array(line.utf8)
-        _ = bytes.withUnsafeMutableBytes { writeAll(2, UnsafeRawBufferPointer($0)) }
+        _ = bytes.withUnsafeMutableBytes { Descriptor.writeAll(2, UnsafeRawBufferPointer($0)) }
     }
-}
-
-/// write(2) and read(2), as functions that can be passed where a write call is injected.
-func systemWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer?, _ count: Int) -> Int {
-    #if canImport(Glibc)
-    Glibc.write(descriptor, bytes, count)
-    #else
-    Darwin.write(descriptor, bytes, count)
-    #endif
-}
-
-func systemRead(_ descriptor: Int32, _ bytes: UnsafeMutableRawPointer?, _ count: Int) -> Int {
-    #if canImport(Glibc)
-    Glibc.read(descriptor, bytes, count)
-    #else
-    Darwin.read(descriptor, bytes, count)
-    #endif
 }
 
 extension FileSystem {

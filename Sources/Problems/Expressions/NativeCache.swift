@@ -326,14 +326,8 @@ enum NativeCache {
             throw Refusal(description: "cannot write \(directory.path)/\(name): \(errorText())")
         }
         defer { close(descriptor) }
-        var offset = 0
-        while offset < bytes.count {
-            let count = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else {
-                throw Refusal(description: "cannot write \(directory.path)/\(name): \(errorText())")
-            }
-            offset += count
+        if let failure = bytes.withUnsafeBytes({ Descriptor.writeAll(descriptor, $0) }) {
+            throw Refusal(description: "cannot write \(directory.path)/\(name): \(String(cString: strerror(failure.errorNumber)))")
         }
     }
 
