@@ -98,11 +98,11 @@ private func comparison(errors: [Double], step: Double = 0.1, scale: Double = 2,
 
 @Test func quantilesInterpolateLikeNumPy() {
     let values = [7.0, 1, 3, 5]
-    #expect(Metrics.median(values) == 4)
-    #expect(Metrics.quantile(values, 0.25) == 2.5)
-    #expect(Metrics.quantile(values, 0.75) == 5.5)
-    #expect(Metrics.median([1, .infinity, .infinity]) == .infinity)
-    #expect(Metrics.median([]).isNaN)
+    #expect(median(values) == 4)
+    #expect(quantile(values, 0.25) == 2.5)
+    #expect(quantile(values, 0.75) == 5.5)
+    #expect(median([1, .infinity, .infinity]) == .infinity)
+    #expect(median([]).isNaN)
 }
 
 @Test func invariantDriftIsTheLargestRelativeChange() {

@@ -1,6 +1,7 @@
 // End-to-end tests of the solve pipeline on the harmonic oscillator: data split determinism and caching, a short
 // run per model with a loose accuracy bound, and identical accuracy rows for the same seed.
 import Foundation
+import Support
 import Testing
 @testable import Experiments
 import Problems
@@ -104,7 +105,7 @@ func shortRunOnTheHarmonicOscillatorStaysAccurate(model: ModelKind) throws {
             predicted: Array((0...(last - k + 1)).map { _ in start }.joined()), divergedIndex: nil, scale: normalization.stateScale)
         return Metrics.evaluate(comparison).validPredictionTime
     }
-    #expect(Metrics.median(constantVPT) < 1.0)
+    #expect(median(constantVPT) < 1.0)
 }
 
 @Test func sameSeedGivesIdenticalAccuracyRows() throws {

@@ -1,7 +1,6 @@
 // Error metrics of a learned rollout against the GSL reference: pure functions on row-major (steps, d) arrays,
 // with known-answer tests in ExperimentsTests/MetricsTests.
 import Foundation
-import Support
 
 /// The threshold on the normalised error E(t) that ends the valid prediction time (Pathak et al. 2018 use 0.4).
 public let validPredictionThreshold = 0.4
@@ -147,9 +146,4 @@ public enum Metrics {
             divergedAt: c.divergedIndex.map { c.times[$0] - c.times[0] },
             invariantDrift: drift, referenceInvariantDrift: referenceDrift)
     }
-
-    /// The q-quantile (Support's `quantile`: type 7, NaN ignored).
-    public static func quantile(_ values: [Double], _ q: Double) -> Double { Support.quantile(values, q) }
-
-    public static func median(_ values: [Double]) -> Double { Support.median(values) }
 }

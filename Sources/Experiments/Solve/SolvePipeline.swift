@@ -366,10 +366,10 @@ public enum SolvePipeline {
                                  metric: metric.name, value: value, unit: metric.unit))
         }
         func quartiles(_ metric: SummaryMetric, _ values: [Double]) {
-            row(metric, Metrics.median(values))
+            row(metric, median(values))
             for (suffix, q) in [("_q25", 0.25), ("_q75", 0.75)] {
                 rows.append(ErrorRow(experiment: experiment, problem: problem.name, model: c.model.rawValue, seed: c.seed,
-                                     metric: metric.name + suffix, value: Metrics.quantile(values, q), unit: metric.unit))
+                                     metric: metric.name + suffix, value: quantile(values, q), unit: metric.unit))
             }
         }
         quartiles(M.rmse, metrics.map(\.rmse))
