@@ -93,9 +93,7 @@ private func runLimited(_ arguments: [String], kilobytes: Int, in folder: URL) t
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/bin/bash")
     process.arguments = ["-c", script, RNNodeBinary.url.path] + arguments
-    var environment = ProcessInfo.processInfo.environment
-    environment["RNNODE_PROBLEMS"] = RNNodeBinary.repositoryRoot.appendingPathComponent("problems").path
-    process.environment = environment
+    process.environment = RNNodeBinary.environment
     process.currentDirectoryURL = folder
     let capture = try RNNodeBinary.temporaryFolder()
     let out = capture.appendingPathComponent("stdout"), err = capture.appendingPathComponent("stderr")
@@ -156,9 +154,7 @@ private final class Background {
         output = try RNNodeBinary.temporaryFolder()
         process.executableURL = RNNodeBinary.url
         process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["RNNODE_PROBLEMS"] = RNNodeBinary.repositoryRoot.appendingPathComponent("problems").path
-        process.environment = environment
+        process.environment = RNNodeBinary.environment
         process.currentDirectoryURL = folder
         _ = FileManager.default.createFile(atPath: output.appendingPathComponent("stdout").path, contents: nil)
         _ = FileManager.default.createFile(atPath: output.appendingPathComponent("stderr").path, contents: nil)

@@ -59,9 +59,7 @@ import Testing
         let process = Process()
         process.executableURL = RNNodeBinary.url
         process.arguments = ["reference", "lorenz"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["RNNODE_PROBLEMS"] = RNNodeBinary.repositoryRoot.appendingPathComponent("problems").path
-        process.environment = environment
+        process.environment = RNNodeBinary.environment
         let pipe = Pipe()
         process.standardOutput = pipe
         let errors = try RNNodeBinary.temporaryFolder().appendingPathComponent("stderr")
@@ -111,9 +109,7 @@ import Testing
         let process = Process()
         process.executableURL = RNNodeBinary.url
         process.arguments = ["reference", "exponential-decay", "--step", "2e-6", "--out", "long.csv"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["RNNODE_PROBLEMS"] = RNNodeBinary.repositoryRoot.appendingPathComponent("problems").path
-        process.environment = environment
+        process.environment = RNNodeBinary.environment
         process.currentDirectoryURL = folder
         let errors = try RNNodeBinary.temporaryFolder().appendingPathComponent("stderr")
         _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
@@ -161,8 +157,7 @@ import Testing
 /// Runs `rnnode` through posix_spawn and wait4 to read the child's peak resident set (Process does not give it).
 enum PeakMemoryRun {
     static func run(_ arguments: [String]) throws -> (status: Int32, peakKilobytes: Int) {
-        var environment = ProcessInfo.processInfo.environment
-        environment["RNNODE_PROBLEMS"] = RNNodeBinary.repositoryRoot.appendingPathComponent("problems").path
+        let environment = RNNodeBinary.environment
         let argv = ([RNNodeBinary.url.path] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (argv + envp).forEach { free($0) } }

@@ -81,8 +81,7 @@ private func accuracyRows(_ out: URL) throws -> [Substring] {
         let interrupted = try RNNodeBinary.temporaryFolder(), straight = try RNNodeBinary.temporaryFolder()
         let capture = try RNNodeBinary.temporaryFolder()
         defer { for folder in [interrupted, straight, capture] { try? FileManager.default.removeItem(at: folder) } }
-        var environment = ProcessInfo.processInfo.environment
-        environment["RNNODE_PROBLEMS"] = RNNodeBinary.repositoryRoot.appendingPathComponent("problems").path
+        let environment = RNNodeBinary.environment
 
         // 1. Start the run; once the training checkpoint exists, Ctrl-C the whole group as a terminal would.
         let child = try SpawnedChild(RNNodeBinary.url, Self.arguments + ["--out", interrupted.path], environment: environment,

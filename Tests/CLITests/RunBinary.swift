@@ -28,6 +28,13 @@ enum RNNodeBinary {
         return folder.appendingPathComponent("rnnode")
     }
 
+    /// This process's environment with the repository's catalog: the environment of every rnnode the tests start.
+    static var environment: [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["RNNODE_PROBLEMS"] = repositoryRoot.appendingPathComponent("problems").path
+        return environment
+    }
+
     /// Runs `rnnode arguments…` with the repository's catalog, in `directory` (a fresh temporary one by default).
     /// `standardOutput` or `standardError` (e.g. `/dev/full`) replace the captured stream; it is then returned empty.
     static func run(_ arguments: [String], in directory: URL? = nil, standardOutput: String? = nil,
@@ -35,8 +42,6 @@ enum RNNodeBinary {
         let process = Process()
         process.executableURL = url
         process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["RNNODE_PROBLEMS"] = repositoryRoot.appendingPathComponent("problems").path
         process.environment = environment
         let folder = try directory ?? temporaryFolder()
         process.currentDirectoryURL = folder

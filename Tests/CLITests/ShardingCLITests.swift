@@ -23,8 +23,7 @@ private let gnuParallel: String? = ["/usr/bin/parallel", "/usr/local/bin/paralle
         let process = Process()
         process.executableURL = URL(fileURLWithPath: gnuParallel!)
         process.arguments = ["--will-cite", "--halt", "now,fail=1", "--jobs", "2", command, ":::", "1", "2", "3"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["RNNODE_PROBLEMS"] = RNNodeBinary.repositoryRoot.appendingPathComponent("problems").path
+        var environment = RNNodeBinary.environment
         environment["HOME"] = folder.path  // parallel keeps its state under ~/.parallel
         process.environment = environment
         process.currentDirectoryURL = folder

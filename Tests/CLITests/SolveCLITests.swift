@@ -28,9 +28,7 @@ private func runSolve(_ arguments: [String]) throws -> (status: Int32, output: S
     process.executableURL = try rnnodeExecutable()
     process.arguments = ["solve"] + arguments
     process.currentDirectoryURL = packageRoot
-    var environment = ProcessInfo.processInfo.environment
-    environment["RNNODE_PROBLEMS"] = packageRoot.appendingPathComponent("problems").path
-    process.environment = environment
+    process.environment = RNNodeBinary.environment
     let output = Pipe(), errors = Pipe()
     process.standardOutput = output
     process.standardError = errors
