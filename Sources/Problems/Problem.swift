@@ -125,9 +125,15 @@ public struct Problem: Sendable {
         return compiled.invariants.map { $0.expression.evaluate(values) }
     }
 
-    /// The exact state at time t for this problem's initial state, when the file gives a closed form.
+    /// The exact state at time t for this problem's initial state, when the file gives a closed form. An array
+    /// variable's exact solution is written for the file's own initial state (it cannot name the initial values),
+    /// so it is nil once an array's initial state was changed (`starting(at:)`, `--set`).
     public func exactState(at t: Double) -> [Double]? {
         guard let exact = compiled.exact else { return nil }
+        for array in arrayVariables {
+            let sites = array.offset..<(array.offset + array.count)
+            guard initial[sites] == compiled.initial[sites] else { return nil }
+        }
         let values = initial + [time.start, t]
         return exact.map { $0.evaluate(values) }
     }
