@@ -41,6 +41,21 @@ public struct Problem: Sendable {
 
     public var dimension: Int { variables.count }
 
+    /// The state components for messages: scalars by name, an array as `x[0] … x[39]`.
+    public var variablesSummary: String {
+        var parts: [String] = [], k = 0
+        while k < variables.count {
+            if let array = arrayVariables.first(where: { $0.offset == k }) {
+                parts.append("\(array.name)[0] … \(array.name)[\(array.count - 1)]")
+                k += array.count
+            } else {
+                parts.append(variables[k])
+                k += 1
+            }
+        }
+        return parts.joined(separator: ", ")
+    }
+
     /// The array variables and where their sites lie in the state vector (empty for a problem of scalars).
     public var arrayVariables: [ArrayVariable] { compiled.arrayVariables }
 
@@ -81,7 +96,7 @@ public struct Problem: Sendable {
         guard parameterNames.contains(name) else {
             let known = parameterNames + variables
             let hint = closest(to: name, in: known).map { "did you mean '\($0)'?" }
-                ?? "parameters: \(parameterNames.joined(separator: ", ")); variables: \(variables.joined(separator: ", "))"
+                ?? "parameters: \(parameterNames.joined(separator: ", ")); variables: \(variablesSummary)"
             throw ProblemError(file: source.file, key: name, message: "unknown parameter or variable '\(name)'", hint: hint)
         }
         // Keep earlier overrides, including parameters changed on this value directly.

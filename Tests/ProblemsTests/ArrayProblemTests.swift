@@ -128,6 +128,9 @@ private func expectJacobianMatchesDifferences(_ problem: Problem, at y: [Double]
         let problem = try Catalog.parse(mixedFile, file: "ring.toml")
         #expect(problem.variables == (0..<8).map { "x[\($0)]" } + ["z"])
         #expect(problem.arrayVariables == [ArrayVariable(name: "x", offset: 0, count: 8, boundary: .zero)])
+        #expect(problem.variablesSummary == "x[0] … x[7], z")
+        #expect(throws: ProblemError.self) { try problem.setting("x", to: 1) }
+        #expect(try problem.setting("x[7]", to: 1).initial[7] == 1)
         var generator = SeededGenerator(seed: 6)
         let y = (0..<9).map { _ in Double.random(in: -2...10, using: &generator) }
         let t = 0.7
