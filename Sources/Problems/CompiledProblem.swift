@@ -212,6 +212,10 @@ final class CompiledProblem: Sendable {
                     let array = arrays[read.array]!
                     switch read.kind {
                     case .relative(let shift):
+                        guard array.count == target.count else {
+                            throw source.error(key, "\(array.name)[i…] in the equation of \(target.name): \(array.name) has \(array.count) sites and \(target.name) \(target.count)",
+                                               column: read.column, hint: "a site reads the neighbours of arrays of its own size; read other arrays as \(array.name)[k]")
+                        }
                         guard abs(shift) < array.count else {
                             let written = "\(array.name)[i\(shift < 0 ? "-" : "+")\(abs(shift))]"
                             let range = "\(array.name)[0] … \(array.name)[\(array.count - 1)]"

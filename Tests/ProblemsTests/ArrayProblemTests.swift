@@ -289,6 +289,21 @@ private func expectJacobianMatchesDifferences(_ problem: Problem, at y: [Double]
         #expect(arrayError(text) == "ring.toml:10: equations.x: x[i-8] reads x[-8] at site i = 0, which wraps around x[0] … x[7] more than once at column 11 (a stencil offset must be smaller than the 8 sites of x)")
     }
 
+    /// A site of x reads the neighbours of arrays of its own size only (else x[7] would read y[7] of 4 sites).
+    @Test func neighboursOfAnArrayOfAnotherSizeAreRefused() {
+        let text = mixed("variables = [\"x\", \"z\"]", "variables = [\"x\", \"z\", \"y\"]")
+            .replacingOccurrences(of: "x = 8\n", with: "x = 8\ny = 4\n")
+            .replacingOccurrences(of: "x = \"zero\"\n", with: "x = \"zero\"\ny = \"periodic\"\n")
+            .replacingOccurrences(of: "z = \"-z + x[0] * x[7]\"", with: "z = \"-z + x[0] * x[7]\"\ny = \"-y[i] + x[3]\"")
+            .replacingOccurrences(of: "z = 0.5\n", with: "z = 0.5\ny = 0\n")
+            .replacingOccurrences(of: "z = [0, 1]", with: "z = [0, 1]\ny = [0, 1]")
+        #expect(arrayError(text) == nil)
+        #expect(arrayError(text.replacingOccurrences(of: "+ F + z*sin(t)", with: "+ F + y[i+1]")) ==
+                "ring.toml:12: equations.x: y[i…] in the equation of x: y has 4 sites and x 8 at column 41 (a site reads the neighbours of arrays of its own size; read other arrays as y[k])")
+        #expect(arrayError(text.replacingOccurrences(of: "x[i+1] - x[i-2]", with: "x[x[0]] - x[i-2]")) ==
+                "ring.toml:12: equations.x: 'x[…]' cannot appear in an index at column 4 (an index is i + k, i - k or k with a whole number k)")
+    }
+
     @Test func totalStateIsBoundedByTheVariableLimit() {
         // 1999 sites and z: 2000 components, the limit; one site more is refused (above).
         #expect(arrayError(mixed("x = 8", "x = 1999")) == nil)
