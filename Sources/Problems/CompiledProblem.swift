@@ -204,9 +204,9 @@ final class CompiledProblem: Sendable {
             var sources: [SiteEquation.Source] = []
             var local: [Int: Int] = [:]
             for slot in used.sorted() where slot != d {
-                let source_: SiteEquation.Source
+                let origin: SiteEquation.Source
                 if slot == names.site {
-                    source_ = .site
+                    origin = .site
                 } else if slot >= names.firstRead {
                     let read = reads[slot - names.firstRead]
                     let array = arrays[read.array]!
@@ -225,17 +225,17 @@ final class CompiledProblem: Sendable {
                             throw source.error(key, message, column: read.column,
                                                hint: "a stencil offset must be smaller than the \(array.count) sites of \(array.name)")
                         }
-                        source_ = .neighbour(array, shift: shift)
+                        origin = .neighbour(array, shift: shift)
                     case .element(let j):
-                        source_ = .component(try element(j, read, key: key))
+                        origin = .component(try element(j, read, key: key))
                     case .sum, .mean:
                         preconditionFailure("refused above")
                     }
                 } else {
-                    source_ = .component(offsets[slot])
+                    origin = .component(offsets[slot])
                 }
                 local[slot] = sources.count
-                sources.append(source_)
+                sources.append(origin)
             }
             let m = sources.count
             let localNode = node.substituting { slot in .slot(slot == d ? m : local[slot]!) }
