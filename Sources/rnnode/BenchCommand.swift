@@ -61,7 +61,9 @@ struct TrainBenchCommand: ParsableCommand {
     /// The thread counts of `--threads` (each in OptionLimits.threads), in the order given, without repeats.
     func threadCounts() throws -> [Int] {
         guard let threads else {
-            let all = try Parallelism.environmentThreads() ?? ProcessInfo.processInfo.activeProcessorCount
+            let fromEnvironment: Int?
+            do { fromEnvironment = try Parallelism.environmentThreads() } catch { throw ValidationError("\(error)") }
+            let all = fromEnvironment ?? ProcessInfo.processInfo.activeProcessorCount
             return all == 1 ? [1] : [1, all]
         }
         var counts: [Int] = []
