@@ -1,5 +1,6 @@
-// The measurement behind `rnnode bench train`: training throughput (forward, backward, clipping, Adam step),
-// the GEMM rate it reaches against the machine's dgemm peak, and the memory it needs.
+// The measurement behind `rnnode bench train`: data-parallel training throughput (forward, backward, clipping,
+// Adam step) at one thread count, the share of its time spent in GEMMs, the GEMM rate it reaches against the
+// machine's dgemm peak with as many threads, and the memory it needs.
 import Foundation
 import Recurrent
 
@@ -12,7 +13,8 @@ public struct TrainingBenchmarkConfiguration: Codable, Equatable, Sendable {
     public var outputSize: Int
     public var steps: Int
     public var batch: Int
-    /// OpenBLAS threads for the training step and the dgemm peak.
+    /// Data-parallel threads of the training step (each with single-threaded BLAS), and OpenBLAS threads of the
+    /// dgemm peak.
     public var threads: Int
     /// Timed batches (after `warmup` untimed ones).
     public var iterations: Int
@@ -36,6 +38,10 @@ public struct TrainingBenchmarkResult: Sendable {
     /// GEMM floating-point operations in one batch, and the rate they ran at (counting the whole batch time).
     public var gemmOperationsPerBatch: Double
     public var achievedGigaflops: Double
+    /// Seconds inside GEMMs summed over the threads, over threads × the timed wall seconds.
+    public var gemmShare: Double
+    /// The GEMMs' own rate: their operations over the time spent in them (per thread, times the threads).
+    public var gemmGigaflops: Double
     /// dgemm on large square matrices with the same threads; nil when skipped.
     public var peakGigaflops: Double?
     public var fractionOfPeak: Double? { peakGigaflops.map { achievedGigaflops / $0 } }
@@ -46,11 +52,11 @@ public struct TrainingBenchmarkResult: Sendable {
     public var blasDescription: String
 }
 
-/// Trains a freshly initialised network on one fixed random batch `iterations` times and reports the rates.
-/// The peak resident set is read before the dgemm probe, whose matrices would otherwise dominate it.
+/// Trains a freshly initialised network on one fixed random batch `iterations` times on `threads` threads and
+/// reports the rates. The peak resident set is read before the dgemm probe, whose matrices would otherwise dominate it.
 public func runTrainingBenchmark(_ c: TrainingBenchmarkConfiguration) -> TrainingBenchmarkResult {
     precondition(c.iterations > 0 && c.batch > 0 && c.steps > 0 && c.threads > 0)
-    LinearAlgebra.threads = c.threads
+    LinearAlgebra.threads = 1
     let network = RecurrentNetwork(configuration: .init(cell: c.cell, inputSize: c.inputSize, hiddenSize: c.hiddenSize,
                                                         layers: c.layers, outputSize: c.outputSize), seed: 1)
     var rng = Xoshiro256StarStar(seed: 2)
@@ -60,22 +66,32 @@ public func runTrainingBenchmark(_ c: TrainingBenchmarkConfiguration) -> Trainin
     var options = TrainingOptions()
     options.batchSize = c.batch; options.progress = false
     let trainer = Trainer(network: network, options: options)
+    trainer.threads = c.threads
     let indices = Array(0..<c.batch)
     for _ in 0..<c.warmup { _ = trainer.trainBatch(data, indices: indices) }
     var total = 0.0, best = Double.infinity
-    for _ in 0..<c.iterations {
-        let start = DispatchTime.now().uptimeNanoseconds
-        _ = trainer.trainBatch(data, indices: indices)
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-        total += seconds; best = min(best, seconds)
+    let (_, gemmSeconds) = LinearAlgebra.timingGEMMs {
+        for _ in 0..<c.iterations {
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = trainer.trainBatch(data, indices: indices)
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+            total += seconds; best = min(best, seconds)
+        }
     }
     let mean = total / Double(c.iterations)
     let operations = Trainer.gemmOperationsPerBatch(network.configuration, batch: c.batch, steps: c.steps)
     let resident = maxResidentBytes()
-    let peak = c.peakSize > 0 ? LinearAlgebra.gemmGigaflops(size: c.peakSize) : nil
+    let peak: Double? = c.peakSize > 0 ? {
+        LinearAlgebra.threads = c.threads
+        defer { LinearAlgebra.threads = 1 }
+        return LinearAlgebra.gemmGigaflops(size: c.peakSize)
+    }() : nil
+    let slices = Double(min(c.threads, c.batch))
     return TrainingBenchmarkResult(
         configuration: c, sequencesPerSecond: Double(c.batch) / mean, meanSecondsPerBatch: mean, bestSecondsPerBatch: best,
-        gemmOperationsPerBatch: operations, achievedGigaflops: operations / mean * 1e-9, peakGigaflops: peak,
+        gemmOperationsPerBatch: operations, achievedGigaflops: operations / mean * 1e-9,
+        gemmShare: gemmSeconds / (slices * total),
+        gemmGigaflops: operations * Double(c.iterations) / max(gemmSeconds / slices, 1e-12) * 1e-9, peakGigaflops: peak,
         cacheBytes: trainer.cacheBytes, parameterStateBytes: 4 * network.parameterCount * MemoryLayout<Double>.stride,
         maxResidentBytes: resident, blasDescription: LinearAlgebra.libraryDescription)
 }

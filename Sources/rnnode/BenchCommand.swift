@@ -14,9 +14,10 @@ struct TrainBenchCommand: ParsableCommand {
         commandName: "train",
         abstract: "Training throughput (forward, backward, clipping and an Adam step) on random data, in Double.",
         discussion: """
-            Prints sequences per second, the GEMM rate against the machine's dgemm peak with the same threads, \
-            the BPTT cache bytes and the peak resident set. Compare with bench/torch_lstm.py at the same shapes \
-            and threads (see bench/README.md).
+            For each thread count (data parallel: the batch split across threads, single-threaded BLAS on each), \
+            prints sequences per second, the share of the time spent in GEMMs, the step's GEMM rate against the \
+            machine's dgemm peak with as many threads, and the BPTT cache bytes; then the peak resident set. \
+            Compare with bench/torch_lstm.py at the same shapes (bench/compare_torch.sh, see bench/README.md).
             """)
 
     @Option(help: "Cell type: rnn, lstm or gru.") var cell: String = "lstm"
@@ -26,7 +27,8 @@ struct TrainBenchCommand: ParsableCommand {
     @Option(help: "Inputs per step.") var input: Int = 3
     @Option(help: "Outputs per step (linear readout).") var output: Int = 1
     @Option(help: "Stacked recurrent layers.") var layers: Int = 1
-    @Option(help: "OpenBLAS threads.") var threads: Int = 1
+    @Option(help: "Thread counts to measure, comma-separated (default: 1 and RNNODE_THREADS or all cores).")
+    var threads: String?
     @Option(help: "Timed batches (after 5 untimed).") var iterations: Int = 50
     @Option(help: "Size of the square matrices for the dgemm peak (0: skip).") var peakSize: Int = 1024
 
@@ -40,7 +42,7 @@ struct TrainBenchCommand: ParsableCommand {
         try OptionLimits.check("--input", input, OptionLimits.inputOrOutput)
         try OptionLimits.check("--output", output, OptionLimits.inputOrOutput)
         try OptionLimits.check("--layers", layers, OptionLimits.layers)
-        try OptionLimits.check("--threads", threads, OptionLimits.threads)
+        _ = try threadCounts()
         try OptionLimits.check("--iterations", iterations, OptionLimits.iterations)
         try OptionLimits.check("--peak-size", peakSize, OptionLimits.peakSize)
         let gates = OptionLimits.gates(cell: cell)
@@ -56,23 +58,57 @@ struct TrainBenchCommand: ParsableCommand {
         try estimate.check()
     }
 
+    /// The thread counts of `--threads` (each in OptionLimits.threads), in the order given, without repeats.
+    func threadCounts() throws -> [Int] {
+        guard let threads else {
+            let fromEnvironment: Int?
+            do { fromEnvironment = try Parallelism.environmentThreads() } catch { throw ValidationError("\(error)") }
+            let all = fromEnvironment ?? ProcessInfo.processInfo.activeProcessorCount
+            return all == 1 ? [1] : [1, all]
+        }
+        var counts: [Int] = []
+        for part in threads.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let n = Int(part.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("--threads: '\(part)' is not a whole number (expected a comma-separated list such as 1,2)")
+            }
+            try OptionLimits.check("--threads", n, OptionLimits.threads)
+            if !counts.contains(n) { counts.append(n) }
+        }
+        return counts
+    }
+
     func run() throws {
-        let c = TrainingBenchmarkConfiguration(cell: CellKind(rawValue: cell)!, inputSize: input, hiddenSize: hidden, layers: layers,
-                                               outputSize: output, steps: seq, batch: batch, threads: threads,
-                                               iterations: iterations, peakSize: peakSize)
-        let r = runTrainingBenchmark(c)
         func mib(_ bytes: Int) -> String { String(format: "%.1f MiB", Double(bytes) / 1_048_576) }
         try Console.print("rnnode bench train: \(cell), input \(input), hidden \(hidden), layers \(layers), output \(output), "
-              + "seq \(seq), batch \(batch), threads \(threads), Double")
-        try Console.print(String(format: "  training:  %.1f sequences/s  (%.3f ms per batch mean, %.3f ms best, %d batches)",
-                     r.sequencesPerSecond, r.meanSecondsPerBatch * 1e3, r.bestSecondsPerBatch * 1e3, iterations))
-        var gemm = String(format: "  GEMM:      %.1f MFLOP per batch, %.2f GFLOP/s", r.gemmOperationsPerBatch * 1e-6, r.achievedGigaflops)
-        if let peak = r.peakGigaflops, let fraction = r.fractionOfPeak {
-            gemm += String(format: " = %.0f%% of dgemm peak %.2f GFLOP/s (n = %d)", fraction * 100, peak, peakSize)
+              + "seq \(seq), batch \(batch), Double")
+        // every training run first, so the peak resident set is read before the dgemm probes' matrices raise it
+        let results = try threadCounts().map { n in
+            runTrainingBenchmark(TrainingBenchmarkConfiguration(
+                cell: CellKind(rawValue: cell)!, inputSize: input, hiddenSize: hidden, layers: layers, outputSize: output,
+                steps: seq, batch: batch, threads: n, iterations: iterations, peakSize: 0))
         }
-        try Console.print(gemm)
-        try Console.print("  memory:    BPTT caches \(mib(r.cacheBytes)) (\(r.cacheBytes) bytes), parameters + gradient + Adam moments "
-              + "\(mib(r.parameterStateBytes)), peak RSS \(mib(r.maxResidentBytes))")
-        try Console.print("  BLAS:      \(r.blasDescription)")
+        let resident = maxResidentBytes()
+        let single = results.first { $0.configuration.threads == 1 }?.sequencesPerSecond
+        for r in results {
+            let n = r.configuration.threads
+            let speedup = single.map { String(format: ", %.2f× 1 thread", r.sequencesPerSecond / $0) } ?? ""
+            try Console.print(String(format: "  threads %d: training: %.1f sequences/s  (%.3f ms per batch mean, %.3f ms best, %d batches%@)",
+                                     n, r.sequencesPerSecond, r.meanSecondsPerBatch * 1e3, r.bestSecondsPerBatch * 1e3, iterations, speedup))
+            var gemm = String(format: "    GEMM:    %.0f%% of the time, %.1f MFLOP per batch; step %.2f GFLOP/s, GEMMs alone %.2f GFLOP/s",
+                              r.gemmShare * 100, r.gemmOperationsPerBatch * 1e-6, r.achievedGigaflops, r.gemmGigaflops)
+            if peakSize > 0 {
+                let previous = LinearAlgebra.threads
+                LinearAlgebra.threads = n
+                let peak = LinearAlgebra.gemmGigaflops(size: peakSize)
+                LinearAlgebra.threads = previous
+                gemm += String(format: "; step = %.0f%% of dgemm peak %.2f GFLOP/s (%d thread%@, n = %d)",
+                               r.achievedGigaflops / peak * 100, peak, n, n == 1 ? "" : "s", peakSize)
+            }
+            try Console.print(gemm)
+            try Console.print("    memory:  BPTT caches \(mib(r.cacheBytes)) (\(r.cacheBytes) bytes), parameters + gradient + Adam moments "
+                  + "\(mib(r.parameterStateBytes))")
+        }
+        try Console.print("  peak RSS \(mib(resident)) (before the dgemm probes)")
+        try Console.print("  BLAS:      \(LinearAlgebra.libraryDescription)")
     }
 }

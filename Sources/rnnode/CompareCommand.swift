@@ -5,6 +5,7 @@ import Experiments
 import Foundation
 import Synchronization
 import Problems
+import Recurrent
 
 struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -39,11 +40,15 @@ struct CompareCommand: ParsableCommand {
     var shard = "1/1"
     @Option(help: "Output folder.")
     var out = "results/compare"
+    @Option(help: "Training threads of each cell (default \(Parallelism.environmentVariable), else the cores over --jobs).")
+    var threads: Int?
 
     func validate() throws {
         try OptionLimits.checkPath("--out", out)
         try OptionLimits.check("--seeds", seeds, OptionLimits.seeds)
         try OptionLimits.check("--jobs", jobs, OptionLimits.jobs)
+        try OptionLimits.check("--threads", threads, OptionLimits.threads)
+        do { _ = try Parallelism.environmentThreads() } catch { throw ValidationError("\(error)") }
         // `all`, `none` or names: an empty option or item (`--models lstm,`) would silently drop an axis.
         for (option, text) in [("--problems", problems), ("--models", models), ("--matrices", matrices), ("--methods", methods)] {
             let trimmed = text.trimmingCharacters(in: .whitespaces)
@@ -68,6 +73,10 @@ struct CompareCommand: ParsableCommand {
     }
 
     func run() throws {
+        // the cells' `rnnode solve` processes read their thread count from the environment
+        let perCell = try threads ?? Parallelism.environmentThreads()
+            ?? max(1, ProcessInfo.processInfo.activeProcessorCount / jobs)
+        setenv(Parallelism.environmentVariable, String(perCell), 1)
         let specification = try specification()
         let directory = URL(fileURLWithPath: out, isDirectory: true)
         let executable = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])

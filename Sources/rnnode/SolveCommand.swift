@@ -4,6 +4,7 @@ import ArgumentParser
 import Experiments
 import Foundation
 import Problems
+import Recurrent
 
 struct SolveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -89,6 +90,9 @@ struct SolveCommand: ParsableCommand {
     @Option(help: "Ridge λ of the ESN readout or of the linear model (defaults: \(CSV.format(ReservoirSettings().ridge)) and 1e-8).")
     var ridge: Double?
 
+    @Option(help: "Training threads (the batch split across them; default \(Parallelism.environmentVariable) or all cores).")
+    var threads: Int?
+
     func configurationValue() throws -> SolveConfiguration {
         guard let kind = ModelKind(rawValue: model) else {
             throw ValidationError("unknown model '\(model)'; known: \(ModelKind.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -124,6 +128,8 @@ struct SolveCommand: ParsableCommand {
 
     func validate() throws {
         try OptionLimits.checkPath("--out", out)
+        try OptionLimits.check("--threads", threads, OptionLimits.threads)
+        do { _ = try Parallelism.environmentThreads() } catch { throw ValidationError("\(error)") }
         // Each size within its documented range before anything is built from it.
         try OptionLimits.check("--hidden", hidden, OptionLimits.hidden)
         try OptionLimits.check("--layers", layers, OptionLimits.layers)
@@ -192,6 +198,7 @@ struct SolveCommand: ParsableCommand {
     }
 
     func run() throws {
+        try Parallelism.configure(option: threads)
         let c = try configurationValue()
         let result: SolveResult
         do {

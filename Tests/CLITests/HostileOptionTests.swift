@@ -41,6 +41,11 @@ import Testing
         (["bench", "train", "--hidden", "100000"], ["--hidden must be at most 4096"]),
         (["bench", "train", "--batch", "65536", "--seq", "100000"], ["limit of 4 GiB", "--seq"]),
         (["bench", "train", "--peak-size", "100000"], ["--peak-size must be at most 8192"]),
+        // Thread counts.
+        (["bench", "train", "--threads", "1,x"], ["--threads: 'x' is not a whole number"]),
+        (["bench", "train", "--threads", "1,300"], ["--threads must be at most 256"]),
+        (["solve", "lorenz", "--threads", "0"], ["--threads must be at least 1"]),
+        (["compare", "--threads", "1000"], ["--threads must be at most 256"]),
     ])
     func refusedWithTheOptionAndItsLimit(arguments: [String], fragments: [String]) throws {
         let folder = try RNNodeBinary.temporaryFolder()

@@ -88,6 +88,7 @@ func trainerGradientEqualsWorkspaceGradientAndLossIsMSE(_ cell: CellKind) {
     let network = RecurrentNetwork(configuration: .init(cell: cell, inputSize: 2, hiddenSize: 4, outputSize: 2), seed: 5)
     var options = TrainingOptions(); options.progress = false
     let trainer = Trainer(network: network, options: options)
+    trainer.threads = 1   // one slice: the same calls with the same shapes as `predict`
     let loss = network.parameters.withUnsafeBufferPointer { trainer.lossAndGradient(data, indices: [0, 1, 2][...], parameters: $0.baseAddress!) }
     let outputs = network.predict(data.inputs, batch: 3, steps: data.steps)
     let mse = zip(outputs, data.targets).map { ($0 - $1) * ($0 - $1) }.reduce(0, +) / Double(outputs.count)

@@ -21,10 +21,13 @@ enum ElmanCell {
         carried.base.update(repeating: 0, count: n)
         for s in stride(from: t - 1, through: 0, by: -1) {
             let dz = ws.gates.base + s * n, dh = ws.hiddenGradient.base + s * n, hs = ws.hidden.base + (s + 1) * n
-            for k in 0..<n {
-                let hk = hs[k]
-                dz[k] = (dh[k] + carried.base[k]) * (1 - hk * hk)            // backprop through tanh
+            var k = 0                                                        // backprop through tanh, 8 at a time
+            while k + 8 <= n {
+                let hk = loadLanes(hs + k)
+                storeLanes((loadLanes(dh + k) + loadLanes(carried.base + k)) * (1 - hk * hk), dz + k)
+                k += 8
             }
+            while k < n { let hk = hs[k]; dz[k] = (dh[k] + carried.base[k]) * (1 - hk * hk); k += 1 }
             if s > 0 {                                                       // ∂h_{t−1} = ∂z_t·W_hᵀ
                 BLAS.gemm(MatrixRef(dz, rows: b, columns: h), w.recurrentWeights, transposeB: true, into: carried, beta: 0)
             }

@@ -22,14 +22,31 @@ enum GRUCell {
             BLAS.gemm(ws.hiddenState(s, batch: b).readOnly, w.recurrentWeights, into: c, beta: 1)  // C = h_{t−1}·W_h + [0|0|b_hn]
             let hPrev = ws.hidden.base + s * n, hNext = ws.hidden.base + (s + 1) * n
             for r in 0..<b {
-                let ar = a + r * width, cr = c.base + r * width, o = r * h
-                for j in 0..<(2 * h) { ar[j] += cr[j] }
-                applySigmoid(ar, count: 2 * h)                               // r, z
-                for j in 0..<h { ar[2 * h + j] += ar[j] * cr[2 * h + j] }    // a_n + r⊙c_n
-                applyTanh(ar + 2 * h, into: ar + 2 * h, count: h)            // n
-                let hPrevRow = hPrev + o, hRow = hNext + o, update = ar + h, candidate = ar + 2 * h
-                for j in 0..<h { hRow[j] = (1 - update[j]) * candidate[j] + update[j] * hPrevRow[j] }  // h_t = (1−z)⊙n + z⊙h_{t−1}
+                forwardRow(a + r * width, c.base + r * width, hPrev + r * h, hNext + r * h, hidden: h)
             }
+        }
+    }
+
+    /// One row of one step, fused: r, z and n over the input part `a` in place, then h_t; 8 hidden units at a
+    /// time, the rest one by one (the same operations, so the same bits).
+    @inline(__always)
+    static func forwardRow(_ a: UnsafeMutablePointer<Double>, _ c: UnsafePointer<Double>, _ hPrev: UnsafePointer<Double>,
+                           _ hNext: UnsafeMutablePointer<Double>, hidden h: Int) {
+        var j = 0
+        while j + 8 <= h {
+            let reset = sigmoid(loadLanes(a + j) + loadLanes(c + j))
+            let update = sigmoid(loadLanes(a + h + j) + loadLanes(c + h + j))
+            let candidate = hyperbolicTangent(loadLanes(a + 2 * h + j) + reset * loadLanes(c + 2 * h + j))   // n = tanh(a_n + r⊙c_n)
+            storeLanes(reset, a + j); storeLanes(update, a + h + j); storeLanes(candidate, a + 2 * h + j)
+            storeLanes((1 - update) * candidate + update * loadLanes(hPrev + j), hNext + j)   // h_t = (1−z)⊙n + z⊙h_{t−1}
+            j += 8
+        }
+        while j < h {
+            let reset = sigmoid(a[j] + c[j]), update = sigmoid(a[h + j] + c[h + j])
+            let candidate = hyperbolicTangent(a[2 * h + j] + reset * c[2 * h + j])
+            a[j] = reset; a[h + j] = update; a[2 * h + j] = candidate
+            hNext[j] = (1 - update) * candidate + update * hPrev[j]
+            j += 1
         }
     }
 
@@ -42,17 +59,8 @@ enum GRUCell {
             let a = ws.gates.base + s * b * width, c = ws.recurrentGates.base + s * b * width
             let hPrev = ws.hidden.base + s * n, dhAbove = ws.hiddenGradient.base + s * n
             for r in 0..<b {
-                let ar = a + r * width, cr = c + r * width, o = r * h
-                for j in 0..<h {
-                    let reset = ar[j], update = ar[h + j], candidate = ar[2 * h + j], cn = cr[2 * h + j]
-                    let dh = dhAbove[o + j] + carried.base[o + j]
-                    let dan = dh * (1 - update) * (1 - candidate * candidate)   // through n = tanh(·)
-                    let daz = dh * (hPrev[o + j] - candidate) * update * (1 - update)
-                    let dar = dan * cn * reset * (1 - reset)
-                    ar[j] = dar; ar[h + j] = daz; ar[2 * h + j] = dan
-                    cr[j] = dar; cr[h + j] = daz; cr[2 * h + j] = dan * reset   // ∂c_n = ∂a_n ⊙ r
-                    carried.base[o + j] = dh * update                        // direct path z⊙h_{t−1}
-                }
+                let o = r * h
+                backwardRow(a + r * width, c + r * width, hPrev + o, dhAbove + o, carried.base + o, hidden: h)
             }
             if s > 0 {                                                       // ∂h_{t−1} += ∂C·W_hᵀ
                 BLAS.gemm(MatrixRef(c, rows: b, columns: width), w.recurrentWeights, transposeB: true, into: carried, beta: 1)
@@ -65,5 +73,36 @@ enum GRUCell {
             for j in 0..<h { g.candidateRecurrentBias[j] += cr[j] }
         }
         ws.accumulateWeightGradients(w, g, input: x, recurrent: dC, batch: b, steps: t, inputGradient: dX)
+    }
+
+    /// One row of one step of the reverse sweep, fused: the activations in `a` become [∂a_r | ∂a_z | ∂a_n], the
+    /// recurrent part `c` becomes [∂c_r | ∂c_z | ∂c_n], `carried` becomes the direct path ∂h ⊙ z; 8 units at a time.
+    @inline(__always)
+    static func backwardRow(_ a: UnsafeMutablePointer<Double>, _ c: UnsafeMutablePointer<Double>, _ hPrev: UnsafePointer<Double>,
+                            _ dhAbove: UnsafePointer<Double>, _ carried: UnsafeMutablePointer<Double>, hidden h: Int) {
+        var j = 0
+        while j + 8 <= h {
+            let reset = loadLanes(a + j), update = loadLanes(a + h + j), candidate = loadLanes(a + 2 * h + j)
+            let cn = loadLanes(c + 2 * h + j)
+            let dh = loadLanes(dhAbove + j) + loadLanes(carried + j)
+            let dan = dh * (1 - update) * (1 - candidate * candidate)          // through n = tanh(·)
+            let daz = dh * (loadLanes(hPrev + j) - candidate) * update * (1 - update)
+            let dar = dan * cn * reset * (1 - reset)
+            storeLanes(dar, a + j); storeLanes(daz, a + h + j); storeLanes(dan, a + 2 * h + j)
+            storeLanes(dar, c + j); storeLanes(daz, c + h + j); storeLanes(dan * reset, c + 2 * h + j)   // ∂c_n = ∂a_n ⊙ r
+            storeLanes(dh * update, carried + j)                               // direct path z⊙h_{t−1}
+            j += 8
+        }
+        while j < h {
+            let reset = a[j], update = a[h + j], candidate = a[2 * h + j], cn = c[2 * h + j]
+            let dh = dhAbove[j] + carried[j]
+            let dan = dh * (1 - update) * (1 - candidate * candidate)
+            let daz = dh * (hPrev[j] - candidate) * update * (1 - update)
+            let dar = dan * cn * reset * (1 - reset)
+            a[j] = dar; a[h + j] = daz; a[2 * h + j] = dan
+            c[j] = dar; c[h + j] = daz; c[2 * h + j] = dan * reset
+            carried[j] = dh * update
+            j += 1
+        }
     }
 }

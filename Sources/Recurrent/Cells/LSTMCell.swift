@@ -18,14 +18,32 @@ enum LSTMCell {
             let cPrev = ws.cellState.base + s * n, c = ws.cellState.base + (s + 1) * n
             let tanhC = ws.cellTanh.base + s * n, hNext = ws.hidden.base + (s + 1) * n
             for r in 0..<b {
-                let zr = z.base + r * width, o = r * h
-                applySigmoid(zr, count: 2 * h)                               // f, i
-                applyTanh(zr + 2 * h, into: zr + 2 * h, count: h)            // C̃
-                applySigmoid(zr + 3 * h, count: h)                           // o
-                for j in 0..<h { c[o + j] = zr[j] * cPrev[o + j] + zr[h + j] * zr[2 * h + j] }  // C_t = f⊙C_{t−1} + i⊙C̃
-                applyTanh(c + o, into: tanhC + o, count: h)
-                for j in 0..<h { hNext[o + j] = zr[3 * h + j] * tanhC[o + j] }                  // h_t = o⊙tanh(C_t)
+                forwardRow(z.base + r * width, cPrev + r * h, c + r * h, tanhC + r * h, hNext + r * h, hidden: h)
             }
+        }
+    }
+
+    /// One row of one step, fused: the gate activations over the pre-activations in place, then C_t, tanh C_t and
+    /// h_t; 8 hidden units at a time, the rest one by one (the same operations, so the same bits).
+    @inline(__always)
+    static func forwardRow(_ z: UnsafeMutablePointer<Double>, _ cPrev: UnsafePointer<Double>, _ c: UnsafeMutablePointer<Double>,
+                           _ tanhC: UnsafeMutablePointer<Double>, _ hNext: UnsafeMutablePointer<Double>, hidden h: Int) {
+        var j = 0
+        while j + 8 <= h {
+            let f = sigmoid(loadLanes(z + j)), i = sigmoid(loadLanes(z + h + j))
+            let g = hyperbolicTangent(loadLanes(z + 2 * h + j)), o = sigmoid(loadLanes(z + 3 * h + j))
+            let cj = f * loadLanes(cPrev + j) + i * g                      // C_t = f⊙C_{t−1} + i⊙C̃
+            let tc = hyperbolicTangent(cj)
+            storeLanes(f, z + j); storeLanes(i, z + h + j); storeLanes(g, z + 2 * h + j); storeLanes(o, z + 3 * h + j)
+            storeLanes(cj, c + j); storeLanes(tc, tanhC + j); storeLanes(o * tc, hNext + j)   // h_t = o⊙tanh(C_t)
+            j += 8
+        }
+        while j < h {
+            let f = sigmoid(z[j]), i = sigmoid(z[h + j]), g = hyperbolicTangent(z[2 * h + j]), o = sigmoid(z[3 * h + j])
+            let cj = f * cPrev[j] + i * g, tc = hyperbolicTangent(cj)
+            z[j] = f; z[h + j] = i; z[2 * h + j] = g; z[3 * h + j] = o
+            c[j] = cj; tanhC[j] = tc; hNext[j] = o * tc
+            j += 1
         }
     }
 
@@ -40,17 +58,8 @@ enum LSTMCell {
             let cPrev = ws.cellState.base + s * n, tanhC = ws.cellTanh.base + s * n
             let dhAbove = ws.hiddenGradient.base + s * n
             for r in 0..<b {
-                let zr = z + r * width, o = r * h
-                for j in 0..<h {
-                    let f = zr[j], i = zr[h + j], gc = zr[2 * h + j], og = zr[3 * h + j], tc = tanhC[o + j]
-                    let dh = dhAbove[o + j] + carriedH.base[o + j]
-                    let dc = dcNext[o + j] + dh * og * (1 - tc * tc)         // backprop through h = o⊙tanh(C)
-                    dcNext[o + j] = dc * f                                   // ∂C_{t−1}
-                    zr[j] = dc * cPrev[o + j] * f * (1 - f)                  // ∂z_f
-                    zr[h + j] = dc * gc * i * (1 - i)                        // ∂z_i
-                    zr[2 * h + j] = dc * i * (1 - gc * gc)                   // ∂z_C
-                    zr[3 * h + j] = dh * tc * og * (1 - og)                  // ∂z_o
-                }
+                let o = r * h
+                backwardRow(z + r * width, cPrev + o, tanhC + o, dhAbove + o, carriedH.base + o, dcNext + o, hidden: h)
             }
             if s > 0 {                                                       // ∂h_{t−1} = ∂z_t·W_hᵀ
                 BLAS.gemm(MatrixRef(z, rows: b, columns: width), w.recurrentWeights, transposeB: true, into: carriedH, beta: 0)
@@ -58,5 +67,37 @@ enum LSTMCell {
         }
         ws.accumulateWeightGradients(w, g, input: x, recurrent: ws.gates.matrix(rows: t * b, columns: width).readOnly,
                                      batch: b, steps: t, inputGradient: dX)
+    }
+
+    /// One row of one step of the reverse sweep, fused: the gate activations in `z` become ∂z, the carried ∂C
+    /// becomes ∂C_{t−1}; 8 hidden units at a time, the rest one by one.
+    @inline(__always)
+    static func backwardRow(_ z: UnsafeMutablePointer<Double>, _ cPrev: UnsafePointer<Double>, _ tanhC: UnsafePointer<Double>,
+                            _ dhAbove: UnsafePointer<Double>, _ carriedH: UnsafePointer<Double>,
+                            _ dcNext: UnsafeMutablePointer<Double>, hidden h: Int) {
+        var j = 0
+        while j + 8 <= h {
+            let f = loadLanes(z + j), i = loadLanes(z + h + j), gc = loadLanes(z + 2 * h + j), og = loadLanes(z + 3 * h + j)
+            let tc = loadLanes(tanhC + j)
+            let dh = loadLanes(dhAbove + j) + loadLanes(carriedH + j)
+            let dc = loadLanes(dcNext + j) + dh * og * (1 - tc * tc)          // backprop through h = o⊙tanh(C)
+            storeLanes(dc * f, dcNext + j)                                    // ∂C_{t−1}
+            storeLanes(dc * loadLanes(cPrev + j) * f * (1 - f), z + j)        // ∂z_f
+            storeLanes(dc * gc * i * (1 - i), z + h + j)                      // ∂z_i
+            storeLanes(dc * i * (1 - gc * gc), z + 2 * h + j)                 // ∂z_C
+            storeLanes(dh * tc * og * (1 - og), z + 3 * h + j)                // ∂z_o
+            j += 8
+        }
+        while j < h {
+            let f = z[j], i = z[h + j], gc = z[2 * h + j], og = z[3 * h + j], tc = tanhC[j]
+            let dh = dhAbove[j] + carriedH[j]
+            let dc = dcNext[j] + dh * og * (1 - tc * tc)
+            dcNext[j] = dc * f
+            z[j] = dc * cPrev[j] * f * (1 - f)
+            z[h + j] = dc * gc * i * (1 - i)
+            z[2 * h + j] = dc * i * (1 - gc * gc)
+            z[3 * h + j] = dh * tc * og * (1 - og)
+            j += 1
+        }
     }
 }

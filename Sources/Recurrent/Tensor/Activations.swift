@@ -1,4 +1,5 @@
-// Scalar activations used by the cells' pointwise loops, and small row/column helpers for bias handling.
+// Activations used by the cells' pointwise loops, scalar and on 8-lane vectors (the same operations in the same
+// order, so both give the same bits), and small row/column helpers for bias handling.
 import Foundation
 
 /// eˣ, inlined so the cells' pointwise loops make no library calls: x = n·ln2 + r with |r| ≤ ln2/2
@@ -46,14 +47,73 @@ import Foundation
     return x < 0 ? -t : t
 }
 
-/// x ← σ(x) over `count` entries (a loop the compiler vectorises).
-@inline(__always) func applySigmoid(_ x: UnsafeMutablePointer<Double>, count n: Int) {
-    for k in 0..<n { x[k] = sigmoid(x[k]) }
+// MARK: Vectors of 8 lanes
+
+/// Eight Doubles: the cells' pointwise kernels run on these, so eight independent chains of the activations'
+/// polynomials and divisions are in flight at once (a scalar loop leaves it to the auto-vectoriser's 2 lanes).
+typealias Lanes = SIMD8<Double>
+
+/// 8 entries from `p` (any alignment).
+@inline(__always) func loadLanes(_ p: UnsafePointer<Double>) -> Lanes { UnsafeRawPointer(p).loadUnaligned(as: Lanes.self) }
+
+/// 8 entries to `p` (any alignment).
+@inline(__always) func storeLanes(_ v: Lanes, _ p: UnsafeMutablePointer<Double>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lanes.self) }
+
+/// eˣ lane by lane: the scalar `exponential`'s operations in the same order (NaN stays NaN, as there).
+@inline(__always) func exponential(_ x: Lanes) -> Lanes {
+    let low = Lanes(repeating: -708), high = Lanes(repeating: 709)
+    let x = x.replacing(with: low, where: x .< low).replacing(with: high, where: x .> high)
+    let shifter = 0x1.8p52
+    let shifted = x * 1.4426950408889634 + shifter
+    let n = shifted - shifter
+    let r = (x - n * 0.6931471803691238) - n * 1.9082149292705877e-10
+    var p = Lanes(repeating: 1.0 / 6227020800)
+    p = p * r + 1.0 / 479001600
+    p = p * r + 1.0 / 39916800
+    p = p * r + 1.0 / 3628800
+    p = p * r + 1.0 / 362880
+    p = p * r + 1.0 / 40320
+    p = p * r + 1.0 / 5040
+    p = p * r + 1.0 / 720
+    p = p * r + 1.0 / 120
+    p = p * r + 1.0 / 24
+    p = p * r + 1.0 / 6
+    p = p * r + 0.5
+    p = p * r + 1
+    p = p * r + 1
+    let bits = (unsafeBitCast(shifted, to: SIMD8<Int64>.self) &- Int64(bitPattern: shifter.bitPattern) &+ 1023) &<< 52
+    return p * unsafeBitCast(bits, to: Lanes.self)
 }
 
-/// y ← tanh(x) over `count` entries (x and y may be the same).
+/// σ(x) lane by lane.
+@inline(__always) func sigmoid(_ x: Lanes) -> Lanes { 1 / (1 + exponential(-x)) }
+
+/// tanh x lane by lane, as the scalar `hyperbolicTangent` (|x| by clearing the sign bit, as `abs` does).
+@inline(__always) func hyperbolicTangent(_ x: Lanes) -> Lanes {
+    let z = unsafeBitCast(unsafeBitCast(x, to: SIMD8<UInt64>.self) & 0x7FFF_FFFF_FFFF_FFFF, to: Lanes.self)
+    let e = exponential(2 * z)
+    let s = z * z
+    let p = (-9.64399179425052238628e-1 * s - 9.92877231001918586564e1) * s - 1.61468768441708447952e3
+    let q = ((s + 1.12811678491632931402e2) * s + 2.23548839060100448583e3) * s + 4.84406305325125486048e3
+    let large = z .>= 0.625
+    let t = (z * q + z * s * p).replacing(with: e - 1, where: large) / q.replacing(with: e + 1, where: large)
+    return t.replacing(with: -t, where: x .< 0)
+}
+
+// MARK: Whole arrays
+
+/// x ← σ(x) over `count` entries, 8 at a time.
+@inline(__always) func applySigmoid(_ x: UnsafeMutablePointer<Double>, count n: Int) {
+    var k = 0
+    while k + 8 <= n { storeLanes(sigmoid(loadLanes(x + k)), x + k); k += 8 }
+    while k < n { x[k] = sigmoid(x[k]); k += 1 }
+}
+
+/// y ← tanh(x) over `count` entries, 8 at a time (x and y may be the same).
 @inline(__always) func applyTanh(_ x: UnsafePointer<Double>, into y: UnsafeMutablePointer<Double>, count n: Int) {
-    for k in 0..<n { y[k] = hyperbolicTangent(x[k]) }
+    var k = 0
+    while k + 8 <= n { storeLanes(hyperbolicTangent(loadLanes(x + k)), y + k); k += 8 }
+    while k < n { y[k] = hyperbolicTangent(x[k]); k += 1 }
 }
 
 /// Every row of the (rows, columns) matrix `m` ← `row` (a bias broadcast before a GEMM with β = 1).

@@ -16,6 +16,8 @@ enum BLAS {
                      "gemm shapes: op(A) \(m)×\(k), op(B) \(kb)×\(n), C \(c.rows)×\(c.columns)")
         if m == 0 || n == 0 { return }
         if k == 0 { scale(c.base, count: m * n, by: beta); return }
+        let clock = GemmClock.enabled ? DispatchTime.now().uptimeNanoseconds : 0
+        defer { if GemmClock.enabled { GemmClock.add(DispatchTime.now().uptimeNanoseconds &- clock) } }
         cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a.base, Int32(max(a.columns, 1)),
                     b.base, Int32(max(b.columns, 1)), beta, c.base, Int32(max(c.columns, 1)))
@@ -98,7 +100,42 @@ enum BLAS {
     }
 
     static var threads: Int { Int(openblas_get_num_threads()) }
+
+    /// One OpenBLAS thread, for callers that run BLAS on several threads of their own (data-parallel training).
+    static func useOneThread() {
+        configureOnce()
+        if openblas_get_num_threads() != 1 { openblas_set_num_threads(1) }
+    }
     static var configuration: String { String(cString: openblas_get_config()) }
+}
+
+/// Wall time spent inside `BLAS.gemm`, summed over threads, while enabled (for `rnnode bench train`). Each thread
+/// adds to its own counter (found through a thread-specific key), so timing adds no contention between threads.
+enum GemmClock {
+    /// Set only while no BLAS work is running.
+    nonisolated(unsafe) static var enabled = false
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var counters: [UnsafeMutablePointer<UInt64>] = []
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        precondition(pthread_key_create(&key, nil) == 0, "pthread_key_create failed")
+        return key
+    }()
+
+    static func add(_ nanoseconds: UInt64) {
+        if let counter = pthread_getspecific(key) {
+            counter.assumingMemoryBound(to: UInt64.self).pointee &+= nanoseconds
+            return
+        }
+        let counter = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)   // one per thread, kept for the process
+        counter.initialize(to: nanoseconds)
+        lock.withLock { counters.append(counter) }
+        pthread_setspecific(key, counter)
+    }
+
+    /// Seconds in GEMMs on all threads since the last `reset` (read with no BLAS work running).
+    static var seconds: Double { lock.withLock { Double(counters.reduce(0) { $0 &+ $1.pointee }) * 1e-9 } }
+    static func reset() { lock.withLock { for c in counters { c.pointee = 0 } } }
 }
 
 /// OpenBLAS controls for callers outside this module (benchmarks, the CLI).
@@ -107,6 +144,14 @@ public enum LinearAlgebra {
     public static var threads: Int {
         get { BLAS.configureOnce(); return BLAS.threads }
         set { BLAS.setThreads(newValue) }
+    }
+
+    /// Runs `body` with the time inside GEMMs clocked on every thread; returns its result and those seconds.
+    public static func timingGEMMs<Result>(_ body: () -> Result) -> (result: Result, gemmSeconds: Double) {
+        GemmClock.reset(); GemmClock.enabled = true
+        let result = body()
+        GemmClock.enabled = false
+        return (result, GemmClock.seconds)
     }
 
     /// OpenBLAS's build description (version, kernel, threading).

@@ -8,12 +8,14 @@ extension BPTTWorkspace {
     /// L = Σ_{t ≥ lossFromStep} ‖y_t − target_t‖² / (b · (T − lossFromStep) · O) for sequences `indices` of `data`,
     /// run in windows of `window` steps (truncated BPTT: the state is carried into the next window, detached).
     /// With `gradient`, accumulates ∂L/∂θ there (the caller zeroes it). `record` collects each window's start state;
-    /// `startStates` (from a recording) replaces the carried states (for gradient checks).
+    /// `startStates` (from a recording) replaces the carried states (for gradient checks). With `averagedOver` = B,
+    /// the sum is divided by B's count instead of b's: a slice of a B-sequence batch then contributes its share of
+    /// the batch's loss and gradient, and the slices' results add up to the batch's.
     func meanSquaredError(_ data: SequenceDataset, indices: ArraySlice<Int>, window: Int, parameters p: UnsafePointer<Double>,
                           gradient: UnsafeMutablePointer<Double>?, record: UnsafeMutablePointer<WindowStartStates>? = nil,
-                          startStates: WindowStartStates? = nil) -> Double {
+                          startStates: WindowStartStates? = nil, averagedOver batchCount: Int? = nil) -> Double {
         let b = indices.count
-        let counted = b * (data.steps - data.lossFromStep) * data.outputSize
+        let counted = (batchCount ?? b) * (data.steps - data.lossFromStep) * data.outputSize
         let scale = 1 / Double(counted)
         zeroState(batch: b)
         var sum = 0.0, start = 0, previous = 0, index = 0

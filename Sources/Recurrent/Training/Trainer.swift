@@ -17,7 +17,14 @@ public final class Trainer {
     var optimizer: Optimizer
     /// ∂L/∂θ, same layout as the parameters.
     let gradient: Buffer
-    private var workspace: BPTTWorkspace?
+    /// Threads for data parallelism (`Parallelism.threads` when the trainer is made): each batch is split into
+    /// this many contiguous slices, each run by its own thread with its own workspace and single-threaded BLAS,
+    /// and the slices' gradients are added in slice order, so results are deterministic for a thread count.
+    public var threads: Int
+    /// One BPTT workspace per slice, each sized for its slice.
+    private var workspaces: [BPTTWorkspace] = []
+    /// ∂L/∂θ of slices 1, 2, … (slice 0 writes into `gradient`).
+    private var sliceGradients: [Buffer] = []
     /// Testing hook: behave as if Ctrl-C arrived after this many batches of this `fit` call (this trainer only).
     var interruptAfterBatches: Int?
     /// The global gradient norm of the last batch, before clipping.
@@ -26,21 +33,24 @@ public final class Trainer {
     public init(network: RecurrentNetwork, options: TrainingOptions) {
         self.network = network
         self.options = options
+        threads = Parallelism.threads
         optimizer = Optimizer(kind: options.optimizer, count: network.parameterCount)
         gradient = Buffer(count: network.parameterCount)
     }
 
-    /// Bytes of the BPTT caches and scratch (0 before the first batch).
-    public var cacheBytes: Int { workspace?.cacheBytes ?? 0 }
+    /// Bytes of the BPTT caches and scratch of every slice (0 before the first batch).
+    public var cacheBytes: Int { workspaces.reduce(0) { $0 + $1.cacheBytes } }
 
     /// The BPTT window: the truncation length, or the whole sequence.
     private func window(for data: SequenceDataset) -> Int { min(options.truncation ?? data.steps, data.steps) }
 
-    func workspace(batch: Int, window: Int) -> BPTTWorkspace {
-        if let w = workspace, w.maxBatch >= batch, w.maxSteps >= window { return w }
+    /// Slice `k`'s workspace, grown (never shrunk) to hold `batch` sequences of `window` steps.
+    func workspace(_ k: Int = 0, batch: Int, window: Int) -> BPTTWorkspace {
+        if k < workspaces.count, workspaces[k].maxBatch >= batch, workspaces[k].maxSteps >= window { return workspaces[k] }
+        let old = k < workspaces.count ? workspaces[k] : nil
         let w = BPTTWorkspace(configuration: network.configuration, layout: network.layout,
-                              maxBatch: max(batch, workspace?.maxBatch ?? 0), maxSteps: max(window, workspace?.maxSteps ?? 0))
-        workspace = w
+                              maxBatch: max(batch, old?.maxBatch ?? 0), maxSteps: max(window, old?.maxSteps ?? 0))
+        if k < workspaces.count { workspaces[k] = w } else { precondition(k == workspaces.count); workspaces.append(w) }
         return w
     }
 
@@ -48,10 +58,40 @@ public final class Trainer {
 
     /// Loss of sequences `indices` and its gradient (into `gradient`, zeroed first).
     func lossAndGradient(_ data: SequenceDataset, indices: ArraySlice<Int>, parameters p: UnsafePointer<Double>) -> Double {
-        let w = window(for: data)
         gradient.zero()
-        return workspace(batch: indices.count, window: w)
-            .meanSquaredError(data, indices: indices, window: w, parameters: p, gradient: gradient.base)
+        return batchLoss(data, indices: indices, parameters: p, gradient: true)
+    }
+
+    /// The mean squared error of sequences `indices`, with its gradient in `gradient` when asked (added to what
+    /// is there). Data parallel: slice k of `indices` runs on thread k; the slices' losses and gradients are
+    /// added in slice order (for one slice, exactly the single-threaded computation).
+    private func batchLoss(_ data: SequenceDataset, indices: ArraySlice<Int>, parameters p: UnsafePointer<Double>,
+                           gradient withGradient: Bool) -> Double {
+        let w = window(for: data), slices = Parallelism.slices(of: indices.count, parts: threads)
+        if slices.count == 1 {
+            return workspace(batch: indices.count, window: w)
+                .meanSquaredError(data, indices: indices, window: w, parameters: p, gradient: withGradient ? gradient.base : nil)
+        }
+        BLAS.useOneThread()
+        let spaces = slices.indices.map { workspace($0, batch: slices[$0].count, window: w) }
+        if withGradient {
+            while sliceGradients.count < slices.count - 1 { sliceGradients.append(Buffer(count: gradient.count)) }
+        }
+        let gradients = [gradient] + sliceGradients
+        var losses = [Double](repeating: 0, count: slices.count)
+        losses.withUnsafeMutableBufferPointer { losses in
+            Parallelism.forEach(slices.count) { k in
+                if withGradient && k > 0 { gradients[k].zero() }
+                let first = indices.startIndex
+                losses[k] = spaces[k].meanSquaredError(
+                    data, indices: indices[(first + slices[k].lowerBound)..<(first + slices[k].upperBound)], window: w,
+                    parameters: p, gradient: withGradient ? gradients[k].base : nil, averagedOver: indices.count)
+            }
+        }
+        if withGradient {
+            for k in 1..<slices.count { BLAS.axpy(1, gradients[k].base, gradient.base, count: gradient.count) }
+        }
+        return losses.reduce(0, +)
     }
 
     /// One training step on sequences `indices` at rate `eta`: forward, backward, clip, update. Returns the loss.
@@ -77,15 +117,13 @@ public final class Trainer {
 
     /// The MSE over all of `data` (steps ≥ lossFromStep), in batches of the options' batch size.
     public func loss(on data: SequenceDataset) -> Double {
-        let b = min(options.batchSize, data.count), w = window(for: data)
-        let ws = workspace(batch: b, window: w)
+        let b = min(options.batchSize, data.count)
         let all = Array(0..<data.count)
         var sum = 0.0
         network.parameters.withUnsafeBufferPointer { p in
             for first in stride(from: 0, to: data.count, by: b) {
                 let indices = all[first..<min(first + b, data.count)]
-                sum += ws.meanSquaredError(data, indices: indices, window: w, parameters: p.baseAddress!, gradient: nil)
-                    * Double(indices.count)
+                sum += batchLoss(data, indices: indices, parameters: p.baseAddress!, gradient: false) * Double(indices.count)
             }
         }
         return sum / Double(data.count)
