@@ -87,6 +87,22 @@ def run(command, log, environment=None):
     return status == 0, time.perf_counter() - started, (errors or lines or [""])[-1]
 
 
+def manifest(folder, model, seed):
+    """The `configuration` of the newest manifest rnnode solve wrote into folder for this model and seed (its file
+    name, <problem>-<model>[-seed<S>]-manifest.json, depends on the options, so it is found by content)."""
+    found = []
+    for name in os.listdir(folder):
+        if name.endswith("-manifest.json"):
+            path = os.path.join(folder, name)
+            with open(path) as f:
+                configuration = json.load(f).get("configuration", {})
+            if configuration.get("model") == model and configuration.get("seed") == str(seed):
+                found.append((os.path.getmtime(path), path, configuration))
+    if not found:
+        raise ValueError(f"{folder}: no manifest of `rnnode solve --model {model} --seed {seed}`")
+    return max(found, key=lambda entry: entry[0])[2]
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", required=True, help="output folder (outside the repository)")
@@ -152,10 +168,13 @@ def main():
             failures.append(f"{problem} s{seed} data: {last} (see {log})")
             say(f"{problem} s{seed}: rnnode solve failed: {last}")
             return
-        manifest_path = os.path.join(solve_dir, f"{problem}-{a.data_model}-manifest.json")
-        with open(manifest_path) as f:
-            configuration = json.load(f)["configuration"]
-        data = os.path.join(solve_dir, "data", f"{problem}-{configuration['data_key']}")
+        try:
+            configuration = manifest(solve_dir, a.data_model, seed)
+        except (OSError, ValueError, KeyError) as error:
+            failures.append(f"{problem} s{seed} data: {error}")
+            say(f"{problem} s{seed}: {error}")
+            return
+        data = os.path.join(solve_dir, "data", f"{configuration['problem']}-{configuration['data_key']}")
         common = ["--out", rows_dir, "--seed", str(seed), "--eval-start", configuration["evaluation_start"],
                   "--threads", str(a.threads)]
         say(f"{problem} s{seed}: data {data} ({seconds:.1f} s)")

@@ -1,6 +1,8 @@
 """Imported first by the peer scripts: sets the BLAS/OpenMP thread counts from `--threads N` (default 1) before
 numpy, reservoirpy or torch load their libraries, which read OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and
-MKL_NUM_THREADS once, at load time. torch's intra-op pool is set again with torch.set_num_threads by the torch peer."""
+MKL_NUM_THREADS once, at load time. torch's intra-op pool is set again with torch.set_num_threads by the torch peer.
+OMP_WAIT_POLICY=PASSIVE (unless set): idle OpenMP threads sleep instead of spinning, without which two threads on a
+busy machine wait for each other at every small operator (an LSTM batch then takes seconds instead of milliseconds)."""
 import os
 import sys
 
@@ -23,3 +25,4 @@ def requested(argv=None, default=1):
 COUNT = requested()
 for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[name] = str(COUNT)
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
