@@ -7,7 +7,7 @@ BIN          := .build/$(CONFIG)/rnnode
 PROBLEM      ?= lorenz
 MODEL        ?= esn
 
-.PHONY: deps build run test bench baseline readme clean fuzz fuzz-smoke fuzz-regressions
+.PHONY: deps build run test bench baseline readme clean fuzz fuzz-smoke fuzz-regressions peers
 
 ## Install the Debian packages that are missing (apt-get update first, once).
 deps:
@@ -42,6 +42,19 @@ baseline: build
 	cp results/compare-default/summary.md results/compare-default/summary.csv results/baseline/
 	git rev-parse HEAD > results/baseline/REVISION
 	$(MAKE) readme
+
+## The peers (bench/peers: reservoirpy ESN and NVAR, PyTorch RNN/LSTM/GRU) on every catalog problem and seed, on
+## rnnode's data files; their rows land in $(PEERS_OUT)/peers/errors.csv for `rnnode merge` (bench/README.md).
+## Optional: PEERS_PYTHON needs numpy, reservoirpy and torch; not part of `make test`. Resumable.
+PEERS_OUT    ?= /tmp/rnnode-peers
+PEERS_PYTHON ?= python3
+PEERS_SEEDS  ?= 0-4
+PEERS_BUDGET ?= 60
+PEERS_THREADS ?= 2
+PEERS_JOBS   ?= 1
+peers: build
+	python3 bench/peers/all_problems.py --out $(PEERS_OUT) --rnnode $(BIN) --python $(PEERS_PYTHON) \
+	  --seeds $(PEERS_SEEDS) --budget $(PEERS_BUDGET) --threads $(PEERS_THREADS) --jobs $(PEERS_JOBS)
 
 ## Replace README's results block (between the baseline markers) with results/baseline/summary.md, its headings
 ## two levels down.

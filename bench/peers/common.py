@@ -5,6 +5,7 @@ import csv
 import fcntl
 import json
 import os
+import sys
 import time
 
 import numpy as np
@@ -12,23 +13,101 @@ import numpy as np
 THRESHOLD = 0.4
 
 
+class DataError(Exception):
+    """A data folder that is missing, incomplete or not what rnnode wrote."""
+
+
+def fail(message):
+    """Prints `error: message` to stderr and exits with status 2 (no traceback: the message is for the user)."""
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def fnv1a64(path):
+    """`fnv1a64:<16 hex digits>` of the file's bytes, as rnnode's data.json `checksums` record them."""
+    value = 0xCBF29CE484222325
+    with open(path, "rb") as f:
+        for byte in f.read():
+            value = ((value ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return f"fnv1a64:{value:016x}"
+
+
 def load(data_dir):
-    """Returns (meta, splits) with splits[name] a list of (N, d) arrays, name in train/validation/test."""
-    with open(os.path.join(data_dir, "data.json")) as f:
-        meta = json.load(f)
+    """Returns (meta, splits) with splits[name] a list of (N, d) arrays, name in train/validation/test.
+    Checks what rnnode checks before using a cache (data.json present and whole, every CSV's checksum) and that
+    every split has the counts, columns and row lengths data.json says; raises DataError naming the file."""
+    if not os.path.isdir(data_dir):
+        raise DataError(f"{data_dir}: no such data folder (run `rnnode solve PROBLEM --out DIR` first; "
+                        "the folder is DIR/data/<problem>-<key>)")
+    meta_path = os.path.join(data_dir, "data.json")
+    if not os.path.isfile(meta_path):
+        raise DataError(f"{meta_path}: missing; the folder is incomplete (rnnode writes data.json last): "
+                        "rerun `rnnode solve` to regenerate it")
+    try:
+        with open(meta_path) as f:
+            meta = json.load(f)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise DataError(f"{meta_path}: not readable JSON ({error})") from None
+    if not isinstance(meta, dict):
+        raise DataError(f"{meta_path}: not a JSON object")
+    for key, kind in (("problem", str), ("variables", list), ("counts", dict), ("checksums", dict)):
+        if not isinstance(meta.get(key), kind):
+            raise DataError(f"{meta_path}: key `{key}` missing or not a {kind.__name__} (not written by this rnnode version?)")
+    d = len(meta["variables"])
     splits = {}
     for name in ("train", "validation", "test"):
+        path = os.path.join(data_dir, name + ".csv")
+        if not os.path.isfile(path):
+            raise DataError(f"{path}: missing")
+        recorded = meta["checksums"].get(name + ".csv")
+        actual = fnv1a64(path)
+        if recorded != actual:
+            raise DataError(f"{path}: checksum {actual} does not match {recorded} recorded in data.json: the file "
+                            "changed after it was written and is not used as reference data (delete the folder "
+                            "to regenerate it)")
         rows = {}
-        with open(os.path.join(data_dir, name + ".csv")) as f:
+        with open(path, newline="") as f:
             reader = csv.reader(f)
-            header = next(reader)
-            assert header[:2] == ["trajectory", "t"], header
-            for row in reader:
-                rows.setdefault(int(row[0]), []).append([float(v) for v in row[1:]])
+            header = next(reader, None)
+            if header != ["trajectory", "t"] + list(meta["variables"]):
+                raise DataError(f"{path}:1: header {header} is not trajectory,t,{','.join(meta['variables'])}")
+            for line, row in enumerate(reader, start=2):
+                try:
+                    if len(row) != d + 2:
+                        raise ValueError(f"{len(row)} columns, expected {d + 2}")
+                    rows.setdefault(int(row[0]), []).append([float(v) for v in row[1:]])
+                except ValueError as error:
+                    raise DataError(f"{path}:{line}: {error}") from None
+        count = meta["counts"].get(name)
+        if sorted(rows) != list(range(count if isinstance(count, int) else -1)):
+            raise DataError(f"{path}: trajectories {sorted(rows)[:5]}…, data.json counts {count}")
+        minimum = 2 if name != "test" else 1
+        for index, trajectory in rows.items():
+            if len(trajectory) < minimum:
+                raise DataError(f"{path}: trajectory {index} has {len(trajectory)} rows")
         splits[name] = [np.array(rows[i])[:, 1:] for i in sorted(rows)]
         if name == "test" and rows:
             meta["times"] = np.array(rows[0])[:, 0]
+    if not splits["test"]:
+        raise DataError(f"{data_dir}: no test trajectories")
     return meta, splits
+
+
+def load_or_exit(data_dir):
+    """load(), with a DataError printed as `error: …` and exit status 2."""
+    try:
+        return load(data_dir)
+    except DataError as error:
+        fail(str(error))
+
+
+def check_evaluation(meta, eval_start, horizon_steps):
+    """Exits with a message when the evaluation start or horizon does not fit the test trajectories."""
+    rows = len(meta["times"])
+    if eval_start < 1 or eval_start > rows - 1:
+        fail(f"--eval-start {eval_start}: the test trajectories have {rows} states; it must lie in 1…{rows - 1}")
+    if horizon_steps is not None and not eval_start <= horizon_steps <= rows - 1:
+        fail(f"--horizon-steps {horizon_steps}: must lie in --eval-start {eval_start}…{rows - 1}")
 
 
 def largest_exponent(meta, data_dir):

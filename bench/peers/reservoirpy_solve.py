@@ -10,6 +10,8 @@ Optional: not part of the tests."""
 import argparse
 import time
 
+import threads  # noqa: F401  (before numpy: thread counts from --threads)
+
 import numpy as np
 from reservoirpy.mat_gen import uniform
 from reservoirpy.nodes import Reservoir, Ridge
@@ -34,11 +36,15 @@ def main():
     p.add_argument("--eval-start", type=int, default=100,
                    help="s: warm up on the first s reference states and score from there, as rnnode's --eval-start (≥ --window)")
     p.add_argument("--horizon-steps", type=int, default=None, help="last evaluated output index (default: all)")
+    p.add_argument("--threads", type=int, default=1, help="OMP/OPENBLAS/MKL_NUM_THREADS, set before numpy loads (default 1)")
     a = p.parse_args()
     if a.eval_start < a.window:
         p.error(f"--window {a.window} exceeds --eval-start {a.eval_start}: every model is warmed up on the same first states; raise --eval-start")
 
-    meta, splits = common.load(a.data)
+    meta, splits = common.load_or_exit(a.data)
+    common.check_evaluation(meta, a.eval_start, a.horizon_steps)
+    if all(len(t) - 1 <= a.washout for t in splits["train"]):
+        common.fail(f"--washout {a.washout}: every training trajectory has at most that many steps; lower it")
     norm = common.Normalization(splits["train"])
     # Same construction as rnnode's: W uniform in ±1 with the given density, rescaled to the spectral radius;
     # W_in dense uniform in ±input_scaling; bias uniform in ±bias (reservoirpy's defaults differ: sparse

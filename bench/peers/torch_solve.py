@@ -6,10 +6,21 @@ rollout and metrics. Rows appended to OUT/errors.csv with model `torch-lstm` (or
 
     python bench/peers/torch_solve.py results/data/lorenz-<key> --out results --cell lstm --window 16
 
+--epochs E trains E epochs with the cosine decay over the epochs (as before; no validation). --budget SECONDS
+trains until SECONDS of wall-clock time are spent instead: the learning rate follows the cosine of the elapsed
+fraction of the budget, lr(t) = lr_min + (lr - lr_min)(1 + cos(pi t/T))/2 with lr_min = lr/50, set before every
+mini-batch; after every epoch (and when the budget ends inside one) the teacher-forced loss on the validation
+sequences is measured, and the weights with the lowest validation loss are the ones evaluated. train_seconds is the
+whole training, validation passes included.
+
 Needs numpy and torch (pip install torch, in a virtual environment outside the repository). Optional: not part
 of the tests."""
 import argparse
+import copy
+import math
 import time
+
+import threads  # noqa: F401  (before numpy and torch: thread counts from --threads)
 
 import numpy as np
 import torch
@@ -50,41 +61,94 @@ def main():
     p.add_argument("--sequence-steps", type=int, default=16)
     p.add_argument("--hidden", type=int, default=64)
     p.add_argument("--layers", type=int, default=1)
-    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--epochs", type=int, default=30, help="epochs when no --budget is given")
+    p.add_argument("--budget", type=float, default=None, metavar="SECONDS",
+                   help="train for this many wall-clock seconds (cosine schedule over the budget, best validation weights kept)")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--learning-rate", type=float, default=3e-3)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch.set_num_threads and OMP/OPENBLAS/MKL_NUM_THREADS (set before torch loads; default 1)")
     p.add_argument("--eval-start", type=int, default=100,
                    help="s: warm up on the first s reference states and score from there, as rnnode's --eval-start (≥ --window)")
     p.add_argument("--horizon-steps", type=int, default=None)
     a = p.parse_args()
     if a.eval_start < a.window:
         p.error(f"--window {a.window} exceeds --eval-start {a.eval_start}: every model is warmed up on the same first states; raise --eval-start")
+    if a.budget is not None and not (a.budget > 0 and math.isfinite(a.budget)):
+        p.error(f"--budget {a.budget}: must be a positive number of seconds")
+    for name in ("window", "sequence_steps", "hidden", "layers", "epochs", "batch_size", "threads"):
+        if getattr(a, name) < 1:
+            p.error(f"--{name.replace('_', '-')} {getattr(a, name)}: must be at least 1")
 
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
     torch.set_default_dtype(torch.float64)
-    meta, splits = common.load(a.data)
+    meta, splits = common.load_or_exit(a.data)
+    common.check_evaluation(meta, a.eval_start, a.horizon_steps)
     norm = common.Normalization(splits["train"])
     d, k = len(meta["variables"]), a.window
     model = Stepper(a.cell, d, a.hidden, a.layers)
     x, y = sequences(splits["train"], norm, k, a.sequence_steps)
+    if len(x) == 0:
+        common.fail(f"{a.data}: the training trajectories are shorter than --window {k} + --sequence-steps "
+                    f"{a.sequence_steps} + 1 states; lower them")
     optimizer = torch.optim.Adam(model.parameters(), lr=a.learning_rate)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, a.epochs, eta_min=a.learning_rate * 0.02)
     generator = torch.Generator().manual_seed(a.seed)
+    minimum_rate = a.learning_rate * 0.02
+
+    def train_batch(batch):
+        prediction, _ = model(x[batch])
+        loss = torch.mean((prediction[:, k - 1:] - y[batch][:, k - 1:]) ** 2)
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
 
     started = time.perf_counter()
-    for epoch in range(a.epochs):
-        order = torch.randperm(len(x), generator=generator)
-        for batch in order.split(a.batch_size):
-            prediction, _ = model(x[batch])
-            loss = torch.mean((prediction[:, k - 1:] - y[batch][:, k - 1:]) ** 2)
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-        schedule.step()
+    epochs = 0
+    if a.budget is None:
+        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, a.epochs, eta_min=minimum_rate)
+        for epoch in range(a.epochs):
+            for batch in torch.randperm(len(x), generator=generator).split(a.batch_size):
+                train_batch(batch)
+            schedule.step()
+        epochs = a.epochs
+    else:
+        vx, vy = sequences(splits["validation"], norm, k, a.sequence_steps)
+
+        @torch.no_grad()
+        def validation_loss():
+            if len(vx) == 0:
+                return None
+            prediction, _ = model(vx)
+            return float(torch.mean((prediction[:, k - 1:] - vy[:, k - 1:]) ** 2))
+
+        best_loss, best_weights = math.inf, None
+
+        def keep_if_best():
+            nonlocal best_loss, best_weights
+            loss = validation_loss()
+            if loss is None or best_weights is None or loss < best_loss:
+                best_loss = math.inf if loss is None else loss
+                best_weights = copy.deepcopy(model.state_dict())
+
+        spent = False
+        while not spent:
+            for batch in torch.randperm(len(x), generator=generator).split(a.batch_size):
+                elapsed = time.perf_counter() - started
+                if elapsed >= a.budget:
+                    spent = True
+                    break
+                rate = minimum_rate + (a.learning_rate - minimum_rate) * (1 + math.cos(math.pi * elapsed / a.budget)) / 2
+                for group in optimizer.param_groups:
+                    group["lr"] = rate
+                train_batch(batch)
+            else:
+                epochs += 1
+            keep_if_best()
+        model.load_state_dict(best_weights)
+        print(f"budget {a.budget:g} s: {epochs} whole epochs, best validation loss {best_loss:.4g}")
     train_seconds = time.perf_counter() - started
 
     state = {"h": None}
