@@ -6,11 +6,13 @@ enum FastTanh {
     /// tanh(x) for every Double (±∞ and NaN included; −0 gives +0), within 5u·|tanh x| of the exact value (u = 2⁻⁵³):
     ///
     ///   |x| < 0.625:  tanh x = x + x·z·P(z)/Q(z),  z = x²  (Cephes' rational, relative error ≤ 2.5e−16 ≈ 2.3u;
-    ///                 evaluating x·z·R with |z·R| ≤ 0.13 adds ≤ 1.1u·|x|, the final sum u·|x|, and tanh x ≥ 0.88x)
-    ///   |x| ≥ 0.625:  tanh |x| = 1 − 2/(e^{2|x|} + 1) with e^y by Cephes' Padé form on y − n·ln 2 and 2ⁿ built
-    ///                 from bits (≤ 2u), + 1, ÷ each u: q = 2/(e + 1) ≤ 0.445 within 4u·q, and 1 − q rounds once,
-    ///                 so the error is ≤ (4·0.445 + 1)u ≤ 2.8u ≤ 5u·tanh|x| (tanh|x| ≥ 0.555); the sign is copied.
-    /// |x| is clamped at 20, where 2/(e^{40} + 1) < 2⁻⁵⁵ rounds away: the result is ±1 exactly.
+    ///                 evaluating x·z·P/Q with |z·P/Q| ≤ 0.13 adds ≤ 1.1u·|x|, the final sum u·|x|, and tanh x ≥ 0.88x)
+    ///   |x| ≥ 0.625:  tanh |x| = 1 − 2/(e^{2|x|} + 1), e^y = 2ⁿ·(Q + P)/(Q − P) by Cephes' Padé form on
+    ///                 r = y − n·ln 2 (≤ 1u), so 2/(e + 1) = 2(Q − P)/(2ⁿ(Q + P) + Q − P): positive terms, each sum
+    ///                 and the quotient one rounding, q = 2/(e + 1) ≤ 0.445 within 4u·q; 1 − q rounds once, so the
+    ///                 error is ≤ (4·0.445 + 1)u ≤ 2.8u ≤ 5u·tanh|x| (tanh|x| ≥ 0.555); the sign is copied.
+    /// Both branches share one division (numerator and denominator selected first). |x| is clamped at 20, where
+    /// 2/(e^{40} + 1) < 2⁻⁵⁵ rounds away: the result is ±1 exactly.
     @inline(__always)
     static func tanh(_ x: Double) -> Double {
         let a = Swift.min(x.magnitude, 20)   // NaN stays NaN (min keeps its first argument when unordered)
@@ -18,7 +20,6 @@ enum FastTanh {
         let z = x * x
         let p = (-9.64399179425052238628e-1 * z - 9.92877231001918586564e1) * z - 1.61468768441708447952e3
         let q = ((z + 1.12811678491632931402e2) * z + 2.23548839060100448583e3) * z + 4.84406305325125486048e3
-        let small = x + x * (z * p / q)
         // Large |x|: e^y, y = 2|x| ∈ [1.25, 40], n = round(y / ln 2) by the 1.5·2⁵² shift (exact for |n| < 2⁵¹).
         let y = 2 * a
         let shifter = 6755399441055744.0
@@ -31,8 +32,10 @@ enum FastTanh {
             + 2.00000000000000000009e0
         // 2ⁿ: the shifted value's low bits hold n; adding the exponent bias and moving it to the exponent field.
         let scale = Double(bitPattern: (shifted.bitPattern &+ 1023) << 52)
-        let e = (1 + 2 * (px / (qx - px))) * scale
-        let large = Double(signOf: x, magnitudeOf: 1 - 2 / (e + 1))
-        return a < 0.625 ? small : large
+        let isSmall = a < 0.625
+        let numerator = isSmall ? x * (z * p) : 2 * (qx - px)
+        let denominator = isSmall ? q : (qx + px) * scale + (qx - px)
+        let quotient = numerator / denominator
+        return isSmall ? x + quotient : Double(signOf: x, magnitudeOf: 1 - quotient)
     }
 }
