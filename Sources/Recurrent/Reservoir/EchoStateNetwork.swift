@@ -122,13 +122,14 @@ public final class EchoStateNetwork {
             inputWeights.withUnsafeBufferPointer { win in
                 for row in 0..<n {
                     let zr = z + row * b, wr = win.baseAddress! + row * i
-                    var column = 0
-                    while column + 8 <= b {
-                        var sum = Lanes(repeating: bias[row])
-                        for j in 0..<i { sum += Lanes(repeating: wr[j]) * Lanes.load(inputs + j * b + column) }
+                    func block<V: SIMD>(_: V.Type, _ column: Int) where V.Scalar == Double {
+                        var sum = V(repeating: bias[row])
+                        for j in 0..<i { sum += V(repeating: wr[j]) * V.load(inputs + j * b + column) }
                         sum.store(zr + column)
-                        column += 8
                     }
+                    var column = 0
+                    while column + 8 <= b { block(SIMD8<Double>.self, column); column += 8 }
+                    if column + 4 <= b { block(SIMD4<Double>.self, column); column += 4 }
                     while column < b {
                         var sum = bias[row]
                         for j in 0..<i { sum += wr[j] * inputs[j * b + column] }
@@ -151,13 +152,14 @@ public final class EchoStateNetwork {
         readout.withUnsafeBufferPointer { w in
             for output in 0..<o {
                 let wo = w.baseAddress! + output
-                var column = 0
-                while column + 8 <= b {
-                    var sum = Lanes(repeating: 0)
-                    for feature in 0..<p { sum += Lanes(repeating: wo[feature * o]) * Lanes.load(f + feature * b + column) }
-                    for lane in 0..<8 { y[(column + lane) * o + output] = sum[lane] }
-                    column += 8
+                func block<V: SIMD>(_: V.Type, _ column: Int) where V.Scalar == Double {
+                    var sum = V(repeating: 0)
+                    for feature in 0..<p { sum += V(repeating: wo[feature * o]) * V.load(f + feature * b + column) }
+                    for lane in 0..<V.scalarCount { y[(column + lane) * o + output] = sum[lane] }
                 }
+                var column = 0
+                while column + 8 <= b { block(SIMD8<Double>.self, column); column += 8 }
+                if column + 4 <= b { block(SIMD4<Double>.self, column); column += 4 }
                 while column < b {
                     var sum = 0.0
                     for feature in 0..<p { sum += wo[feature * o] * f[feature * b + column] }

@@ -82,14 +82,15 @@ struct SparseMatrix: Equatable {
                 values.withUnsafeBufferPointer { w in
                     for i in 0..<rows {
                         let yi = y + i * b, range = starts[i]..<starts[i + 1]
-                        // Eight columns at a time, held in registers across the row's entries.
-                        var j = 0
-                        while j + 8 <= b {
-                            var sum = Lanes.load(yi + j)
-                            for k in range { sum += Lanes(repeating: w[k]) * Lanes.load(x + Int(c[k]) * b + j) }
+                        // Eight columns at a time (then four), held in registers across the row's entries.
+                        func block<V: SIMD>(_: V.Type, _ j: Int) where V.Scalar == Double {
+                            var sum = V.load(yi + j)
+                            for k in range { sum += V(repeating: w[k]) * V.load(x + Int(c[k]) * b + j) }
                             sum.store(yi + j)
-                            j += 8
                         }
+                        var j = 0
+                        while j + 8 <= b { block(SIMD8<Double>.self, j); j += 8 }
+                        if j + 4 <= b { block(SIMD4<Double>.self, j); j += 4 }
                         while j < b {
                             var sum = yi[j]
                             for k in range { sum += w[k] * x[Int(c[k]) * b + j] }
@@ -103,11 +104,9 @@ struct SparseMatrix: Equatable {
     }
 }
 
-/// Eight Doubles, the block the batched kernels keep in registers. Lane arithmetic is IEEE per lane (no fused
-/// multiply-add), so a lane computes exactly what the scalar loop computes.
-typealias Lanes = SIMD8<Double>
-
-extension SIMD8 where Scalar == Double {
+// The blocks the batched kernels keep in registers: SIMD8 and SIMD4 of Double. Lane arithmetic is IEEE per lane
+// (no fused multiply-add), so a lane computes exactly what the scalar loop computes.
+extension SIMD where Scalar == Double {
     @inline(__always) static func load(_ p: UnsafePointer<Double>) -> Self { UnsafeRawPointer(p).loadUnaligned(as: Self.self) }
     @inline(__always) static func load(_ p: UnsafeMutablePointer<Double>) -> Self { load(UnsafePointer(p)) }
     @inline(__always) func store(_ p: UnsafeMutablePointer<Double>) { UnsafeMutableRawPointer(p).storeBytes(of: self, as: Self.self) }
