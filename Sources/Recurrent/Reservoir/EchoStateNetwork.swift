@@ -106,11 +106,11 @@ public final class EchoStateNetwork {
 
     /// Advances B reservoirs at once and fills the features:
     ///   Z = b·1ᵀ + W_in·U + W·X      (N, B): b broadcast, W_in (N, I) dense, W (N, N) CSR (SpMM; SpMV for B = 1)
-    ///   X ← (1 − a)·X + a·tanh(Z)    (N, B), tanh by `FastTanh` (within 5 ulp; no libm call)
+    ///   X ← (1 − a)·X + a·tanh(Z)    (N, B), tanh by `FastTanh` (within 5u·|tanh z|; no libm call)
     ///   F = [1ᵀ; U; X]               (1 + I + N, B)
     /// with U (I, B) read from `u` laid out (B, I) row-major (row b: trajectory b's input) and X (N, B) row-major
-    /// (column b: trajectory b's state). Every entry is summed in the same order for every B (b, then j ascending,
-    /// then W's entries by column), so a trajectory's numbers do not depend on the batch it is stepped in.
+    /// (column b: trajectory b's state). Every entry is summed in the same order for every B (the bias, then W_in's
+    /// terms by j, then W's entries by column), so a trajectory's numbers do not depend on the batch it is stepped in.
     func advance(_ u: UnsafePointer<Double>, state x: UnsafeMutablePointer<Double>, workspace ws: ReservoirWorkspace) {
         let n = configuration.size, i = configuration.inputSize, a = configuration.leakRate, b = ws.batch
         let z = ws.preActivation.base, f = ws.features.base
