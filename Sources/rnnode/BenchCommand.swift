@@ -1,4 +1,5 @@
-// `rnnode bench`: measurements of speed and memory; `bench train` times training steps of a recurrent network.
+// `rnnode bench`: measurements of speed and memory; `bench train` times training steps of a recurrent network,
+// `bench rollout` the rollouts of a learned stepper against GSL.
 import ArgumentParser
 import Experiments
 import Foundation
@@ -6,7 +7,7 @@ import Recurrent
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Measure speed and memory.", subcommands: [TrainBenchCommand.self])
+        commandName: "bench", abstract: "Measure speed and memory.", subcommands: [TrainBenchCommand.self, RolloutBenchCommand.self])
 }
 
 struct TrainBenchCommand: ParsableCommand {
@@ -110,5 +111,66 @@ struct TrainBenchCommand: ParsableCommand {
         }
         try Console.print("  peak RSS \(mib(resident)) (before the dgemm probes)")
         try Console.print("  BLAS:      \(LinearAlgebra.libraryDescription)")
+    }
+}
+
+struct RolloutBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rollout",
+        abstract: "Rollout speed of a learned stepper on a problem's test trajectories, against GSL, in Double.",
+        discussion: """
+            Generates the problem's data with GSL, fits the model (esn, linear; lstm, gru and rnn are timed \
+            untrained: a step costs the same whatever the weights), then times the rollouts of every test \
+            trajectory from the same warm-up: one trajectory after another, and all together (batched; ESN \
+            batches split over --threads), and GSL over the same intervals. Prints steps per second per \
+            trajectory and for the whole batch. bench/peers/reservoirpy_rollout.py compares with reservoirpy.
+            """)
+
+    @Option(help: "Model: esn, lstm, gru, rnn or linear.") var model: String = "esn"
+    @Option(help: "A catalog problem name or a problem .toml file.") var problem: String = "lorenz"
+    @Option(help: "Test trajectories rolled out together (the batch).") var testTrajectories: Int = 8
+    @Option(help: "Training trajectories (esn and linear fits).") var trainTrajectories: Int = 4
+    @Option(help: "Reference states each rollout is warmed up on (solve's --eval-start).") var warmUp: Int = 100
+    @Option(help: "ESN reservoir units.") var reservoirSize: Int = 600
+    @Option(help: "Hidden units (lstm, gru, rnn).") var hidden: Int = 64
+    @Option(help: "Threads for the batched rollout and the ESN fit (default: RNNODE_THREADS, else every core).") var threads: Int?
+    @Option(help: "Timed repetitions of each path (the best is reported).") var repetitions: Int = 5
+    @Option(help: "Seed of the data and the weights.") var seed: UInt64 = 0
+    @Option(help: "ESN only: write the model, the data and rnnode's rollouts to this JSON file (for the reservoirpy peer).")
+    var export: String?
+
+    func validate() throws {
+        guard RolloutBenchmarkModel(rawValue: model) != nil else {
+            throw ValidationError("unknown model '\(model)'; choose one of \(RolloutBenchmarkModel.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        try OptionLimits.check("--test-trajectories", testTrajectories, OptionLimits.trajectories)
+        try OptionLimits.check("--train-trajectories", trainTrajectories, OptionLimits.trajectories)
+        try OptionLimits.check("--warm-up", warmUp, OptionLimits.window)
+        try OptionLimits.check("--reservoir-size", reservoirSize, OptionLimits.reservoirSize)
+        try OptionLimits.check("--hidden", hidden, OptionLimits.hidden)
+        try OptionLimits.check("--threads", threads, OptionLimits.threads)
+        try OptionLimits.check("--repetitions", repetitions, OptionLimits.iterations)
+        if export != nil && model != "esn" { throw ValidationError("--export writes an ESN only (got --model \(model))") }
+    }
+
+    func run() throws {
+        var c = RolloutBenchmarkConfiguration(model: RolloutBenchmarkModel(rawValue: model)!, problem: problem)
+        c.testTrajectories = testTrajectories; c.trainTrajectories = trainTrajectories; c.warmUp = warmUp
+        c.reservoir.size = reservoirSize; c.hidden = hidden; c.repetitions = repetitions; c.seed = seed
+        c.threads = try threads ?? BatchedRolloutRunner.defaultThreads()
+        c.exportFile = export.map { URL(fileURLWithPath: $0) }
+        let r = try RolloutBenchmark.run(c)
+        func rate(_ v: Double) -> String { String(format: "%.4g", v) }
+        try Console.print("rnnode bench rollout: \(model) on \(r.problem) (d = \(r.dimension), \(r.parameters) parameters), "
+            + "batch \(r.trajectories) trajectories × \(r.stepsPerTrajectory) steps, warm-up \(warmUp), threads \(r.threads), Double")
+        try Console.print("  one at a time: \(rate(r.sequentialStepsPerSecond)) steps/s  (\(rate(r.sequentialSeconds)) s for all)")
+        try Console.print("  batched:       \(rate(r.batchedStepsPerSecondPerTrajectory)) steps/s per trajectory, "
+            + "\(rate(r.batchedStepsPerSecond)) steps/s for the batch  (\(rate(r.batchedSeconds)) s, "
+            + String(format: "%.2f", r.sequentialSeconds / r.batchedSeconds) + "× one at a time)")
+        try Console.print("  GSL:           \(rate(r.referenceStepsPerSecond)) output steps/s  (\(rate(r.referenceSeconds)) s, "
+            + "\(r.referenceInternalSteps) adaptive steps); batched model ÷ GSL = " + String(format: "%.2f", r.batchedStepsPerSecond / r.referenceStepsPerSecond))
+        try Console.print("  batched − one at a time: largest |difference| \(rate(r.largestDifference)); peak RSS "
+            + String(format: "%.1f MiB", Double(r.maxResidentBytes) / 1_048_576))
+        if let export { try Console.print("  wrote \(export)") }
     }
 }

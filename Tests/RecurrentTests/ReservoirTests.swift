@@ -81,7 +81,7 @@ func reservoirHasTheRequestedSpectralRadius(_ radius: Double) throws {
     // number; 1e−10 allows a condition number of 10³ (a wrong scaling is off by O(radius)).
     #expect(abs(esn.measuredSpectralRadius - radius) < 1e-10)
     // independent check (Gelfand): ‖W^k‖^(1/k) → ρ(W)
-    var power = esn.reservoir
+    var power = esn.reservoir.dense
     let n = c.size
     var logScale = 0.0
     for _ in 0..<9 {  // W^(2^9)
@@ -93,7 +93,7 @@ func reservoirHasTheRequestedSpectralRadius(_ radius: Double) throws {
     // a margin: ‖W^k‖_F^(1/k) = ρ·(C_k)^(1/k) with C_k the non-normal transient and the Frobenius/2-norm factor
     // (≤ √n ≈ 11): 11^(1/512) ≈ 1.005, so 2 % leaves room for a transient of (1.02)^512 / 11 ≈ 2e3
     #expect(abs(gelfand - radius) < 0.02 * radius, "Gelfand estimate \(gelfand)")
-    let nonZero = esn.reservoir.filter { $0 != 0 }.count
+    let nonZero = esn.reservoir.dense.filter { $0 != 0 }.count
     #expect(abs(Double(nonZero) / Double(n * n) - 0.1) < 0.01)
 }
 

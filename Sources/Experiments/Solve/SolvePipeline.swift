@@ -138,9 +138,13 @@ public enum SolvePipeline {
         var rolloutSeconds: [Double] = [], referenceSeconds: [Double] = []
         var matched: [ToleranceLadder.Match?] = []
         var firstComparison: RolloutComparison?
+        // All test rollouts advance together (BatchedRollout.swift: same results as one by one; `seconds` is each
+        // trajectory's share of the batch's time).
+        let rollouts = BatchedRolloutRunner.run(stepper, references: data.test.map(\.states), dimension: d, warmUp: s, last: last,
+                                                normalization: normalization, lower: box.lower, upper: box.upper,
+                                                threads: try BatchedRolloutRunner.defaultThreads())
         for (index, trajectory) in data.test.enumerated() {
-            let rollout = RolloutRunner.run(stepper, reference: trajectory.states, dimension: d, warmUp: s, last: last,
-                                            normalization: normalization, lower: box.lower, upper: box.upper)
+            let rollout = rollouts[index]
             // GSL over the same interval from the same state, timed side by side.
             let start = Array(trajectory.states[((s - 1) * d)..<(s * d)])
             let gsl = solve(system, initial: start, from: times[0], to: times[times.count - 1], outputStep: problem.time.step,

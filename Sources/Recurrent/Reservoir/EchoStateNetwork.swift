@@ -1,4 +1,5 @@
-// Echo state networks: a sparse random reservoir with a ridge-regression readout.
+// Echo state networks: a sparse random reservoir (CSR) with a ridge-regression readout, stepped one trajectory
+// or a batch of trajectories at a time, and fitted by teacher forcing split over threads.
 // Reference: Jaeger (2001), "The echo state approach"; Lukoševičius (2012), "A practical guide to applying ESNs".
 import Foundation
 
@@ -20,8 +21,8 @@ public struct ReservoirConfiguration: Codable, Equatable, Sendable {
 /// x_t = (1 − a) x_{t−1} + a tanh(W_in u_t + W x_{t−1} + b),  y_t = W_out [1; u_t; x_t]
 public final class EchoStateNetwork {
     public let configuration: ReservoirConfiguration
-    /// W (N, N) row-major: sparse random entries, scaled to the requested spectral radius.
-    let reservoir: [Double]
+    /// W (N, N) in CSR form: sparse random entries, scaled to the requested spectral radius.
+    let reservoir: SparseMatrix
     /// W_in (N, I) row-major, uniform in ±inputScaling.
     let inputWeights: [Double]
     /// b (N), uniform in ±biasScaling.
@@ -29,18 +30,20 @@ public final class EchoStateNetwork {
     /// W_outᵀ (1 + I + N, O) row-major (the ridge solution); zero until `fit`.
     var readout: [Double]
     private let radius: Double
-    /// Scratch for one step: the pre-activation (N) and the feature vector [1; u; x] (1 + I + N).
-    private let preActivation: Buffer
-    private let features: Buffer
+    /// Scratch for `step` (batch 1); `fit` and `ReservoirBatch` bring their own.
+    private let workspace: ReservoirWorkspace
 
     /// The spectral radius of W as computed after scaling.
     public var measuredSpectralRadius: Double { radius }
     /// Whether `fit` has set the readout.
     public private(set) var isFitted = false
     var featureCount: Int { 1 + configuration.inputSize + configuration.size }
+    /// Stored entries of W (its density times N²).
+    public var reservoirNonZeroCount: Int { reservoir.nonZeroCount }
 
     /// Builds the reservoir from `seed`, one generator stream per matrix: W (sparsity pattern and values uniform
-    /// in ±1), W_in, b. W is then scaled so its spectral radius (eigenvalues by LAPACK dgeev) is the requested one.
+    /// in ±1), W_in, b. W is then scaled so its spectral radius (eigenvalues by LAPACK dgeev) is the requested one,
+    /// and kept in CSR form (the dense copy exists only while the radius is computed).
     public convenience init(configuration c: ReservoirConfiguration, seed: UInt64) throws {
         try Self.validate(c)
         BLAS.configureOnce()
@@ -54,20 +57,20 @@ public final class EchoStateNetwork {
                                  + "raise the connectivity or the size")
         }
         for k in w.indices { w[k] *= c.spectralRadius / unscaled }
+        let radius = try Self.spectralRadius(of: w, order: n)
         var inputStream = Xoshiro256StarStar(seed: seed, stream: 2), biasStream = Xoshiro256StarStar(seed: seed, stream: 3)
-        self.init(configuration: c, reservoir: w,
+        self.init(configuration: c, reservoir: SparseMatrix(dense: w, rows: n, columns: n),
                   inputWeights: (0..<(n * c.inputSize)).map { _ in inputStream.nextSymmetric(c.inputScaling) },
                   bias: (0..<n).map { _ in biasStream.nextSymmetric(c.biasScaling) },
                   readout: [Double](repeating: 0, count: (1 + c.inputSize + n) * c.outputSize),
-                  radius: try Self.spectralRadius(of: w, order: n))
+                  radius: radius)
     }
 
-    private init(configuration: ReservoirConfiguration, reservoir: [Double], inputWeights: [Double], bias: [Double],
+    private init(configuration: ReservoirConfiguration, reservoir: SparseMatrix, inputWeights: [Double], bias: [Double],
                  readout: [Double], radius: Double) {
         self.configuration = configuration; self.reservoir = reservoir; self.inputWeights = inputWeights
         self.bias = bias; self.readout = readout; self.radius = radius
-        preActivation = Buffer(count: configuration.size)
-        features = Buffer(count: 1 + configuration.inputSize + configuration.size)
+        workspace = ReservoirWorkspace(configuration: configuration, batch: 1)
     }
 
     private static func validate(_ c: ReservoirConfiguration) throws {
@@ -101,70 +104,151 @@ public final class EchoStateNetwork {
     /// A zero reservoir state.
     public func makeState() -> [Double] { [Double](repeating: 0, count: configuration.size) }
 
-    /// x ← (1 − a) x + a tanh(W_in u + W x + b), and fills `features` with [1; u; x].
-    private func advance(_ u: UnsafePointer<Double>, state x: UnsafeMutablePointer<Double>) {
-        let n = configuration.size, i = configuration.inputSize, a = configuration.leakRate, z = preActivation.base
-        bias.withUnsafeBufferPointer { z.update(from: $0.baseAddress!, count: n) }
-        inputWeights.withUnsafeBufferPointer {
-            BLAS.gemv(MatrixRef($0.baseAddress!, rows: n, columns: i), u, count: i, into: z, count: n, beta: 1)
+    /// Advances B reservoirs at once and fills the features:
+    ///   Z = b·1ᵀ + W_in·U + W·X      (N, B): b broadcast, W_in (N, I) dense, W (N, N) CSR (SpMM; SpMV for B = 1)
+    ///   X ← (1 − a)·X + a·tanh(Z)    (N, B), tanh by `FastTanh` (within 5u·|tanh z|; no libm call)
+    ///   F = [1ᵀ; U; X]               (1 + I + N, B)
+    /// with U (I, B) read from `u` laid out (B, I) row-major (row b: trajectory b's input) and X (N, B) row-major
+    /// (column b: trajectory b's state). Every entry is summed in the same order for every B (the bias, then W_in's
+    /// terms by j, then W's entries by column), so a trajectory's numbers do not depend on the batch it is stepped in.
+    func advance(_ u: UnsafePointer<Double>, state x: UnsafeMutablePointer<Double>, workspace ws: ReservoirWorkspace) {
+        let n = configuration.size, i = configuration.inputSize, a = configuration.leakRate, b = ws.batch
+        let z = ws.preActivation.base, f = ws.features.base
+        // F rows 0 … I: [1ᵀ; U], so that U (I, B) is read from F below.
+        for column in 0..<b { f[column] = 1 }
+        for j in 0..<i { for column in 0..<b { f[(1 + j) * b + column] = u[column * i + j] } }
+        let inputs = UnsafePointer(f + b)
+        bias.withUnsafeBufferPointer { bias in
+            inputWeights.withUnsafeBufferPointer { win in
+                for row in 0..<n {
+                    let zr = z + row * b, wr = win.baseAddress! + row * i
+                    func block<V: SIMD>(_: V.Type, _ column: Int) where V.Scalar == Double {
+                        var sum = V(repeating: bias[row])
+                        for j in 0..<i { sum += V(repeating: wr[j]) * V.load(inputs + j * b + column) }
+                        sum.store(zr + column)
+                    }
+                    var column = 0
+                    while column + 8 <= b { block(SIMD8<Double>.self, column); column += 8 }
+                    if column + 4 <= b { block(SIMD4<Double>.self, column); column += 4 }
+                    while column < b {
+                        var sum = bias[row]
+                        for j in 0..<i { sum += wr[j] * inputs[j * b + column] }
+                        zr[column] = sum
+                        column += 1
+                    }
+                }
+            }
         }
-        reservoir.withUnsafeBufferPointer {
-            BLAS.gemv(MatrixRef($0.baseAddress!, rows: n, columns: n), x, count: n, into: z, count: n, beta: 1)
+        reservoir.multiplyAdd(batch: x, into: z, batch: b)
+        for k in 0..<(n * b) { x[k] = (1 - a) * x[k] + a * FastTanh.tanh(z[k]) }
+        (f + (1 + i) * b).update(from: x, count: n * b)
+    }
+
+    /// Y = W_out·F for the features of the last `advance`: y (B, O) row-major, y_{bo} = Σ_p W_outᵀ[p, o]·F[p, b]
+    /// summed over p ascending from 0 (the same order for every B).
+    func readOut(_ ws: ReservoirWorkspace, into y: UnsafeMutablePointer<Double>) {
+        let p = featureCount, o = configuration.outputSize, b = ws.batch
+        let f = UnsafePointer(ws.features.base)
+        readout.withUnsafeBufferPointer { w in
+            for output in 0..<o {
+                let wo = w.baseAddress! + output
+                func block<V: SIMD>(_: V.Type, _ column: Int) where V.Scalar == Double {
+                    var sum = V(repeating: 0)
+                    for feature in 0..<p { sum += V(repeating: wo[feature * o]) * V.load(f + feature * b + column) }
+                    for lane in 0..<V.scalarCount { y[(column + lane) * o + output] = sum[lane] }
+                }
+                var column = 0
+                while column + 8 <= b { block(SIMD8<Double>.self, column); column += 8 }
+                if column + 4 <= b { block(SIMD4<Double>.self, column); column += 4 }
+                while column < b {
+                    var sum = 0.0
+                    for feature in 0..<p { sum += wo[feature * o] * f[feature * b + column] }
+                    y[column * o + output] = sum
+                    column += 1
+                }
+            }
         }
-        for k in 0..<n { x[k] = (1 - a) * x[k] + a * tanh(z[k]) }
-        features.base[0] = 1
-        (features.base + 1).update(from: u, count: i)
-        (features.base + 1 + i).update(from: x, count: n)
     }
 
     /// One step: advance the reservoir with input u and return the readout y = W_out [1; u; x].
     public func step(_ input: [Double], state: inout [Double]) -> [Double] {
         precondition(input.count == configuration.inputSize && state.count == configuration.size,
                      "ESN step: input \(input.count) (expected \(configuration.inputSize)), state \(state.count) (expected \(configuration.size))")
-        input.withUnsafeBufferPointer { u in state.withUnsafeMutableBufferPointer { advance(u.baseAddress!, state: $0.baseAddress!) } }
+        input.withUnsafeBufferPointer { u in state.withUnsafeMutableBufferPointer { advance(u.baseAddress!, state: $0.baseAddress!, workspace: workspace) } }
         var y = [Double](repeating: 0, count: configuration.outputSize)
-        readout.withUnsafeBufferPointer { w in
-            y.withUnsafeMutableBufferPointer { yp in
-                BLAS.gemv(MatrixRef(w.baseAddress!, rows: featureCount, columns: configuration.outputSize), transposeA: true,
-                          features.base, count: featureCount, into: yp.baseAddress!, count: configuration.outputSize, beta: 0)
-            }
-        }
+        y.withUnsafeMutableBufferPointer { readOut(workspace, into: $0.baseAddress!) }
         return y
     }
 
+    // MARK: Fitting
+
     /// Teacher-forced fit of the readout on sequences (each row-major (steps, inputSize) with targets
     /// (steps, outputSize)); the first `warmup` steps of each sequence are discarded.
-    public func fit(inputs: [[Double]], targets: [[Double]], warmup: Int) throws {
+    ///
+    /// The sequences are split into `threads` contiguous groups (default `EchoStateNetwork.defaultThreads()`,
+    /// at most one group per sequence); each thread runs its group with its own state and a single-threaded BLAS
+    /// and accumulates its own XᵀX and XᵀY; the groups' sums are then added in group order, so the readout is
+    /// the same bits for a given thread count whatever the scheduling.
+    public func fit(inputs: [[Double]], targets: [[Double]], warmup: Int, threads: Int? = nil) throws {
         let i = configuration.inputSize, o = configuration.outputSize, p = featureCount
         guard inputs.count == targets.count, !inputs.isEmpty else {
             throw ReservoirError("ESN fit: \(inputs.count) input sequences but \(targets.count) target sequences")
         }
         guard warmup >= 0 else { throw ReservoirError("ESN fit: warm-up must be ≥ 0 (got \(warmup))") }
-        let equations = NormalEquations(features: p, outputs: o)
-        let blockRows = 512
-        var block = [Double](repeating: 0, count: blockRows * p), blockTargets = [Double](repeating: 0, count: blockRows * o)
-        var filled = 0
-        func flush() {
-            block.withUnsafeBufferPointer { x in
-                blockTargets.withUnsafeBufferPointer { y in equations.add(x.baseAddress!, y.baseAddress!, rows: filled) }
-            }
-            filled = 0
-        }
         for (s, (u, y)) in zip(inputs, targets).enumerated() {
             guard u.count % i == 0, y.count == u.count / i * o else {
                 throw ReservoirError("ESN fit: sequence \(s) has \(u.count) inputs and \(y.count) targets, not (steps × \(i), steps × \(o))")
             }
-            if let bad = u.firstIndex(where: { !$0.isFinite }) ?? y.firstIndex(where: { !$0.isFinite }).map({ $0 }) {
+            if let bad = u.firstIndex(where: { !$0.isFinite }) ?? y.firstIndex(where: { !$0.isFinite }) {
                 throw ReservoirError("ESN fit: sequence \(s) holds a non-finite value near index \(bad)")
             }
-            var x = makeState()
+        }
+        let threadCount = min(try threads ?? Self.defaultThreads(), inputs.count)
+        precondition(threadCount >= 1, "ESN fit: thread count \(threadCount)")
+        // Group g holds sequences [g·S/T, (g+1)·S/T).
+        let groups = (0..<threadCount).map { g in (g * inputs.count / threadCount)..<((g + 1) * inputs.count / threadCount) }
+        let partial = groups.map { _ in NormalEquations(features: p, outputs: o) }
+        let collect = { (g: Int) in
+            self.collectFeatures(inputs: inputs, targets: targets, sequences: groups[g], warmup: warmup, into: partial[g])
+        }
+        if threadCount == 1 {
+            collect(0)
+        } else {
+            let saved = BLAS.threads
+            BLAS.setThreads(1)
+            defer { BLAS.setThreads(saved) }
+            concurrentlyPerform(threadCount, collect)
+        }
+        let equations = partial[0]
+        for g in 1..<threadCount { equations.add(partial[g]) }
+        readout = try equations.solve(ridge: configuration.ridge)
+        isFitted = true
+    }
+
+    /// Runs the given sequences teacher-forced and adds their feature rows [1; u_t; x_t] (t ≥ warmup) and targets
+    /// to `equations`, in blocks of 512 rows. Uses only its own state and scratch (safe on any thread).
+    private func collectFeatures(inputs: [[Double]], targets: [[Double]], sequences: Range<Int>, warmup: Int,
+                                 into equations: NormalEquations) {
+        let i = configuration.inputSize, o = configuration.outputSize, p = featureCount
+        let ws = ReservoirWorkspace(configuration: configuration, batch: 1)
+        let blockRows = 512
+        let block = Buffer(count: blockRows * p), blockTargets = Buffer(count: blockRows * o)
+        var filled = 0
+        func flush() {
+            equations.add(block.base, blockTargets.base, rows: filled)
+            filled = 0
+        }
+        var x = makeState()
+        for s in sequences {
+            let u = inputs[s], y = targets[s]
+            for k in x.indices { x[k] = 0 }
             u.withUnsafeBufferPointer { up in
                 x.withUnsafeMutableBufferPointer { xp in
                     for t in 0..<(u.count / i) {
-                        advance(up.baseAddress! + t * i, state: xp.baseAddress!)
+                        advance(up.baseAddress! + t * i, state: xp.baseAddress!, workspace: ws)
                         guard t >= warmup else { continue }
-                        for k in 0..<p { block[filled * p + k] = features.base[k] }
-                        for k in 0..<o { blockTargets[filled * o + k] = y[t * o + k] }
+                        (block.base + filled * p).update(from: ws.features.base, count: p)
+                        for k in 0..<o { blockTargets.base[filled * o + k] = y[t * o + k] }
                         filled += 1
                         if filled == blockRows { flush() }
                     }
@@ -172,18 +256,29 @@ public final class EchoStateNetwork {
             }
         }
         flush()
-        readout = try equations.solve(ridge: configuration.ridge)
-        isFitted = true
+    }
+
+    /// Threads for `fit`: `RNNODE_THREADS` when set (a whole number from 1 to 1024), else every active core.
+    public static func defaultThreads(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Int {
+        guard let text = environment["RNNODE_THREADS"] else { return max(ProcessInfo.processInfo.activeProcessorCount, 1) }
+        guard let n = Int(text.trimmingCharacters(in: .whitespaces)), (1...1024).contains(n) else {
+            throw ReservoirError("RNNODE_THREADS must be a whole number from 1 to 1024 (got '\(text)')")
+        }
+        return n
     }
 
     // MARK: Checkpoints
 
     static let checkpointKind = "echo-state-network"
 
+    /// W is stored in CSR form ("reservoir.W.row_start", "reservoir.W.columns", "reservoir.W.values");
+    /// checkpoints that hold the dense "reservoir.W" (N·N values, the earlier format) still load.
     public func checkpoint(metadata: [String: [Double]] = [:]) -> Checkpoint {
         precondition(!metadata.keys.contains { $0.hasPrefix("reservoir.") }, "metadata names 'reservoir.*' are reserved")
         var arrays = metadata
-        arrays["reservoir.W"] = reservoir
+        arrays["reservoir.W.row_start"] = reservoir.rowStart.map(Double.init)
+        arrays["reservoir.W.columns"] = reservoir.columnIndices.map(Double.init)
+        arrays["reservoir.W.values"] = reservoir.values
         arrays["reservoir.W_in"] = inputWeights
         arrays["reservoir.b"] = bias
         arrays["reservoir.W_out"] = readout
@@ -197,12 +292,88 @@ public final class EchoStateNetwork {
         do { try Self.validate(c) } catch let e as ReservoirError {
             throw CheckpointError(file: checkpoint.file, problem: .malformed(e.message))
         }
-        self.init(configuration: c,
-                  reservoir: try checkpoint.array("reservoir.W", count: c.size * c.size),
-                  inputWeights: try checkpoint.array("reservoir.W_in", count: c.size * c.inputSize),
-                  bias: try checkpoint.array("reservoir.b", count: c.size),
-                  readout: try checkpoint.array("reservoir.W_out", count: (1 + c.inputSize + c.size) * c.outputSize),
+        let n = c.size
+        let w: SparseMatrix
+        if checkpoint.arrays["reservoir.W"] != nil {
+            w = SparseMatrix(dense: try checkpoint.array("reservoir.W", count: n * n), rows: n, columns: n)
+        } else {
+            let starts = try checkpoint.array("reservoir.W.row_start", count: n + 1)
+            let values = try checkpoint.array("reservoir.W.values")
+            let columns = try checkpoint.array("reservoir.W.columns", count: values.count)
+            // Offsets and columns are stored as Doubles: whole numbers in range, else the file is malformed.
+            func whole(_ v: Double, below limit: Int) -> Int? { v >= 0 && v < Double(limit) && v.rounded() == v ? Int(v) : nil }
+            let startOffsets = starts.compactMap { whole($0, below: values.count + 1) }
+            let columnIndices = columns.compactMap { whole($0, below: n).map { Int32($0) } }
+            guard startOffsets.count == starts.count, columnIndices.count == columns.count,
+                  let sparse = SparseMatrix(rows: n, columns: n, rowStart: startOffsets, columnIndices: columnIndices, values: values) else {
+                throw CheckpointError(file: checkpoint.file, problem: .malformed(
+                    "the reservoir's CSR arrays do not describe a \(n)×\(n) matrix (offsets from 0 to the entry count, columns ascending in 0..<\(n), finite values)"))
+            }
+            w = sparse
+        }
+        self.init(configuration: c, reservoir: w,
+                  inputWeights: try checkpoint.array("reservoir.W_in", count: n * c.inputSize),
+                  bias: try checkpoint.array("reservoir.b", count: n),
+                  readout: try checkpoint.array("reservoir.W_out", count: (1 + c.inputSize + n) * c.outputSize),
                   radius: try checkpoint.array("reservoir.spectralRadius", count: 1)[0])
         isFitted = true
+    }
+}
+
+/// Scratch for stepping B reservoirs: the pre-activations Z (N, B) and the features F (1 + I + N, B).
+final class ReservoirWorkspace {
+    let batch: Int
+    let preActivation: Buffer
+    let features: Buffer
+    init(configuration c: ReservoirConfiguration, batch: Int) {
+        precondition(batch >= 1, "reservoir batch \(batch)")
+        self.batch = batch
+        preActivation = Buffer(count: c.size * batch)
+        features = Buffer(count: (1 + c.inputSize + c.size) * batch)
+    }
+}
+
+/// B independent reservoir states of one network, stepped together (SpMM instead of B SpMVs). Trajectory b's
+/// outputs equal those of `EchoStateNetwork.step` fed the same inputs, bit for bit (see `advance`).
+public final class ReservoirBatch {
+    public let network: EchoStateNetwork
+    public let batch: Int
+    /// X (N, B) row-major: column b is trajectory b's state.
+    private let state: Buffer
+    private let workspace: ReservoirWorkspace
+
+    public init(network: EchoStateNetwork, batch: Int) {
+        precondition(batch >= 1, "reservoir batch \(batch)")
+        self.network = network; self.batch = batch
+        state = Buffer(count: network.configuration.size * batch)
+        workspace = ReservoirWorkspace(configuration: network.configuration, batch: batch)
+    }
+
+    /// Zero states for every trajectory.
+    public func reset() { state.zero() }
+
+    /// Advances every trajectory: inputs (B, I) row-major in, outputs (B, O) row-major out.
+    public func step(_ inputs: UnsafePointer<Double>, into outputs: UnsafeMutablePointer<Double>) {
+        network.advance(inputs, state: state.base, workspace: workspace)
+        network.readOut(workspace, into: outputs)
+    }
+
+    /// `step` on arrays: inputs (B, I) → outputs (B, O), both row-major.
+    public func step(_ inputs: [Double]) -> [Double] {
+        let c = network.configuration
+        precondition(inputs.count == batch * c.inputSize, "reservoir batch step: \(inputs.count) inputs, expected \(batch * c.inputSize)")
+        var outputs = [Double](repeating: 0, count: batch * c.outputSize)
+        inputs.withUnsafeBufferPointer { u in outputs.withUnsafeMutableBufferPointer { step(u.baseAddress!, into: $0.baseAddress!) } }
+        return outputs
+    }
+}
+
+/// Runs `body(0) … body(count − 1)` on Dispatch's worker threads and returns when all are done. The caller
+/// guarantees that the iterations touch disjoint mutable state (the reason the closure may cross threads).
+private func concurrentlyPerform(_ count: Int, _ body: (Int) -> Void) {
+    struct Unchecked: @unchecked Sendable { let body: (Int) -> Void }
+    withoutActuallyEscaping(body) { body in
+        let box = Unchecked(body: body)
+        DispatchQueue.concurrentPerform(iterations: count) { box.body($0) }
     }
 }

@@ -30,6 +30,15 @@ final class NormalEquations {
         rows += n
     }
 
+    /// G += G_other, R += R_other: the sums of two disjoint row sets (each entry one addition, so adding partial
+    /// sums in a fixed order gives the same bits for the same partition).
+    func add(_ other: NormalEquations) {
+        precondition(other.features == features && other.outputs == outputs, "normal equations of different shapes")
+        for k in 0..<(features * features) { gram.base[k] += other.gram.base[k] }
+        for k in 0..<(features * outputs) { crossTerms.base[k] += other.crossTerms.base[k] }
+        rows += other.rows
+    }
+
     /// W = (G + λI)⁻¹ R  (p, q) row-major, by Cholesky (dposv). λ ≥ 0.
     func solve(ridge lambda: Double) throws -> [Double] {
         let p = features, q = outputs
