@@ -4,12 +4,15 @@
 import Foundation
 import Recurrent
 
-/// NG-RC settings (see `NextGenerationConfiguration`). Defaults chosen on validation data of Lorenz-63 (README).
+/// NG-RC settings (see `NextGenerationConfiguration`). The defaults were chosen on Lorenz-63 data of seeds 10–14,
+/// never on the reported seeds 0–4 (README, "ngrc"): degree 4 reaches about 2.5× the valid prediction time of
+/// Gauthier's degree 2, whose Taylor error of the step map is O(Δt³); below ridge 1e-8 the normal equations of the
+/// degree-4 features lose positive definiteness in double precision.
 public struct NextGenerationSettings: Codable, Hashable, Sendable {
     public var delays: Int = 2
     public var skip: Int = 1
-    public var degree: Int = 2
-    public var ridge: Double = 1e-6
+    public var degree: Int = 4
+    public var ridge: Double = 3e-8
     public init() {}
 }
 
