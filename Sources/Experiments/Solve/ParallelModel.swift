@@ -58,7 +58,9 @@ public struct SiteLayout: Sendable, Equatable {
 
 extension Problem {
     /// The problem's array variables as `SiteLayout` arrays (empty when it has none).
-    var siteArrays: [SiteLayout.Array] { [] }
+    var siteArrays: [SiteLayout.Array] {
+        arrayVariables.map { SiteLayout.Array(name: $0.name, offset: $0.offset, count: $0.count, periodic: $0.boundary == .periodic) }
+    }
 }
 
 /// One patch: which input columns (of the full normalised state; nil outside a zero boundary, read as `fill`)
