@@ -185,7 +185,9 @@ struct SolveCommand: ParsableCommand {
             case .failure(let limit):
                 throw ValidationError("\(problem.file?.path ?? problem.name): time.step: \(limit)")
             }
-            try Self.memoryEstimate(c, rows: rows, dimension: problem.dimension).check()
+            // A parallel model's parts see a patch and its halo, not the whole state.
+            let inputs = try c.parallel.map { ParallelPartition.largestPatchInputs($0, layout: try SiteLayout(problem: problem)) }
+            try Self.memoryEstimate(c, rows: rows, dimension: problem.dimension, modelInputs: inputs ?? problem.dimension).check()
             try SolvePipeline.validate(c, problem: problem)
         } catch let error as ValidationError {
             throw error
@@ -196,13 +198,13 @@ struct SolveCommand: ParsableCommand {
 
     /// Memory of the data, the training set and the model for `c`, for trajectories of `rows` outputs of
     /// `dimension` variables; each part names the options that size it.
-    static func memoryEstimate(_ c: SolveConfiguration, rows: Int, dimension: Int) -> OptionLimits.Estimate {
+    static func memoryEstimate(_ c: SolveConfiguration, rows: Int, dimension: Int, modelInputs: Int) -> OptionLimits.Estimate {
         let r = Double(rows), d = Double(dimension), double = 8.0
         let train = Double(c.trainTrajectories), validation = Double(c.validationTrajectories)
         var estimate = OptionLimits.Estimate()
         estimate.add("the trajectories ((--train-, --validation-, --test-trajectories) × rows × variables)",
                      train + validation + Double(c.testTrajectories), r, d, double, 2)
-        for part in c.model.registration.memory(c, dimension, train * r) { estimate.add(part.what, part.bytes) }
+        for part in c.model.registration.memory(c, modelInputs, train * r) { estimate.add(part.what, part.bytes) }
         return estimate
     }
 

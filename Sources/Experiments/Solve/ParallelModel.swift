@@ -86,6 +86,12 @@ public enum ParallelPartition {
         }
     }
 
+    /// The inputs of the widest patch: (⌈n/g⌉ + 2l) sites of every array (without checking the settings).
+    public static func largestPatchInputs(_ settings: ParallelSettings, layout: SiteLayout) -> Int {
+        let g = max(settings.groups, 1)
+        return ((layout.sites + g - 1) / g + 2 * max(settings.halo, 0)) * layout.arrays.count
+    }
+
     /// Patch j holds sites ⌊jn/g⌋ … ⌊(j+1)n/g⌋ − 1 and reads l more on each side; within a site the arrays come in
     /// layout order. A site outside a zero boundary reads raw 0, i.e. (0 − μ)/σ with the nearest site's statistics.
     public static func patches(_ settings: ParallelSettings, layout: SiteLayout, normalization: Normalization) -> [Patch] {
