@@ -188,3 +188,37 @@ func aParallelModelOfOneGroupEqualsTheSingleModel(model: ModelKind) throws {
         #expect(parallel.advance(z) == single.advance(z), "step \(t)")
     }
 }
+
+/// Lorenz-96 (40 sites on a ring), small data and a short horizon.
+private func lorenz96Configuration(_ model: ModelKind, out: URL) -> SolveConfiguration {
+    var c = SolveConfiguration(problem: packageRoot.appendingPathComponent("problems/lorenz96.toml").path, model: model)
+    c.trainTrajectories = 1
+    c.validationTrajectories = 0
+    c.testTrajectories = 2
+    c.horizon = 3
+    c.outputDirectory = out.path
+    c.writeFiles = false
+    c.showProgress = false
+    return c
+}
+
+@Test func onLorenz96OneGroupEqualsTheSingleModelAndPartsReloadFromTheCache() throws {
+    let out = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: out) }
+    let accuracy = { (rows: [ErrorRow]) in rows.filter { $0.metric.hasPrefix("rmse") || $0.metric.hasPrefix("vpt") }.map(\.value) }
+    var c = lorenz96Configuration(.linear, out: out)
+    c.window = 2
+    let single = try SolvePipeline.run(c, log: { _ in })
+    c.parallel = ParallelSettings(groups: 1, halo: 0, shared: false)
+    let one = try SolvePipeline.run(c, log: { _ in })
+    #expect(accuracy(one.rows) == accuracy(single.rows))
+    #expect(one.modelKey != single.modelKey)
+    // Eight patches with a halo: trained once, then every part loads from the cache to the same rollouts.
+    c.parallel = ParallelSettings(groups: 8, halo: 2, shared: true)
+    let trained = try SolvePipeline.run(c, log: { _ in })
+    let loaded = try SolvePipeline.run(c, log: { _ in })
+    #expect(!trained.modelFromCache && loaded.modelFromCache)
+    #expect(accuracy(loaded.rows) == accuracy(trained.rows))
+    let parameters = trained.rows.first { $0.metric == "parameters" }!.value
+    #expect(parameters == Double((2 * (5 + 4) + 1) * 5), "one shared model: 2 states of 9 sites and a bias to 5 sites")
+}
