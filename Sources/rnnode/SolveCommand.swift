@@ -78,6 +78,9 @@ struct SolveCommand: ParsableCommand {
     @Option(name: .customLong("reservoir-size"), help: "ESN reservoir units (default \(ReservoirSettings().size)).")
     var reservoirSize: Int?
 
+    @Option(help: "ESN fraction of non-zero entries of W; mean degree = connectivity × units (default \(ReservoirSettings().connectivity)).")
+    var connectivity: Double?
+
     @Option(name: .customLong("spectral-radius"), help: "ESN spectral radius of W (default \(ReservoirSettings().spectralRadius)).")
     var spectralRadius: Double?
 
@@ -113,6 +116,7 @@ struct SolveCommand: ParsableCommand {
         if let batchSize { c.batchSize = batchSize }
         if let sequenceSteps { c.sequenceSteps = sequenceSteps }
         if let reservoirSize { c.reservoir.size = reservoirSize }
+        if let connectivity { c.reservoir.connectivity = connectivity }
         if let spectralRadius { c.reservoir.spectralRadius = spectralRadius }
         if let leakRate { c.reservoir.leakRate = leakRate }
         if let inputScaling { c.reservoir.inputScaling = inputScaling }
@@ -145,6 +149,7 @@ struct SolveCommand: ParsableCommand {
         try OptionLimits.check("--horizon", horizon)
         try OptionLimits.check("--learning-rate", learningRate)
         try OptionLimits.check("--spectral-radius", spectralRadius)
+        try OptionLimits.check("--connectivity", connectivity, atMost: 1)
         try OptionLimits.check("--leak-rate", leakRate, atMost: 1)
         try OptionLimits.check("--input-scaling", inputScaling, positive: false)
         try OptionLimits.check("--ridge", ridge, positive: false)
@@ -187,8 +192,10 @@ struct SolveCommand: ParsableCommand {
             estimate.add("the parameters with gradient and Adam moments (--layers × --hidden²)",
                          l, gates, h, max(d, h) + h + 1, double, 4)
         case .esn:
-            let n = Double(c.reservoir.size)
-            estimate.add("the reservoir (--reservoir-size²: weights, eigenvalue workspace, normal equations)", n, n, double, 4)
+            // XᵀX of the features [1; u; x] once per fitting thread and once for the Cholesky solve; the CSR
+            // reservoir, its Arnoldi basis (at most 1501 vectors) or its dense copy (N ≤ 1024) are smaller.
+            let p = Double(c.reservoir.size) + 1 + d, threads = Double((try? EchoStateNetwork.defaultThreads()) ?? 1)
+            estimate.add("the ridge normal equations ((--reservoir-size + 1 + variables)² per thread, plus one)", p, p, double, threads + 1)
         case .linear:
             let p = k * d + 1
             estimate.add("the regression rows (--train-trajectories × rows × --window × variables)", train, r, p + d, double, 2)
