@@ -157,7 +157,7 @@ public enum RolloutBenchmark {
             configuration.spectralRadius = r.spectralRadius; configuration.leakRate = r.leakRate
             configuration.inputScaling = r.inputScaling; configuration.biasScaling = r.biasScaling; configuration.ridge = r.ridge
             let network = try EchoStateNetwork(configuration: configuration, seed: c.seed)
-            let sequences = ReservoirStepper.sequences(trajectories: training, dimension: d, normalization: normalization)
+            let sequences = TeacherForcing.full(trajectories: training, dimension: d, normalization: normalization)
             let washout = min(r.washout, max((sequences.inputs.first?.count ?? 0) / d / 2, 0))
             try network.fit(inputs: sequences.inputs, targets: sequences.targets, warmup: washout, threads: c.threads)
             return ReservoirStepper(network: network)
@@ -166,7 +166,7 @@ public enum RolloutBenchmark {
             return RecurrentStepper(network: RecurrentNetwork(
                 configuration: NetworkConfiguration(cell: cell, inputSize: d, hiddenSize: c.hidden, layers: 1, outputSize: d), seed: c.seed))
         case .linear:
-            return try LinearAutoregressiveStepper.fit(trajectories: training, dimension: d, normalization: normalization,
+            return try LinearAutoregressiveStepper.fit(TeacherForcing.full(trajectories: training, dimension: d, normalization: normalization),
                                                        window: c.window, ridge: 1e-8)
         }
     }

@@ -83,7 +83,7 @@ func batchedEchoStateRolloutsEqualSingleOnes(_ threads: Int) throws {
     var c = ReservoirConfiguration(inputSize: d, outputSize: d)
     c.size = 70; c.connectivity = 0.1; c.biasScaling = 0.3; c.inputScaling = 0.5; c.ridge = 1e-6
     let network = try EchoStateNetwork(configuration: c, seed: 3)
-    let sequences = ReservoirStepper.sequences(trajectories: Array(data.prefix(3)), dimension: d, normalization: normalization)
+    let sequences = TeacherForcing.full(trajectories: Array(data.prefix(3)), dimension: d, normalization: normalization)
     try network.fit(inputs: sequences.inputs, targets: sequences.targets, warmup: 20, threads: threads)
     let stepper = ReservoirStepper(network: network)
     for (lower, upper) in [([-Double.infinity, -.infinity], [Double.infinity, .infinity]), ([-1.5, -1.5], [1.5, 1.5])] {
@@ -99,7 +99,7 @@ func batchedEchoStateRolloutsEqualSingleOnes(_ threads: Int) throws {
 @Test func steppersWithoutABatchFormFallBackToOneAtATime() throws {
     let d = 2, data = references(count: 4, rows: 80)
     let normalization = Normalization.fit(trajectories: data, dimension: d)
-    let linear = try LinearAutoregressiveStepper.fit(trajectories: data, dimension: d, normalization: normalization, window: 3, ridge: 1e-8)
+    let linear = try LinearAutoregressiveStepper.fit(TeacherForcing.full(trajectories: data, dimension: d, normalization: normalization), window: 3, ridge: 1e-8)
     #expect(!(linear is BatchSteppable))
     let box = ([-10.0, -10.0], [10.0, 10.0])
     let single = data.map { RolloutRunner.run(linear, reference: $0, dimension: d, warmUp: 5, last: 70,

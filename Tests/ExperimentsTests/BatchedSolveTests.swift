@@ -26,7 +26,8 @@ private let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathCompon
     let normalization = Normalization.fit(trajectories: data.training.map(\.states), dimension: d)
     let base = try OutputName.file("\(problem.name)-esn-\(SolvePipeline.modelKey(c, problem: problem))",
                                    in: out.appendingPathComponent("models"), what: "problem name")
-    let (stepper, _, cached) = try SolvePipeline.trainedModel(c, data: data, normalization: normalization, base: base, log: { _ in })
+    let (model, _, cached) = try SolvePipeline.trainedModel(c, problem: problem, data: data, normalization: normalization, base: base, log: { _ in })
+    let stepper = model.makeStepper()
     #expect(cached)
     #expect(stepper is BatchSteppable)
     let last = SolvePipeline.lastIndex(horizon: 5, problem: problem), s = c.evaluationStart
