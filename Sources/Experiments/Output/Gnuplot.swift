@@ -60,14 +60,15 @@ public enum Gnuplot {
         let file = quote(csvName)
         let setup = "unset key\nset xlabel 't'\nset ylabel \(quote("site of \(variable)")) noenhanced\n"
             + "set yrange [-0.5:\(Double(sites) - 0.5)]\nset autoscale xfix\nset colorbox\n"
-        let stats = "stats \(file) using 3 skip 1 nooutput prefix 'REF'\n"
+        let stats = "set autoscale y\nstats \(file) using 3 skip 1 nooutput prefix 'REF'\n"
             + "stats \(file) using 5 skip 1 nooutput prefix 'ERR'\n"
         let diverging = "set palette defined (0 '#3b4cc0', 1 '#f7f7f7', 2 '#b40426')\n"
         let range = "set cbrange [REF_min:REF_max]\n"
         let errorRange = "ERR_bound = (abs(ERR_min) > abs(ERR_max) ? abs(ERR_min) : abs(ERR_max))\n"
             + "set cbrange [-(ERR_bound > 0 ? ERR_bound : 1):(ERR_bound > 0 ? ERR_bound : 1)]\n"
+        // stats before the y range: stats drops values outside the current range.
         return [
-            setup + stats + diverging + range
+            stats + setup + diverging + range
                 + "set title \(quote("\(variable): GSL reference")) noenhanced\nplot \(file) using 1:2:3 skip 1 with image\n",
             range + "set title \(quote("\(variable): \(modelTitle)")) noenhanced\nplot \(file) using 1:2:4 skip 1 with image\n",
             errorRange + "set title \(quote("\(variable): \(modelTitle) − GSL")) noenhanced\nplot \(file) using 1:2:5 skip 1 with image\n"
