@@ -79,6 +79,9 @@ struct SolveCommand: ParsableCommand {
     @Option(name: .customLong("reservoir-size"), help: "ESN reservoir units (default \(ReservoirSettings().size)).")
     var reservoirSize: Int?
 
+    @Option(help: "ESN fraction of non-zero entries of W; mean degree = connectivity × units (default \(ReservoirSettings().connectivity)).")
+    var connectivity: Double?
+
     @Option(name: .customLong("spectral-radius"), help: "ESN spectral radius of W (default \(ReservoirSettings().spectralRadius)).")
     var spectralRadius: Double?
 
@@ -132,6 +135,7 @@ struct SolveCommand: ParsableCommand {
         if let batchSize { c.batchSize = batchSize }
         if let sequenceSteps { c.sequenceSteps = sequenceSteps }
         if let reservoirSize { c.reservoir.size = reservoirSize }
+        if let connectivity { c.reservoir.connectivity = connectivity }
         if let spectralRadius { c.reservoir.spectralRadius = spectralRadius }
         if let leakRate { c.reservoir.leakRate = leakRate }
         if let inputScaling { c.reservoir.inputScaling = inputScaling }
@@ -172,6 +176,7 @@ struct SolveCommand: ParsableCommand {
         try OptionLimits.check("--horizon", horizon)
         try OptionLimits.check("--learning-rate", learningRate)
         try OptionLimits.check("--spectral-radius", spectralRadius)
+        try OptionLimits.check("--connectivity", connectivity, atMost: 1)
         try OptionLimits.check("--leak-rate", leakRate, atMost: 1)
         try OptionLimits.check("--input-scaling", inputScaling, positive: false)
         try OptionLimits.check("--ridge", ridge, positive: false)

@@ -25,7 +25,7 @@ import Testing
     @Test(arguments: [
         (["bench", "rollout", "--model", "transformer"], ["unknown model 'transformer'", "esn, lstm, gru, rnn, linear"]),
         (["bench", "rollout", "--threads", "0"], ["--threads must be at least 1"]),
-        (["bench", "rollout", "--reservoir-size", "100000"], ["--reservoir-size must be at most 4096"]),
+        (["bench", "rollout", "--reservoir-size", "100000"], ["--reservoir-size must be at most 20000"]),
         (["bench", "rollout", "--model", "lstm", "--export", "x.json"], ["--export writes an ESN only"]),
     ])
     func badOptionsAreRefused(arguments: [String], fragments: [String]) throws {

@@ -20,7 +20,9 @@ import Testing
         (["solve", "lorenz", "--sequence-steps", "0"], ["--sequence-steps must be at least 1"]),
         (["solve", "lorenz", "--train-trajectories", "9223372036854775807"], ["--train-trajectories must be at most 100000"]),
         (["solve", "lorenz", "--layers", "1000"], ["--layers must be at most 16"]),
-        (["solve", "lorenz", "--model", "esn", "--reservoir-size", "100000"], ["--reservoir-size must be at most 4096"]),
+        (["solve", "lorenz", "--model", "esn", "--reservoir-size", "100000"], ["--reservoir-size must be at most 20000"]),
+        // 20000 units fit the option but not the memory limit: the ridge normal equations are (N + 1 + d)² per thread.
+        (["solve", "lorenz", "--model", "esn", "--reservoir-size", "20000", "--threads", "1"], ["limit of 4 GiB", "ridge normal equations"]),
         (["solve", "lorenz", "--learning-rate", "inf"], ["--learning-rate must be positive and finite"]),
         // Each size allowed, their product not: the message names the part and the budget.
         (["solve", "lorenz", "--hidden", "4096", "--layers", "16", "--batch-size", "65536"], ["limit of 4 GiB", "--batch-size"]),

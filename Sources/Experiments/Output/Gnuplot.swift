@@ -46,4 +46,33 @@ public enum Gnuplot {
         if let title { lines.append("set title \(quote(title)) noenhanced") }
         return lines.joined(separator: "\n") + "\n"
     }
+
+    /// A line panel: GSL (column `column` of `csvName`) against the model (column `modelColumn`) over t.
+    static func linePanel(csvName: String, column: Int, modelColumn: Int, modelTitle: String) -> String {
+        "plot \(quote(csvName)) using 1:\(column) skip 1 with lines lw 2 lc rgb '#1f77b4' title 'GSL', "
+            + "'' using 1:\(modelColumn) skip 1 with lines lw 1.5 dt 2 lc rgb '#d62728' title \(quote(modelTitle))\n"
+    }
+
+    /// Three heat-map panels of an array variable over (t, site) from a long-form CSV (t, site, ref, model,
+    /// error): the GSL reference, the model's rollout (same colour range as the reference, model values beyond it
+    /// clipped) and their difference (a symmetric range from its own extremes).
+    static func spaceTimePanels(csvName: String, variable: String, sites: Int, modelTitle: String) -> [String] {
+        let file = quote(csvName)
+        let setup = "unset key\nset xlabel 't'\nset ylabel \(quote("site of \(variable)")) noenhanced\n"
+            + "set yrange [-0.5:\(Double(sites) - 0.5)]\nset autoscale xfix\nset colorbox\n"
+        let stats = "set autoscale y\nstats \(file) using 3 skip 1 nooutput prefix 'REF'\n"
+            + "stats \(file) using 5 skip 1 nooutput prefix 'ERR'\n"
+        let diverging = "set palette defined (0 '#3b4cc0', 1 '#f7f7f7', 2 '#b40426')\n"
+        let range = "set cbrange [REF_min:REF_max]\n"
+        let errorRange = "ERR_bound = (abs(ERR_min) > abs(ERR_max) ? abs(ERR_min) : abs(ERR_max))\n"
+            + "set cbrange [-(ERR_bound > 0 ? ERR_bound : 1):(ERR_bound > 0 ? ERR_bound : 1)]\n"
+        // stats before the y range: stats drops values outside the current range.
+        return [
+            stats + setup + diverging + range
+                + "set title \(quote("\(variable): GSL reference")) noenhanced\nplot \(file) using 1:2:3 skip 1 with image\n",
+            range + "set title \(quote("\(variable): \(modelTitle)")) noenhanced\nplot \(file) using 1:2:4 skip 1 with image\n",
+            errorRange + "set title \(quote("\(variable): \(modelTitle) − GSL")) noenhanced\nplot \(file) using 1:2:5 skip 1 with image\n"
+                + "unset title\nset autoscale x\nset autoscale y\nset autoscale cb\nset key outside right top\n",
+        ]
+    }
 }

@@ -422,19 +422,38 @@ public enum SolvePipeline {
         try table.write(to: csvURL)
         var files = [csvURL]
 
-        // Reference vs model, one panel per variable.
+        // Reference vs model: a space–time picture per array variable, one line panel per scalar.
         let trajectorySVG = "\(stem)-trajectory.svg"
-        var script = Gnuplot.preamble(svgName: trajectorySVG, width: 900, height: 220 * d + 80,
-                                      title: nil)
-        script += "set multiplot layout \(d),1 title \(Gnuplot.quote("\(problem.name): GSL reference vs \(model.rawValue) (first test trajectory)")) noenhanced\n"
-        for (i, variable) in variables.enumerated() {
-            script += "set ylabel \(Gnuplot.quote(variable)) noenhanced\n"
-            script += i == d - 1 ? "set xlabel 't'\n" : "unset xlabel\n"
-            script += "plot \(Gnuplot.quote(csvName)) using 1:\(2 + i) skip 1 with lines lw 2 lc rgb '#1f77b4' title 'GSL', "
-                + "'' using 1:\(2 + d + i) skip 1 with lines lw 1.5 dt 2 lc rgb '#d62728' title \(Gnuplot.quote(model.rawValue))\n"
+        if problem.arrayVariables.isEmpty {
+            var script = Gnuplot.preamble(svgName: trajectorySVG, width: 900, height: 220 * d + 80,
+                                          title: nil)
+            script += "set multiplot layout \(d),1 title \(Gnuplot.quote("\(problem.name): GSL reference vs \(model.rawValue) (first test trajectory)")) noenhanced\n"
+            for (i, variable) in variables.enumerated() {
+                script += "set ylabel \(Gnuplot.quote(variable)) noenhanced\n"
+                script += i == d - 1 ? "set xlabel 't'\n" : "unset xlabel\n"
+                script += Gnuplot.linePanel(csvName: csvName, column: 2 + i, modelColumn: 2 + d + i, modelTitle: model.rawValue)
+            }
+            script += "unset multiplot\n"
+            files += try render(script, name: trajectorySVG, stem: "\(stem)-trajectory", directory: directory, notes: &notes)
+        } else {
+            var panels: [String] = []
+            for array in problem.arrayVariables {
+                let name = "\(stem)-spacetime-\(array.name).csv"
+                try writeSpaceTime(comparison, array: array, to: directory.appendingPathComponent(name))
+                files.append(directory.appendingPathComponent(name))
+                panels += Gnuplot.spaceTimePanels(csvName: name, variable: array.name, sites: array.count, modelTitle: model.rawValue)
+            }
+            let arraySites = Set(problem.arrayVariables.flatMap { $0.offset..<($0.offset + $0.count) })
+            for (i, variable) in variables.enumerated() where !arraySites.contains(i) {
+                panels.append("set ylabel \(Gnuplot.quote(variable)) noenhanced\nset xlabel 't'\nunset colorbox\n"
+                              + Gnuplot.linePanel(csvName: csvName, column: 2 + i, modelColumn: 2 + d + i, modelTitle: model.rawValue))
+            }
+            var script = Gnuplot.preamble(svgName: trajectorySVG, width: 900, height: 240 * panels.count + 80, title: nil)
+            script += "set multiplot layout \(panels.count),1 title \(Gnuplot.quote("\(problem.name): GSL reference vs \(model.rawValue) (first test trajectory)")) noenhanced\n"
+            script += panels.joined()
+            script += "unset multiplot\n"
+            files += try render(script, name: trajectorySVG, stem: "\(stem)-trajectory", directory: directory, notes: &notes)
         }
-        script += "unset multiplot\n"
-        files += try render(script, name: trajectorySVG, stem: "\(stem)-trajectory", directory: directory, notes: &notes)
 
         // E(t) on a log scale with the VPT threshold.
         let errorSVG = "\(stem)-error.svg"
@@ -444,6 +463,24 @@ public enum SolvePipeline {
             + "\(validPredictionThreshold) with lines dt 2 lc rgb 'black' title 'VPT threshold 0.4'\n"
         files += try render(errorScript, name: errorSVG, stem: "\(stem)-error", directory: directory, notes: &notes)
         return files
+    }
+
+    /// One array variable's rollout in long form for gnuplot's `with image`: a row (t, site, GSL, model,
+    /// model − GSL) per step and site, a blank line after each step (one scan line of the image).
+    static func writeSpaceTime(_ comparison: RolloutComparison, array: ArrayVariable, to url: URL) throws {
+        let d = comparison.dimension
+        var text = "t,site,ref,model,error\n"
+        text.reserveCapacity(comparison.validCount * array.count * 48)
+        for n in 0..<comparison.validCount {
+            let t = CSV.format(comparison.times[n])
+            for site in 0..<array.count {
+                let k = n * d + array.offset + site
+                let reference = comparison.reference[k], predicted = comparison.predicted[k]
+                text += "\(t),\(site),\(CSV.format(reference)),\(CSV.format(predicted)),\(CSV.format(predicted - reference))\n"
+            }
+            text += "\n"
+        }
+        try AtomicFile.write(text, to: url)
     }
 
     private static func render(_ script: String, name: String, stem: String, directory: URL, notes: inout [String]) throws -> [URL] {

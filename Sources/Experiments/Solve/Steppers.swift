@@ -210,9 +210,11 @@ enum EchoStateModel {
             }
             return TrainedEchoStateNetwork(network: network)
         },
-        memory: { c, _, _ in
-            let n = Double(c.reservoir.size)
-            return [("the reservoir (--reservoir-size²: weights, eigenvalue workspace, normal equations)", n * n * 8 * 4)]
+        memory: { c, inputs, _ in
+            // XᵀX of the features [1; u; x] once per fitting thread and once for the Cholesky solve; the CSR
+            // reservoir, its Arnoldi basis (at most 1501 vectors) or its dense copy (N ≤ 1024) are smaller.
+            let p = Double(c.reservoir.size) + 1 + Double(inputs), threads = Double((try? EchoStateNetwork.defaultThreads()) ?? 1)
+            return [("the ridge normal equations ((--reservoir-size + 1 + inputs)² per thread, plus one)", p * p * 8 * (threads + 1))]
         },
         knobs: [
             TuningKnob(name: "reservoir_size", lower: 200, upper: 2000, logarithmic: true, integer: true) { $0.reservoir.size = Int($1) },

@@ -41,25 +41,49 @@ public final class EchoStateNetwork {
     /// Stored entries of W (its density times N²).
     public var reservoirNonZeroCount: Int { reservoir.nonZeroCount }
 
+    /// Reservoirs up to this size get their spectral radius from the dense eigenvalues (LAPACK dgeev, O(N³) time
+    /// and N² memory); larger ones from Arnoldi on the CSR matrix (`SparseMatrix.spectralRadius`).
+    public static let denseSpectralRadiusLimit = 1024
+
     /// Builds the reservoir from `seed`, one generator stream per matrix: W (sparsity pattern and values uniform
-    /// in ±1), W_in, b. W is then scaled so its spectral radius (eigenvalues by LAPACK dgeev) is the requested one,
-    /// and kept in CSR form (the dense copy exists only while the radius is computed).
+    /// in ±1, drawn entry by entry in row-major order straight into CSR form), W_in, b. W is then scaled so its
+    /// spectral radius is the requested one: for N ≤ `denseSpectralRadiusLimit` from all eigenvalues of a dense
+    /// copy (LAPACK dgeev, before and after scaling); above it by Arnoldi on W itself to a relative residual of
+    /// 1e-10 (the measured radius is then the estimate times the scale factor), so no N² array is ever made.
     public convenience init(configuration c: ReservoirConfiguration, seed: UInt64) throws {
         try Self.validate(c)
         BLAS.configureOnce()
         let n = c.size
         var patternStream = Xoshiro256StarStar(seed: seed, stream: 1)
-        var w = [Double](repeating: 0, count: n * n)
-        for k in 0..<(n * n) where patternStream.nextUniform() < c.connectivity { w[k] = patternStream.nextSymmetric(1) }
-        let unscaled = try Self.spectralRadius(of: w, order: n)
+        var rowStart = [0], columns: [Int32] = [], values: [Double] = []
+        rowStart.reserveCapacity(n + 1)
+        let expected = Int((Double(n) * Double(n) * c.connectivity * 1.1).rounded(.up)) + 16
+        columns.reserveCapacity(expected); values.reserveCapacity(expected)
+        for _ in 0..<n {
+            for column in 0..<n where patternStream.nextUniform() < c.connectivity {
+                let value = patternStream.nextSymmetric(1)
+                if value != 0 { columns.append(Int32(column)); values.append(value) }
+            }
+            rowStart.append(values.count)
+        }
+        func matrix(_ values: [Double]) -> SparseMatrix {
+            guard let m = SparseMatrix(rows: n, columns: n, rowStart: rowStart, columnIndices: columns, values: values) else {
+                preconditionFailure("ESN: the drawn reservoir is not a valid CSR matrix")
+            }
+            return m
+        }
+        let dense = n <= Self.denseSpectralRadiusLimit
+        let unscaledMatrix = matrix(values)
+        let unscaled = dense ? try Self.spectralRadius(of: unscaledMatrix.dense, order: n) : try unscaledMatrix.spectralRadius().radius
         guard unscaled > 1e-12 else {
             throw ReservoirError("the random reservoir (size \(n), connectivity \(c.connectivity), seed \(seed)) has spectral radius 0: "
                                  + "raise the connectivity or the size")
         }
-        for k in w.indices { w[k] *= c.spectralRadius / unscaled }
-        let radius = try Self.spectralRadius(of: w, order: n)
+        let factor = c.spectralRadius / unscaled
+        let scaled = matrix(values.map { $0 * factor })
+        let radius = dense ? try Self.spectralRadius(of: scaled.dense, order: n) : unscaled * factor
         var inputStream = Xoshiro256StarStar(seed: seed, stream: 2), biasStream = Xoshiro256StarStar(seed: seed, stream: 3)
-        self.init(configuration: c, reservoir: SparseMatrix(dense: w, rows: n, columns: n),
+        self.init(configuration: c, reservoir: scaled,
                   inputWeights: (0..<(n * c.inputSize)).map { _ in inputStream.nextSymmetric(c.inputScaling) },
                   bias: (0..<n).map { _ in biasStream.nextSymmetric(c.biasScaling) },
                   readout: [Double](repeating: 0, count: (1 + c.inputSize + n) * c.outputSize),

@@ -81,6 +81,23 @@ enum BLAS {
         return Int(LAPACKE_dgeev(LAPACK_COL_MAJOR, none, none, n32, a, n32, wr, wi, &left, 1, &right, 1))
     }
 
+    /// Eigenvalues wr + i·wi of the column-major (n, n) `a` (overwritten) and, where `left`/`right` are given,
+    /// its unit left/right eigenvectors as (n, n) column-major matrices (LAPACK dgeev's layout).
+    static func eigenvectors(_ a: UnsafeMutablePointer<Double>, order n: Int, real wr: UnsafeMutablePointer<Double>,
+                             imaginary wi: UnsafeMutablePointer<Double>, left vl: UnsafeMutablePointer<Double>?,
+                             right vr: UnsafeMutablePointer<Double>?) -> Int {
+        precondition(n > 0 && n <= Int(Int32.max), "dgeev order \(n)")
+        let n32 = Int32(n)
+        func job(_ p: UnsafeMutablePointer<Double>?) -> CChar { CChar(UInt8(ascii: p == nil ? "N" : "V")) }
+        var unusedLeft = 0.0, unusedRight = 0.0   // not referenced with job 'N'; leading dimension 1
+        return withUnsafeMutablePointer(to: &unusedLeft) { ul in
+            withUnsafeMutablePointer(to: &unusedRight) { ur in
+                Int(LAPACKE_dgeev(LAPACK_COL_MAJOR, job(vl), job(vr), n32, a, n32, wr, wi, vl ?? ul, vl == nil ? 1 : n32,
+                                  vr ?? ur, vr == nil ? 1 : n32))
+            }
+        }
+    }
+
     // MARK: Threads
 
     /// The default thread count, applied once: a `static let` initialiser runs exactly once, thread-safely
