@@ -100,7 +100,18 @@ public enum Tuning {
         return knob.integer ? min(knob.upper, max(knob.lower, value.rounded())) : value
     }
 
-    /// Trial 1 is the configuration as given, trials 2…N draw every knob at random (seeded by `c.seed`).
+    /// A knob value near `value`: a Gaussian step of σ = 0.1 of the knob's range on its (log) scale, kept in range.
+    static func perturb(_ knob: TuningKnob, _ value: Double, _ generator: inout SplitMix64) -> Double {
+        let logarithmic = knob.logarithmic && knob.lower > 0
+        let scale: (Double) -> Double = { logarithmic ? log($0) : $0 }
+        let (lower, upper) = (scale(knob.lower), scale(knob.upper))
+        let step = min(upper, max(lower, scale(value) + 0.1 * (upper - lower) * generator.nextNormal()))
+        let moved = logarithmic ? exp(step) : step
+        return knob.integer ? min(knob.upper, max(knob.lower, moved.rounded())) : min(knob.upper, max(knob.lower, moved))
+    }
+
+    /// Trial 1 is the configuration as given, trials 2…N draw every knob at random (seeded by `c.seed`). For the
+    /// closed-form models the second half of the trials instead steps around the best drawn trial so far.
     static func search(_ c: SolveConfiguration, trials: Int, problem: Problem, data: TrajectoryData,
                        normalization: Normalization, log: (String) -> Void) throws -> TuningResult {
         let knobs = c.model.registration.knobs
@@ -121,6 +132,22 @@ public enum Tuning {
                 for _ in 0..<(count - 1 - r) { e /= halvingFactor }
                 return max(1, e)
             }
+        }
+        if !c.model.isRecurrentNetwork {
+            let global = max(1, (trials + 1) / 2)
+            var bestDrawn: Trial?
+            for i in pool.indices {
+                if i >= global, let best = bestDrawn?.values {
+                    pool[i].values = Dictionary(uniqueKeysWithValues: knobs.map { ($0.name, perturb($0, best[$0.name]!, &generator)) })
+                }
+                var trial = pool[i].values.map { applying($0, to: c) } ?? c
+                trial.showProgress = false
+                (pool[i].score, pool[i].note) = score(trial, problem: problem, data: data, normalization: normalization)
+                record("tune trial \(pool[i].index)/\(trials)\(i >= global && bestDrawn != nil ? " (near the best drawn)" : ""): \(describe(pool[i].values)) → validation VPT \(pool[i].note)")
+                if pool[i].values != nil, pool[i].score > bestDrawn?.score ?? -.infinity { bestDrawn = pool[i] }
+            }
+            rungs = []
+            pool.sort { $0.score != $1.score ? $0.score > $1.score : $0.index < $1.index }
         }
         for (r, epochs) in rungs.enumerated() {
             for i in pool.indices {
