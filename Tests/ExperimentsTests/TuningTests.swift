@@ -134,3 +134,18 @@ private func tuningInputs(_ c: SolveConfiguration) throws -> (Problem, Trajector
     #expect(comparison.arguments(for: solve).suffix(2) == ["--tune", "5"])
     #expect(!comparison.arguments(for: eigen).contains("--tune"))
 }
+
+@Test func theManifestCarriesTheTuning() throws {
+    let out = try temporaryDirectory()
+    var c = lorenzConfiguration(out: out)
+    c.writeFiles = true
+    let result = try SolvePipeline.run(c) { _ in }
+    let manifestURL = try #require(result.files.first { $0.lastPathComponent.hasSuffix("-manifest.json") })
+    let manifest = try Manifest.read(from: manifestURL)
+    #expect(manifest.command.contains(" --tune 6"))
+    #expect(manifest.configuration["tune_trials"] == "6")
+    let (problem, _, _) = try tuningInputs(c)
+    let cached = try JSONDecoder().decode(TuningResult.self, from: Data(contentsOf: try Tuning.cacheURL(c, problem: problem)))
+    for (name, value) in cached.chosen { #expect(manifest.configuration["tuned_\(name)"] == CSV.format(value)) }
+    #expect(manifest.configuration["tune_validation_vpt"] == CSV.format(cached.validationVPT))
+}

@@ -225,7 +225,7 @@ public enum SolvePipeline {
                 settings["lyapunov_source"] = exponent.source == .declared ? "problem file"
                     : "Benettin's method, rnnode lyapunov defaults" + (exponent.source == .cached ? " (cached in data/)" : "")
             }
-            let manifest = Manifest.collect(command: commandLine(c), configuration: settings, seed: c.seed,
+            let manifest = Manifest.collect(command: commandLine(configuration), configuration: settings, seed: c.seed,
                                             outputs: (files + [manifestURL, ErrorLog(directory: out).url]).map(\.lastPathComponent))
             try manifest.write(to: manifestURL)
             files.append(manifestURL)
