@@ -43,11 +43,15 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Training threads of each cell (default \(Parallelism.environmentVariable), else the cores over --jobs).")
     var threads: Int?
 
+    @Option(help: "Tune each solve cell's model first (rnnode solve --tune N).")
+    var tune: Int?
+
     func validate() throws {
         try OptionLimits.checkPath("--out", out)
         try OptionLimits.check("--seeds", seeds, OptionLimits.seeds)
         try OptionLimits.check("--jobs", jobs, OptionLimits.jobs)
         try OptionLimits.check("--threads", threads, OptionLimits.threads)
+        try OptionLimits.check("--tune", tune, OptionLimits.tuneTrials)
         do { _ = try Parallelism.environmentThreads() } catch { throw ValidationError("\(error)") }
         // `all`, `none` or names: an empty option or item (`--models lstm,`) would silently drop an axis.
         for (option, text) in [("--problems", problems), ("--models", models), ("--matrices", matrices), ("--methods", methods)] {
@@ -66,7 +70,7 @@ struct CompareCommand: ParsableCommand {
                 models: try parseAxis(models, known: Self.allModels, what: "model"),
                 matrices: try parseAxis(matrices, known: try matrixNames(), what: "matrix"),
                 methods: try parseAxis(methods, known: Self.allMethods, what: "method"),
-                seeds: seeds ?? (quick ? 1 : 3), quick: quick)
+                seeds: seeds ?? (quick ? 1 : 3), quick: quick, tune: tune)
         } catch let error as GridError {
             throw ValidationError(error.description)
         }

@@ -25,6 +25,8 @@ enum OptionLimits {
     static let jobs = 1...256
     static let threads = 1...256
     static let iterations = 1...1_000_000
+    // `--tune N`: N trainings of the model, each a full fit (or a few epochs, for the early rungs).
+    static let tuneTrials = 1...10_000
     static let peakSize = 0...8192
     // Eigen: product budgets bound time (one matrix–vector product each), the learned model's sizes bound memory.
     static let products = 1...1_000_000_000

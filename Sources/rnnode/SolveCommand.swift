@@ -118,6 +118,9 @@ struct SolveCommand: ParsableCommand {
     @Flag(help: "With --groups: one model shared by every patch (translational symmetry).")
     var shared = false
 
+    @Option(help: "Tune the model's knobs first: N seeded trials scored by the median VPT on the validation trajectories (successive halving over epochs for rnn, lstm, gru); cached in DIR/models.")
+    var tune: Int?
+
     func configurationValue() throws -> SolveConfiguration {
         var c = SolveConfiguration(problem: problem, model: model)
         if quick { c = c.quick() }
@@ -144,6 +147,7 @@ struct SolveCommand: ParsableCommand {
         if let skip { c.ngrc.skip = skip }
         if let degree { c.ngrc.degree = degree }
         if let noise { c.noise = noise }
+        c.tune = tune
         if groups == nil && (halo != nil || shared) {
             throw ValidationError("--halo and --shared apply to parallel models only: add --groups")
         }
@@ -186,6 +190,7 @@ struct SolveCommand: ParsableCommand {
         try OptionLimits.check("--degree", degree, 1...8)
         try OptionLimits.check("--groups", groups, 1...100_000)
         try OptionLimits.check("--halo", halo, 0...100_000)
+        try OptionLimits.check("--tune", tune, OptionLimits.tuneTrials)
         let c = try configurationValue()
         do {
             let problem = try SolvePipeline.problem(for: c)

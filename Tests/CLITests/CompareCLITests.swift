@@ -37,6 +37,7 @@ import Testing
         (["compare", "--shard", "3/2"], "--shard takes I/N"),
         (["compare", "--seeds", "0"], "--seeds must be at least 1"),
         (["compare", "--jobs", "0"], "--jobs must be at least 1"),
+        (["compare", "--tune", "0"], "--tune must be at least 1 (got 0)"),
         (["merge", "no-such-folder"], "no such folder: no-such-folder"),
     ])
     func badInputIsAClearError(arguments: [String], message: String) throws {

@@ -65,6 +65,10 @@ private func temporaryDirectory() throws -> URL {
     (["harmonic-oscillator", "--eval-start", "0"], "--eval-start must be at least 1 (got 0)"),
     (["harmonic-oscillator", "--set", "nosuch=1"], "nosuch"),
     (["no-such-problem"], "no-such-problem"),
+    (["harmonic-oscillator", "--model", "esn", "--tune", "0"], "--tune must be at least 1 (got 0)"),
+    (["harmonic-oscillator", "--model", "esn", "--tune", "20000"], "--tune must be at most 10000 (got 20000)"),
+    (["harmonic-oscillator", "--model", "esn", "--tune", "x"], "--tune"),
+    (["harmonic-oscillator", "--model", "esn", "--tune", "3", "--validation-trajectories", "0"], "--validation-trajectories must be at least 1 (got 0)"),
 ])
 func solveRejectsBadInput(arguments: [String], message: String) throws {
     let out = try temporaryDirectory()

@@ -29,10 +29,12 @@ public struct GridSpecification: Sendable, Equatable {
     public var methods: [String]
     public var seeds: Int
     public var quick: Bool
+    /// `--tune N` for every solve cell; nil: none.
+    public var tune: Int?
 
-    public init(problems: [String], models: [String], matrices: [String], methods: [String], seeds: Int, quick: Bool) {
+    public init(problems: [String], models: [String], matrices: [String], methods: [String], seeds: Int, quick: Bool, tune: Int? = nil) {
         self.problems = problems; self.models = models; self.matrices = matrices; self.methods = methods
-        self.seeds = seeds; self.quick = quick
+        self.seeds = seeds; self.quick = quick; self.tune = tune
     }
 
     /// Every cell, in a fixed order: ODE cells (problem, model, seed), then eigen cells (matrix, method, seed).

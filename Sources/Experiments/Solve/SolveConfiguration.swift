@@ -108,6 +108,8 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
     public var noise: Double = 0
     /// Parallel local models over the sites of the problem's array variables; nil: one model of the whole state.
     public var parallel: ParallelSettings?
+    /// `--tune N`: trials of the search over the model's knobs before training (Tuning.swift); nil: no tuning.
+    public var tune: Int?
     /// Where results, data and models go.
     public var outputDirectory: String = "results"
     /// Ignore a cached model and train again.

@@ -73,6 +73,7 @@ public enum SolvePipeline {
         if c.sequenceSteps < 1 || c.batchSize < 1 || !(c.learningRate > 0) { try fail("sequence steps, batch size and learning rate must be positive") }
         try c.model.registration.validate(c)
         if !(c.noise >= 0) || !c.noise.isFinite { try fail("--noise must be ≥ 0 and finite (got \(c.noise))") }
+        try Tuning.validate(c)
         if let parallel = c.parallel {
             try ParallelPartition.validate(parallel, layout: try SiteLayout(problem: problem))
         }
@@ -100,7 +101,7 @@ public enum SolvePipeline {
     /// trajectory CSV, plots and manifest. Throws for bad input, an unreadable cache, or an interruption.
     public static func run(_ configuration: SolveConfiguration,
                            log: (String) -> Void = FileSystem.warn) throws -> SolveResult {
-        let c = configuration
+        var c = configuration
         let problem = try Self.problem(for: c)
         try validate(c, problem: problem)
         // The name becomes part of every file name below: a single plain component, or nothing is written.
@@ -117,6 +118,9 @@ public enum SolvePipeline {
         var normalization = Normalization.fit(trajectories: data.training.map(\.states), dimension: d)
         // One model for every patch sees every site alike: pool the statistics over the sites.
         if let parallel = c.parallel, parallel.shared { normalization = normalization.pooled(over: try SiteLayout(problem: problem)) }
+        // `--tune N`: the model's knobs chosen on the validation split (Tuning.swift), or reused from the cache.
+        let tuning: TuningResult?
+        (c, tuning) = try Tuning.tuned(c, problem: problem, data: data, normalization: normalization, log: log)
 
         // 2. Model (cached by the full training configuration).
         let trainingKey = modelKey(c, problem: problem)
@@ -214,13 +218,14 @@ public enum SolvePipeline {
             settings["reference_method"] = problem.reference.method
             settings["reference_tolerances"] = "rel \(CSV.format(problem.reference.relativeTolerance)) abs \(CSV.format(problem.reference.absoluteTolerance))"
             settings["step"] = CSV.format(problem.time.step)
+            settings.merge(tuning?.manifestSettings ?? [:]) { _, tuned in tuned }
             if let exponent {
                 settings["lyapunov"] = CSV.format(exponent.value)
                 settings["lyapunov_standard_error"] = exponent.standardError.map(CSV.format) ?? "none (declared in the problem file)"
                 settings["lyapunov_source"] = exponent.source == .declared ? "problem file"
                     : "Benettin's method, rnnode lyapunov defaults" + (exponent.source == .cached ? " (cached in data/)" : "")
             }
-            let manifest = Manifest.collect(command: commandLine(c), configuration: settings, seed: c.seed,
+            let manifest = Manifest.collect(command: commandLine(configuration), configuration: settings, seed: c.seed,
                                             outputs: (files + [manifestURL, ErrorLog(directory: out).url]).map(\.lastPathComponent))
             try manifest.write(to: manifestURL)
             files.append(manifestURL)
@@ -246,6 +251,7 @@ public enum SolvePipeline {
             parts += ["--delays", "\(c.ngrc.delays)", "--skip", "\(c.ngrc.skip)", "--degree", "\(c.ngrc.degree)", "--ridge", CSV.format(c.ngrc.ridge)]
         }
         if c.noise > 0 { parts += ["--noise", CSV.format(c.noise)] }
+        if let tune = c.tune { parts += ["--tune", "\(tune)"] }
         if let parallel = c.parallel {
             parts += ["--groups", "\(parallel.groups)", "--halo", "\(parallel.halo)"] + (parallel.shared ? ["--shared"] : [])
         }
