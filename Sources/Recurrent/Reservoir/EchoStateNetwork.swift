@@ -30,8 +30,8 @@ public final class EchoStateNetwork {
     var readout: [Double]
     private let radius: Double
     /// Scratch for one step: the pre-activation (N) and the feature vector [1; u; x] (1 + I + N).
-    private let preActivation: Buffer
-    private let features: Buffer
+    private let preActivation: Buffer<Double>
+    private let features: Buffer<Double>
 
     /// The spectral radius of W as computed after scaling.
     public var measuredSpectralRadius: Double { radius }
@@ -66,8 +66,8 @@ public final class EchoStateNetwork {
                  readout: [Double], radius: Double) {
         self.configuration = configuration; self.reservoir = reservoir; self.inputWeights = inputWeights
         self.bias = bias; self.readout = readout; self.radius = radius
-        preActivation = Buffer(count: configuration.size)
-        features = Buffer(count: 1 + configuration.inputSize + configuration.size)
+        preActivation = Buffer<Double>(count: configuration.size)
+        features = Buffer<Double>(count: 1 + configuration.inputSize + configuration.size)
     }
 
     private static func validate(_ c: ReservoirConfiguration) throws {
