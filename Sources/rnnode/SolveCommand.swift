@@ -93,6 +93,9 @@ struct SolveCommand: ParsableCommand {
     @Option(help: "Training threads (the batch split across them; default \(Parallelism.environmentVariable) or all cores).")
     var threads: Int?
 
+    @Option(help: "Arithmetic of rnn, lstm and gru training and rollouts: double or single (Float32; optimizer state stays Double).")
+    var precision: Precision = .double
+
     func configurationValue() throws -> SolveConfiguration {
         guard let kind = ModelKind(rawValue: model) else {
             throw ValidationError("unknown model '\(model)'; known: \(ModelKind.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -106,6 +109,10 @@ struct SolveCommand: ParsableCommand {
         c.horizon = horizon
         if let hidden { c.hidden = hidden }
         if let layers { c.layers = layers }
+        guard precision == .double || [.rnn, .lstm, .gru].contains(kind) else {
+            throw ValidationError("--precision single: only rnn, lstm and gru train in single precision; --model \(model) runs in double")
+        }
+        c.precision = precision
         if let trainTrajectories { c.trainTrajectories = trainTrajectories }
         if let validationTrajectories { c.validationTrajectories = validationTrajectories }
         if let testTrajectories { c.testTrajectories = testTrajectories }

@@ -2,6 +2,7 @@
 // options, the comparison harness builds it from its grid; both run it through `SolvePipeline.run`.
 import Foundation
 import Problems
+import Recurrent
 
 /// The learned steppers. Raw values are the CLI and CSV spelling.
 public enum ModelKind: String, CaseIterable, Codable, Hashable, Sendable {
@@ -92,6 +93,8 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
     /// Hidden units per layer (rnn, lstm, gru).
     public var hidden: Int = 64
     public var layers: Int = 1
+    /// Arithmetic of training and rollouts of rnn, lstm and gru (in the settings, and so the model key, only when single).
+    public var precision: Precision = .double
     /// k: the number of reference states the model sees before it predicts (its input window / warm-up);
     /// nil: `SolveDefaults.window(for: model)`.
     public var windowOverride: Int?
@@ -174,6 +177,7 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
             s["hidden"] = "\(hidden)"; s["layers"] = "\(layers)"; s["epochs"] = "\(effectiveEpochs)"
             s["sequence_steps"] = "\(sequenceSteps)"; s["batch_size"] = "\(batchSize)"
             s["learning_rate"] = CSV.format(learningRate)
+            if precision == .single { s["precision"] = precision.rawValue }
         case .esn:
             s["reservoir_size"] = "\(reservoir.size)"; s["connectivity"] = CSV.format(reservoir.connectivity)
             s["spectral_radius"] = CSV.format(reservoir.spectralRadius); s["leak_rate"] = CSV.format(reservoir.leakRate)

@@ -298,7 +298,7 @@ public enum SolvePipeline {
                                                         window: c.window, sequenceSteps: c.sequenceSteps)
             let network = RecurrentNetwork(
                 configuration: NetworkConfiguration(cell: cell, inputSize: d, hiddenSize: c.hidden, layers: c.layers, outputSize: d),
-                seed: c.seed)
+                seed: c.seed, precision: c.precision)
             var options = TrainingOptions()
             options.epochs = c.effectiveEpochs
             options.batchSize = c.batchSize
