@@ -44,24 +44,32 @@ public struct RecurrentState: Sendable {
 
 public final class RecurrentNetwork {
     public let configuration: NetworkConfiguration
-    /// Every trainable parameter, in one flat buffer with named views.
-    public internal(set) var parameters: [Double]
+    /// Every trainable parameter, in one flat buffer with named views. Kept in Double whatever the precision.
+    public internal(set) var parameters: [Double] { didSet { singleParameters = nil } }
     public var parameterCount: Int { parameters.count }
+    /// The arithmetic of rollouts (`predict`, `step`) and of training (forward and backward passes; the parameters,
+    /// optimizer and clipping stay in Double, each pass rounds the parameters to it). Stored in checkpoints.
+    public var precision: Precision
     let layout: ParameterLayout
     /// Reused by `predict` and `step` (grown on demand); a network is not safe to share across threads.
-    private var inference: BPTTWorkspace?
+    private var inference: BPTTWorkspace<Double>?
+    private var singleInference: BPTTWorkspace<Float>?
+    /// The parameters rounded to Float, made on first use after a change.
+    private var singleParameters: [Float]?
 
     /// Fresh weights from `seed` (forget-gate bias 1 for LSTM).
-    public init(configuration: NetworkConfiguration, seed: UInt64) {
+    public init(configuration: NetworkConfiguration, seed: UInt64, precision: Precision = .double) {
         BLAS.configureOnce()
         self.configuration = configuration
+        self.precision = precision
         layout = ParameterLayout(configuration)
         parameters = layout.initialValues(seed: seed, cell: configuration.cell)
     }
 
-    init(configuration: NetworkConfiguration, parameters: [Double]) {
+    init(configuration: NetworkConfiguration, parameters: [Double], precision: Precision = .double) {
         BLAS.configureOnce()
         self.configuration = configuration
+        self.precision = precision
         layout = ParameterLayout(configuration)
         precondition(parameters.count == layout.count)
         self.parameters = parameters
@@ -76,12 +84,27 @@ public final class RecurrentNetwork {
         parameters = values
     }
 
-    private func inferenceWorkspace(batch: Int, steps: Int) -> BPTTWorkspace {
-        if let w = inference, w.maxBatch >= batch, w.maxSteps >= steps { return w }
-        let w = BPTTWorkspace(configuration: configuration, layout: layout,
-                              maxBatch: max(batch, inference?.maxBatch ?? 0), maxSteps: max(steps, inference?.maxSteps ?? 0))
-        inference = w
+    /// `existing` when it holds (batch, steps), else a larger one in its place.
+    private func inferenceWorkspace<Scalar>(_ existing: inout BPTTWorkspace<Scalar>?, batch: Int, steps: Int) -> BPTTWorkspace<Scalar> {
+        if let w = existing, w.maxBatch >= batch, w.maxSteps >= steps { return w }
+        let w = BPTTWorkspace<Scalar>(configuration: configuration, layout: layout,
+                                      maxBatch: max(batch, existing?.maxBatch ?? 0), maxSteps: max(steps, existing?.maxSteps ?? 0))
+        existing = w
         return w
+    }
+
+    /// Runs `body` on a workspace of the network's precision holding (batch, steps), with the parameters in it.
+    private func withInference<Result>(batch: Int, steps: Int,
+                                       _ body: (_ workspace: any InferenceRunner) -> Result) -> Result {
+        switch precision {
+        case .double:
+            let ws = inferenceWorkspace(&inference, batch: batch, steps: steps)
+            return parameters.withUnsafeBufferPointer { body(InferencePass(workspace: ws, parameters: $0.baseAddress!)) }
+        case .single:
+            let ws = inferenceWorkspace(&singleInference, batch: batch, steps: steps)
+            if singleParameters == nil { singleParameters = parameters.map { Float($0) } }
+            return singleParameters!.withUnsafeBufferPointer { body(InferencePass(workspace: ws, parameters: $0.baseAddress!)) }
+        }
     }
 
     /// Outputs (batch, steps, outputSize) for inputs (batch, steps, inputSize), starting from zero state.
@@ -92,24 +115,11 @@ public final class RecurrentNetwork {
         var outputs = [Double](repeating: 0, count: batch * steps * configuration.outputSize)
         if batch == 0 || steps == 0 { return outputs }
         let windowBatch = min(batch, 256), windowSteps = min(steps, 128)
-        let ws = inferenceWorkspace(batch: windowBatch, steps: windowSteps)
-        let all = Array(0..<batch)
-        parameters.withUnsafeBufferPointer { p in
+        withInference(batch: windowBatch, steps: windowSteps) { pass in
             inputs.withUnsafeBufferPointer { x in
                 outputs.withUnsafeMutableBufferPointer { y in
-                    for first in stride(from: 0, to: batch, by: windowBatch) {
-                        let indices = all[first..<min(first + windowBatch, batch)]
-                        ws.zeroState(batch: indices.count)
-                        var start = 0
-                        while start < steps {
-                            let t = min(windowSteps, steps - start)
-                            if start > 0 { ws.carryState(batch: indices.count, steps: windowSteps) }
-                            ws.gatherInputs(x.baseAddress!, totalSteps: steps, indices: indices, from: start, steps: t)
-                            ws.forward(p.baseAddress!, batch: indices.count, steps: t)
-                            ws.scatterOutputs(into: y.baseAddress!, totalSteps: steps, indices: indices, from: start, steps: t)
-                            start += t
-                        }
-                    }
+                    pass.predict(x.baseAddress!, into: y.baseAddress!, batch: batch, steps: steps,
+                                 windowBatch: windowBatch, windowSteps: windowSteps)
                 }
             }
         }
@@ -133,22 +143,54 @@ public final class RecurrentNetwork {
                      "step: state does not fit this network (make it with makeState(batch:))")
         precondition(configuration.cell != .lstm || (state.cell.count == configuration.layers && state.cell.allSatisfy { $0.count == n }),
                      "step: LSTM state lacks cell states")
-        let ws = inferenceWorkspace(batch: b, steps: 1)
-        for (l, layer) in ws.layers.enumerated() {
-            state.hidden[l].withUnsafeBufferPointer { layer.hidden.base.update(from: $0.baseAddress!, count: n) }
-            if configuration.cell == .lstm {
-                state.cell[l].withUnsafeBufferPointer { layer.cellState.base.update(from: $0.baseAddress!, count: n) }
+        return withInference(batch: b, steps: 1) { $0.step(input, state: &state) }
+    }
+}
+
+/// A forward pass of one precision, behind one interface for `RecurrentNetwork`'s Double-facing API.
+private protocol InferenceRunner {
+    func predict(_ x: UnsafePointer<Double>, into y: UnsafeMutablePointer<Double>, batch: Int, steps: Int,
+                 windowBatch: Int, windowSteps: Int)
+    func step(_ input: [Double], state: inout RecurrentState) -> [Double]
+}
+
+private struct InferencePass<Scalar: RecurrentScalar>: InferenceRunner {
+    let workspace: BPTTWorkspace<Scalar>
+    let parameters: UnsafePointer<Scalar>
+
+    func predict(_ x: UnsafePointer<Double>, into y: UnsafeMutablePointer<Double>, batch: Int, steps: Int,
+                 windowBatch: Int, windowSteps: Int) {
+        let ws = workspace, all = Array(0..<batch)
+        for first in stride(from: 0, to: batch, by: windowBatch) {
+            let indices = all[first..<min(first + windowBatch, batch)]
+            ws.zeroState(batch: indices.count)
+            var start = 0
+            while start < steps {
+                let t = min(windowSteps, steps - start)
+                if start > 0 { ws.carryState(batch: indices.count, steps: windowSteps) }
+                ws.gatherInputs(x, totalSteps: steps, indices: indices, from: start, steps: t)
+                ws.forward(parameters, batch: indices.count, steps: t)
+                ws.scatterOutputs(into: y, totalSteps: steps, indices: indices, from: start, steps: t)
+                start += t
             }
         }
-        input.withUnsafeBufferPointer { ws.inputs.base.update(from: $0.baseAddress!, count: input.count) }
-        parameters.withUnsafeBufferPointer { ws.forward($0.baseAddress!, batch: b, steps: 1) }
+    }
+
+    func step(_ input: [Double], state: inout RecurrentState) -> [Double] {
+        let ws = workspace, b = state.batch, n = b * ws.configuration.hiddenSize, lstm = ws.configuration.cell == .lstm
         for (l, layer) in ws.layers.enumerated() {
-            state.hidden[l].withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: layer.hidden.base + n, count: n) }
-            if configuration.cell == .lstm {
-                state.cell[l].withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: layer.cellState.base + n, count: n) }
-            }
+            state.hidden[l].withUnsafeBufferPointer { convert($0.baseAddress!, into: layer.hidden.base, count: n) }
+            if lstm { state.cell[l].withUnsafeBufferPointer { convert($0.baseAddress!, into: layer.cellState.base, count: n) } }
         }
-        return Array(UnsafeBufferPointer(start: ws.outputs.base, count: b * configuration.outputSize))
+        input.withUnsafeBufferPointer { convert($0.baseAddress!, into: ws.inputs.base, count: input.count) }
+        ws.forward(parameters, batch: b, steps: 1)
+        for (l, layer) in ws.layers.enumerated() {
+            state.hidden[l].withUnsafeMutableBufferPointer { convert(layer.hidden.base + n, into: $0.baseAddress!, count: n) }
+            if lstm { state.cell[l].withUnsafeMutableBufferPointer { convert(layer.cellState.base + n, into: $0.baseAddress!, count: n) } }
+        }
+        var output = [Double](repeating: 0, count: b * ws.configuration.outputSize)
+        output.withUnsafeMutableBufferPointer { convert(ws.outputs.base, into: $0.baseAddress!, count: $0.count) }
+        return output
     }
 }
 
@@ -215,10 +257,12 @@ extension RecurrentNetwork {
         precondition(!arrays.keys.contains { $0 == "network.parameters" || $0.hasPrefix("training.") },
                      "metadata names 'network.parameters' and 'training.*' are reserved")
         arrays["network.parameters"] = parameters
-        return Checkpoint(kind: Self.checkpointKind, arrays: arrays, strings: ["network.configuration": canonicalJSON(configuration)])
+        return Checkpoint(kind: Self.checkpointKind, arrays: arrays,
+                          strings: ["network.configuration": canonicalJSON(configuration), "network.precision": precision.rawValue])
     }
 
-    /// Rebuilds a network from a checkpoint written by `checkpoint(metadata:)` or by `Trainer`.
+    /// Rebuilds a network from a checkpoint written by `checkpoint(metadata:)` or by `Trainer` (in the precision
+    /// recorded there; Double for checkpoints written before precisions were recorded).
     public convenience init(checkpoint: Checkpoint) throws {
         try checkpoint.requireKind(Self.checkpointKind)
         let configuration = try checkpoint.decodeJSON(NetworkConfiguration.self, from: "network.configuration")
@@ -234,6 +278,18 @@ extension RecurrentNetwork {
                 "network sizes beyond the limits (sizes ≤ \(sizeLimit), layers ≤ \(layerLimit)): \(configuration)"))
         }
         let parameters = try checkpoint.array("network.parameters", count: ParameterLayout(configuration).count)
-        self.init(configuration: configuration, parameters: parameters)
+        self.init(configuration: configuration, parameters: parameters, precision: try checkpoint.precision())
+    }
+}
+
+extension Checkpoint {
+    /// The recorded "network.precision"; Double when absent (checkpoints from before it was recorded).
+    func precision() throws -> Precision {
+        guard let text = strings["network.precision"] else { return .double }
+        guard let p = Precision(rawValue: text) else {
+            throw CheckpointError(file: file, problem: .malformed(
+                "network.precision '\(text)' (expected \(Precision.allCases.map(\.rawValue).joined(separator: " or ")))"))
+        }
+        return p
     }
 }

@@ -115,6 +115,9 @@ struct SolveCommand: ParsableCommand {
     @Flag(help: "With --groups: one model shared by every patch (translational symmetry).")
     var shared = false
 
+    @Option(help: "Arithmetic of rnn, lstm and gru training and rollouts: double or single (Float32; optimizer state stays Double).")
+    var precision: Precision = .double
+
     func configurationValue() throws -> SolveConfiguration {
         var c = SolveConfiguration(problem: problem, model: model)
         if quick { c = c.quick() }
@@ -125,6 +128,7 @@ struct SolveCommand: ParsableCommand {
         c.horizon = horizon
         if let hidden { c.hidden = hidden }
         if let layers { c.layers = layers }
+        c.precision = precision
         if let trainTrajectories { c.trainTrajectories = trainTrajectories }
         if let validationTrajectories { c.validationTrajectories = validationTrajectories }
         if let testTrajectories { c.testTrajectories = testTrajectories }

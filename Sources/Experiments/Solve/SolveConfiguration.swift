@@ -2,6 +2,7 @@
 // options, the comparison harness builds it from its grid; both run it through `SolvePipeline.run`.
 import Foundation
 import Problems
+import Recurrent
 
 /// A `--set NAME=VALUE` override of a parameter or initial value.
 public struct ParameterOverride: Codable, Hashable, Sendable, CustomStringConvertible {
@@ -80,6 +81,8 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
     /// Hidden units per layer (rnn, lstm, gru).
     public var hidden: Int = 64
     public var layers: Int = 1
+    /// Arithmetic of training and rollouts of rnn, lstm and gru (in the settings, and so the model key, only when single).
+    public var precision: Precision = .double
     /// k: the number of reference states the model sees before it predicts (its input window / warm-up);
     /// nil: `SolveDefaults.window(for: model)`.
     public var windowOverride: Int?

@@ -242,6 +242,7 @@ public enum SolvePipeline {
         var parts = ["rnnode", "solve", c.problem, "--model", c.model.rawValue, "--window", "\(c.window)", "--seed", "\(c.seed)",
                      "--train-trajectories", "\(c.trainTrajectories)", "--test-trajectories", "\(c.testTrajectories)"]
         if c.model.isRecurrentNetwork { parts += ["--hidden", "\(c.hidden)", "--layers", "\(c.layers)", "--epochs", "\(c.effectiveEpochs)"] }
+        if c.precision == .single { parts += ["--precision", c.precision.rawValue] }
         if c.model == .ngrc {
             parts += ["--delays", "\(c.ngrc.delays)", "--skip", "\(c.ngrc.skip)", "--degree", "\(c.ngrc.degree)", "--ridge", CSV.format(c.ngrc.ridge)]
         }

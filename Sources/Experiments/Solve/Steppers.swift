@@ -73,9 +73,11 @@ enum RecurrentModels {
             summary: "\(cell == .rnn ? "Elman RNN" : cell == .lstm ? "LSTM" : "GRU") trained by backpropagation through time",
             isRecurrentNetwork: true, defaultEpochs: 60, defaultWindow: { _ in 16 }, quickWindow: nil,
             settings: { c in
-                ["hidden": "\(c.hidden)", "layers": "\(c.layers)", "epochs": "\(c.effectiveEpochs)",
-                 "sequence_steps": "\(c.sequenceSteps)", "batch_size": "\(c.batchSize)",
-                 "learning_rate": CSV.format(c.learningRate)]
+                var s = ["hidden": "\(c.hidden)", "layers": "\(c.layers)", "epochs": "\(c.effectiveEpochs)",
+                         "sequence_steps": "\(c.sequenceSteps)", "batch_size": "\(c.batchSize)",
+                         "learning_rate": CSV.format(c.learningRate)]
+                if c.precision == .single { s["precision"] = c.precision.rawValue }
+                return s
             },
             validate: { c in
                 if c.noise > 0 {
@@ -91,7 +93,7 @@ enum RecurrentModels {
                 let network = RecurrentNetwork(
                     configuration: NetworkConfiguration(cell: cell, inputSize: request.training.inputSize, hiddenSize: c.hidden,
                                                         layers: c.layers, outputSize: request.training.outputSize),
-                    seed: c.seed)
+                    seed: c.seed, precision: c.precision)
                 var options = TrainingOptions()
                 options.epochs = c.effectiveEpochs
                 options.batchSize = c.batchSize
@@ -116,10 +118,13 @@ enum RecurrentModels {
                 let recorded = history.records.map(\.seconds).reduce(0, +)
                 return TrainedRecurrentNetwork(network: network, recordedSeconds: recorded > 0 ? recorded : nil)
             },
-            load: { checkpoint, _, inputSize, outputSize in
+            load: { checkpoint, c, inputSize, outputSize in
                 let network = try RecurrentNetwork(checkpoint: checkpoint)
                 guard network.configuration.inputSize == inputSize, network.configuration.outputSize == outputSize else {
                     throw CheckpointError(file: checkpoint.file, problem: .malformed("a network of \(network.configuration.inputSize) inputs and \(network.configuration.outputSize) outputs, expected \(inputSize) and \(outputSize)"))
+                }
+                guard network.precision == c.precision else {
+                    throw CheckpointError(file: checkpoint.file, problem: .malformed("a network in \(network.precision.rawValue) precision, expected \(c.precision.rawValue)"))
                 }
                 return TrainedRecurrentNetwork(network: network)
             },
@@ -185,6 +190,7 @@ enum EchoStateModel {
                     "ridge": CSV.format(r.ridge), "washout": "\(r.washout)"]
         },
         validate: { c in
+            try ModelRegistration.requireDoublePrecision(c)
             let r = c.reservoir
             if r.size < 1 || !(r.connectivity > 0 && r.connectivity <= 1) || !(r.spectralRadius > 0)
                 || !(r.leakRate > 0 && r.leakRate <= 1) || !(r.ridge >= 0) || r.washout < 0 {
@@ -311,6 +317,7 @@ enum LinearModel {
         isRecurrentNetwork: false, defaultEpochs: 0, defaultWindow: { _ in 16 }, quickWindow: nil,
         settings: { c in ["ridge": CSV.format(c.linearRidge)] },
         validate: { c in
+            try ModelRegistration.requireDoublePrecision(c)
             if !(c.linearRidge >= 0) { throw SolveConfigurationError("--ridge must be ≥ 0 (got \(c.linearRidge))") }
         },
         train: { request in

@@ -16,15 +16,13 @@ public final class Trainer {
     public let options: TrainingOptions
     var optimizer: Optimizer
     /// ∂L/∂θ, same layout as the parameters.
-    let gradient: Buffer
+    let gradient: Buffer<Double>
     /// Threads for data parallelism (`Parallelism.threads` when the trainer is made): each batch is split into
     /// this many contiguous slices, each run by its own thread with its own workspace and single-threaded BLAS,
     /// and the slices' gradients are added in slice order, so results are deterministic for a thread count.
     public var threads: Int
-    /// One BPTT workspace per slice, each sized for its slice.
-    private var workspaces: [BPTTWorkspace] = []
-    /// ∂L/∂θ of slices 1, 2, … (slice 0 writes into `gradient`).
-    private var sliceGradients: [Buffer] = []
+    /// The slices' workspaces and gradients, in the network's precision (read when the trainer is made).
+    private let runner: any BatchRunner
     /// Testing hook: behave as if Ctrl-C arrived after this many batches of this `fit` call (this trainer only).
     var interruptAfterBatches: Int?
     /// The global gradient norm of the last batch, before clipping.
@@ -35,24 +33,21 @@ public final class Trainer {
         self.options = options
         threads = Parallelism.threads
         optimizer = Optimizer(kind: options.optimizer, count: network.parameterCount)
-        gradient = Buffer(count: network.parameterCount)
+        gradient = Buffer<Double>(count: network.parameterCount)
+        switch network.precision {
+        case .double: runner = SliceRunner<Double>(network)
+        case .single: runner = SliceRunner<Float>(network)
+        }
     }
 
+    /// The precision of the forward and backward passes (the network's when the trainer was made).
+    public var precision: Precision { runner.precision }
+
     /// Bytes of the BPTT caches and scratch of every slice (0 before the first batch).
-    public var cacheBytes: Int { workspaces.reduce(0) { $0 + $1.cacheBytes } }
+    public var cacheBytes: Int { runner.cacheBytes }
 
     /// The BPTT window: the truncation length, or the whole sequence.
     private func window(for data: SequenceDataset) -> Int { min(options.truncation ?? data.steps, data.steps) }
-
-    /// Slice `k`'s workspace, grown (never shrunk) to hold `batch` sequences of `window` steps.
-    func workspace(_ k: Int = 0, batch: Int, window: Int) -> BPTTWorkspace {
-        if k < workspaces.count, workspaces[k].maxBatch >= batch, workspaces[k].maxSteps >= window { return workspaces[k] }
-        let old = k < workspaces.count ? workspaces[k] : nil
-        let w = BPTTWorkspace(configuration: network.configuration, layout: network.layout,
-                              maxBatch: max(batch, old?.maxBatch ?? 0), maxSteps: max(window, old?.maxSteps ?? 0))
-        if k < workspaces.count { workspaces[k] = w } else { precondition(k == workspaces.count); workspaces.append(w) }
-        return w
-    }
 
     // MARK: One batch
 
@@ -63,35 +58,11 @@ public final class Trainer {
     }
 
     /// The mean squared error of sequences `indices`, with its gradient in `gradient` when asked (added to what
-    /// is there). Data parallel: slice k of `indices` runs on thread k; the slices' losses and gradients are
-    /// added in slice order (for one slice, exactly the single-threaded computation).
+    /// is there), data parallel over `threads` slices (see `SliceRunner`).
     private func batchLoss(_ data: SequenceDataset, indices: ArraySlice<Int>, parameters p: UnsafePointer<Double>,
                            gradient withGradient: Bool) -> Double {
-        let w = window(for: data), slices = Parallelism.slices(of: indices.count, parts: threads)
-        if slices.count == 1 {
-            return workspace(batch: indices.count, window: w)
-                .meanSquaredError(data, indices: indices, window: w, parameters: p, gradient: withGradient ? gradient.base : nil)
-        }
-        BLAS.useOneThread()
-        let spaces = slices.indices.map { workspace($0, batch: slices[$0].count, window: w) }
-        if withGradient {
-            while sliceGradients.count < slices.count - 1 { sliceGradients.append(Buffer(count: gradient.count)) }
-        }
-        let gradients = [gradient] + sliceGradients
-        var losses = [Double](repeating: 0, count: slices.count)
-        losses.withUnsafeMutableBufferPointer { losses in
-            Parallelism.forEach(slices.count) { k in
-                if withGradient && k > 0 { gradients[k].zero() }
-                let first = indices.startIndex
-                losses[k] = spaces[k].meanSquaredError(
-                    data, indices: indices[(first + slices[k].lowerBound)..<(first + slices[k].upperBound)], window: w,
-                    parameters: p, gradient: withGradient ? gradients[k].base : nil, averagedOver: indices.count)
-            }
-        }
-        if withGradient {
-            for k in 1..<slices.count { BLAS.axpy(1, gradients[k].base, gradient.base, count: gradient.count) }
-        }
-        return losses.reduce(0, +)
+        runner.loss(data, indices: indices, window: window(for: data), threads: threads, parameters: p,
+                    gradient: withGradient ? gradient : nil)
     }
 
     /// One training step on sequences `indices` at rate `eta`: forward, backward, clip, update. Returns the loss.
