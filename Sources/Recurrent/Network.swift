@@ -93,18 +93,12 @@ public final class RecurrentNetwork {
         return w
     }
 
-    /// Runs `body` on a workspace of the network's precision holding (batch, steps), with the parameters in it.
-    private func withInference<Result>(batch: Int, steps: Int,
-                                       _ body: (_ workspace: any InferenceRunner) -> Result) -> Result {
-        switch precision {
-        case .double:
-            let ws = inferenceWorkspace(&inference, batch: batch, steps: steps)
-            return parameters.withUnsafeBufferPointer { body(InferencePass(workspace: ws, parameters: $0.baseAddress!)) }
-        case .single:
-            let ws = inferenceWorkspace(&singleInference, batch: batch, steps: steps)
-            if singleParameters == nil { singleParameters = parameters.map { Float($0) } }
-            return singleParameters!.withUnsafeBufferPointer { body(InferencePass(workspace: ws, parameters: $0.baseAddress!)) }
-        }
+    /// The parameters rounded to Float (made once after each change).
+    private func roundedParameters() -> [Float] {
+        if let p = singleParameters { return p }
+        let p = parameters.map { Float($0) }
+        singleParameters = p
+        return p
     }
 
     /// Outputs (batch, steps, outputSize) for inputs (batch, steps, inputSize), starting from zero state.
@@ -115,11 +109,22 @@ public final class RecurrentNetwork {
         var outputs = [Double](repeating: 0, count: batch * steps * configuration.outputSize)
         if batch == 0 || steps == 0 { return outputs }
         let windowBatch = min(batch, 256), windowSteps = min(steps, 128)
-        withInference(batch: windowBatch, steps: windowSteps) { pass in
-            inputs.withUnsafeBufferPointer { x in
-                outputs.withUnsafeMutableBufferPointer { y in
-                    pass.predict(x.baseAddress!, into: y.baseAddress!, batch: batch, steps: steps,
-                                 windowBatch: windowBatch, windowSteps: windowSteps)
+        inputs.withUnsafeBufferPointer { x in
+            outputs.withUnsafeMutableBufferPointer { y in
+                let (x, y) = (x.baseAddress!, y.baseAddress!)
+                switch precision {        // each case calls the pass specialised for its scalar
+                case .double:
+                    let ws = inferenceWorkspace(&inference, batch: windowBatch, steps: windowSteps)
+                    parameters.withUnsafeBufferPointer {
+                        InferencePass(workspace: ws, parameters: $0.baseAddress!)
+                            .predict(x, into: y, batch: batch, steps: steps, windowBatch: windowBatch, windowSteps: windowSteps)
+                    }
+                case .single:
+                    let ws = inferenceWorkspace(&singleInference, batch: windowBatch, steps: windowSteps)
+                    roundedParameters().withUnsafeBufferPointer {
+                        InferencePass(workspace: ws, parameters: $0.baseAddress!)
+                            .predict(x, into: y, batch: batch, steps: steps, windowBatch: windowBatch, windowSteps: windowSteps)
+                    }
                 }
             }
         }
@@ -143,18 +148,21 @@ public final class RecurrentNetwork {
                      "step: state does not fit this network (make it with makeState(batch:))")
         precondition(configuration.cell != .lstm || (state.cell.count == configuration.layers && state.cell.allSatisfy { $0.count == n }),
                      "step: LSTM state lacks cell states")
-        return withInference(batch: b, steps: 1) { $0.step(input, state: &state) }
+        switch precision {
+        case .double:
+            let ws = inferenceWorkspace(&inference, batch: b, steps: 1)
+            return parameters.withUnsafeBufferPointer { InferencePass(workspace: ws, parameters: $0.baseAddress!).step(input, state: &state) }
+        case .single:
+            let ws = inferenceWorkspace(&singleInference, batch: b, steps: 1)
+            return roundedParameters().withUnsafeBufferPointer {
+                InferencePass(workspace: ws, parameters: $0.baseAddress!).step(input, state: &state)
+            }
+        }
     }
 }
 
-/// A forward pass of one precision, behind one interface for `RecurrentNetwork`'s Double-facing API.
-private protocol InferenceRunner {
-    func predict(_ x: UnsafePointer<Double>, into y: UnsafeMutablePointer<Double>, batch: Int, steps: Int,
-                 windowBatch: Int, windowSteps: Int)
-    func step(_ input: [Double], state: inout RecurrentState) -> [Double]
-}
-
-private struct InferencePass<Scalar: RecurrentScalar>: InferenceRunner {
+/// A forward pass in one precision with Double inputs, outputs and states (`RecurrentNetwork`'s API).
+private struct InferencePass<Scalar: RecurrentScalar> {
     let workspace: BPTTWorkspace<Scalar>
     let parameters: UnsafePointer<Scalar>
 

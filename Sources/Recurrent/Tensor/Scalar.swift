@@ -29,11 +29,12 @@ protocol RecurrentScalar: BinaryFloatingPoint, SIMDScalar, Sendable where Self.R
 
     // MARK: Activations (in Activations.swift)
 
-    /// eˣ without library calls, within a few ulp of libm over the type's range.
+    /// eˣ, σ and tanh without library calls, within a few ulp of libm over the type's range.
     static func exponential(_ x: Self) -> Self
     static func exponential(_ x: SIMD8<Self>) -> SIMD8<Self>
-    /// |x| lane by lane by clearing the sign bit.
-    static func magnitude(_ x: SIMD8<Self>) -> SIMD8<Self>
+    static func sigmoid(_ x: SIMD8<Self>) -> SIMD8<Self>
+    static func hyperbolicTangent(_ x: Self) -> Self
+    static func hyperbolicTangent(_ x: SIMD8<Self>) -> SIMD8<Self>
 }
 
 extension Double: RecurrentScalar { static var precision: Precision { .double } }

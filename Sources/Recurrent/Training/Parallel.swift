@@ -64,20 +64,42 @@ struct UncheckedSendable<Value>: @unchecked Sendable {
     init(_ value: Value) { self.value = value }
 }
 
-/// A batch's loss and gradient in one precision, for `Trainer` (which keeps parameters and gradient in Double).
-protocol BatchRunner: AnyObject {
-    var precision: Precision { get }
-    var cacheBytes: Int { get }
+/// A batch's loss and gradient in the network's precision, for `Trainer` (which keeps parameters and gradient
+/// in Double). An enum rather than an existential, so each call reaches the code specialised for its scalar.
+enum BatchRunner {
+    case double(SliceRunner<Double>)
+    case single(SliceRunner<Float>)
+
+    init(_ network: RecurrentNetwork) {
+        switch network.precision {
+        case .double: self = .double(SliceRunner(network))
+        case .single: self = .single(SliceRunner(network))
+        }
+    }
+
+    var precision: Precision {
+        switch self { case .double: .double; case .single: .single }
+    }
+
+    var cacheBytes: Int {
+        switch self { case .double(let r): r.cacheBytes; case .single(let r): r.cacheBytes }
+    }
+
     /// The mean squared error of sequences `indices` of `data` in windows of `window` steps, split into `threads`
     /// slices; with `gradient`, ∂L/∂θ added to it.
     func loss(_ data: SequenceDataset, indices: ArraySlice<Int>, window: Int, threads: Int,
-              parameters: UnsafePointer<Double>, gradient: Buffer<Double>?) -> Double
+              parameters: UnsafePointer<Double>, gradient: Buffer<Double>?) -> Double {
+        switch self {
+        case .double(let r): r.loss(data, indices: indices, window: window, threads: threads, parameters: parameters, gradient: gradient)
+        case .single(let r): r.loss(data, indices: indices, window: window, threads: threads, parameters: parameters, gradient: gradient)
+        }
+    }
 }
 
 /// One BPTT workspace per slice, in `Scalar`. In Double, the passes read the parameters and slice 0 writes the
 /// gradient in place; in Float, the parameters are rounded into `rounded` first, and the slices' Float gradients,
 /// added in slice order, are added to the Double gradient at the end.
-final class SliceRunner<Scalar: RecurrentScalar>: BatchRunner {
+final class SliceRunner<Scalar: RecurrentScalar> {
     let configuration: NetworkConfiguration
     let layout: ParameterLayout
     /// One BPTT workspace per slice, each sized for its slice.
@@ -94,7 +116,6 @@ final class SliceRunner<Scalar: RecurrentScalar>: BatchRunner {
         rounded = Buffer(count: n); ownGradient = Buffer(count: n)
     }
 
-    var precision: Precision { Scalar.precision }
     var cacheBytes: Int { workspaces.reduce(0) { $0 + $1.cacheBytes } + rounded.bytes + ownGradient.bytes }
 
     /// Slice `k`'s workspace, grown (never shrunk) to hold `batch` sequences of `window` steps.

@@ -22,7 +22,7 @@ public final class Trainer {
     /// and the slices' gradients are added in slice order, so results are deterministic for a thread count.
     public var threads: Int
     /// The slices' workspaces and gradients, in the network's precision (read when the trainer is made).
-    private let runner: any BatchRunner
+    private let runner: BatchRunner
     /// Testing hook: behave as if Ctrl-C arrived after this many batches of this `fit` call (this trainer only).
     var interruptAfterBatches: Int?
     /// The global gradient norm of the last batch, before clipping.
@@ -34,10 +34,7 @@ public final class Trainer {
         threads = Parallelism.threads
         optimizer = Optimizer(kind: options.optimizer, count: network.parameterCount)
         gradient = Buffer<Double>(count: network.parameterCount)
-        switch network.precision {
-        case .double: runner = SliceRunner<Double>(network)
-        case .single: runner = SliceRunner<Float>(network)
-        }
+        runner = BatchRunner(network)
     }
 
     /// The precision of the forward and backward passes (the network's when the trainer was made).
