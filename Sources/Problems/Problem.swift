@@ -8,7 +8,8 @@ public struct Problem: Sendable {
     public var title: String
     /// The file it was read from, if any.
     public var file: URL?
-    /// Names of the state components, in state-vector order.
+    /// Names of the state components, in state-vector order: a scalar variable's name, an array variable's sites
+    /// `x[0]`, …, `x[n-1]`.
     public var variables: [String]
     /// Parameter values after constant folding and `--set` overrides, by name.
     public var parameters: [String: Double]
@@ -32,12 +33,16 @@ public struct Problem: Sendable {
     public var invariants: [(name: String, expression: Expression)] { compiled.invariants }
     /// Closed-form solution, one expression per variable, when the file gives one.
     public var hasExactSolution: Bool { compiled.exact != nil }
-    /// The exact solution's expressions (slots `x_0, …, t_0, t`), when the file gives one.
+    /// The exact solution's expressions, one per state component (slots: the initial state `x_0, …` or
+    /// `x_0[0], …`, then `t_0`, `t`), when the file gives one.
     public var exactSolution: [Expression]? { compiled.exact }
     /// The right-hand side and its symbolic Jacobian.
     public var vectorField: VectorField { compiled.vectorField }
 
     public var dimension: Int { variables.count }
+
+    /// The array variables and where their sites lie in the state vector (empty for a problem of scalars).
+    public var arrayVariables: [ArrayVariable] { compiled.arrayVariables }
 
     /// Names of the parameters, sorted.
     public var parameterNames: [String] { source.parameters.map(\.name) }
@@ -49,7 +54,7 @@ public struct Problem: Sendable {
         name = source.name
         title = source.title
         file = nil
-        variables = source.variables
+        variables = built.componentNames
         parameters = built.parameters
         initial = built.initial
         time = built.time
@@ -145,117 +150,6 @@ public struct ReferenceSettings: Sendable, Equatable {
     public static let methods = referenceMethods
     public init(method: String = "rk8pd", relativeTolerance: Double = 1e-10, absoluteTolerance: Double = 1e-10) {
         self.method = method; self.relativeTolerance = relativeTolerance; self.absoluteTolerance = absoluteTolerance
-    }
-}
-
-/// f(t, y) and its Jacobian, compiled from the problem's equations. Evaluation is allocation-free and thread-safe.
-public final class VectorField: Sendable {
-    public let dimension: Int
-    /// The equations f_i, over the slots `variables + ["t"]`, parameters folded in.
-    public let equations: [Expression]
-    private let rightHandSide: Program
-    private let jacobianProgram: Program
-    /// The same functions compiled to machine code, when a C compiler is at hand (see `backend`).
-    private let native: NativeFunctions?
-    /// How f and the Jacobian are evaluated: `native`, or `interpreted (reason)`.
-    public let backend: String
-
-    /// dydt = f(t, y). `dydt` must not overlap `y` (GSL never passes the same array).
-    @inline(__always)
-    public func evaluate(t: Double, state y: UnsafePointer<Double>, into dydt: UnsafeMutablePointer<Double>) {
-        assert(UnsafePointer(dydt) != y, "evaluate: dydt must not alias y")
-        if let native {
-            native.rightHandSide(t, y, dydt)
-        } else {
-            rightHandSide.run(inputs: y, extra: t, output0: dydt, output1: dydt)
-        }
-    }
-
-    /// dfdy[i * d + j] = ∂f_i/∂y_j (row-major, as GSL expects) and dfdt[i] = ∂f_i/∂t.
-    @inline(__always)
-    public func jacobian(t: Double, state y: UnsafePointer<Double>,
-                         dfdy: UnsafeMutablePointer<Double>, dfdt: UnsafeMutablePointer<Double>) {
-        // The programs write the structurally non-zero entries only.
-        dfdy.update(repeating: 0, count: dimension * dimension)
-        dfdt.update(repeating: 0, count: dimension)
-        if let native {
-            native.jacobian(t, y, dfdy, dfdt)
-        } else {
-            jacobianProgram.run(inputs: y, extra: t, output0: dfdy, output1: dfdt)
-        }
-    }
-
-    /// f(t, y) by the interpreted program, whatever the backend (tests compare the two).
-    func evaluateInterpreted(t: Double, state: [Double]) -> [Double] {
-        var out = [Double](repeating: 0, count: dimension)
-        state.withUnsafeBufferPointer { y in
-            out.withUnsafeMutableBufferPointer { rightHandSide.run(inputs: y.baseAddress!, extra: t, output0: $0.baseAddress!, output1: $0.baseAddress!) }
-        }
-        return out
-    }
-
-    /// The Jacobian by the interpreted program, whatever the backend.
-    func jacobianInterpreted(t: Double, state: [Double]) -> (dfdy: [Double], dfdt: [Double]) {
-        var dfdy = [Double](repeating: 0, count: dimension * dimension)
-        var dfdt = [Double](repeating: 0, count: dimension)
-        state.withUnsafeBufferPointer { y in
-            dfdy.withUnsafeMutableBufferPointer { a in
-                dfdt.withUnsafeMutableBufferPointer { b in
-                    jacobianProgram.run(inputs: y.baseAddress!, extra: t, output0: a.baseAddress!, output1: b.baseAddress!)
-                }
-            }
-        }
-        return (dfdy, dfdt)
-    }
-
-    /// Convenience for tests and non-hot paths.
-    public func evaluate(t: Double, state: [Double]) -> [Double] {
-        precondition(state.count == dimension)
-        var out = [Double](repeating: 0, count: dimension)
-        state.withUnsafeBufferPointer { y in out.withUnsafeMutableBufferPointer { evaluate(t: t, state: y.baseAddress!, into: $0.baseAddress!) } }
-        return out
-    }
-
-    /// Convenience for tests and non-hot paths: (dfdy row-major, dfdt).
-    public func jacobian(t: Double, state: [Double]) -> (dfdy: [Double], dfdt: [Double]) {
-        precondition(state.count == dimension)
-        var dfdy = [Double](repeating: 0, count: dimension * dimension)
-        var dfdt = [Double](repeating: 0, count: dimension)
-        state.withUnsafeBufferPointer { y in
-            dfdy.withUnsafeMutableBufferPointer { a in
-                dfdt.withUnsafeMutableBufferPointer { b in
-                    jacobian(t: t, state: y.baseAddress!, dfdy: a.baseAddress!, dfdt: b.baseAddress!)
-                }
-            }
-        }
-        return (dfdy, dfdt)
-    }
-
-    /// Number of instructions of the compiled right-hand side and Jacobian (shared subexpressions counted once).
-    public var instructionCounts: (rightHandSide: Int, jacobian: Int) {
-        (rightHandSide.instructionCount, jacobianProgram.instructionCount)
-    }
-
-    /// Compiles the equations `f[i]`, trees over slots `0..<d` (the state) and `d` (t).
-    init(equations f: [Node], variables: [String], texts: [String?]) {
-        let d = f.count
-        dimension = d
-        let slots = variables + ["t"]
-        equations = f.indices.map { Expression(node: f[$0], slots: slots, text: nil) }
-        rightHandSide = Program(roots: f.enumerated().map { ($0.element, 0, $0.offset) }, inputCount: d)
-        // Only the non-zero entries: each f_i is differentiated by the slots it reads; `jacobian` zeroes the rest.
-        var roots: [(node: Node, target: Int, index: Int)] = []
-        for i in 0..<d {
-            var used = Set<Int>()
-            f[i].collectSlots(into: &used)
-            for j in used.sorted() {
-                let derivative = f[i].derivative(j)
-                if derivative.constantValue == 0 { continue }
-                roots.append(j < d ? (derivative, 0, i * d + j) : (derivative, 1, i))
-            }
-        }
-        jacobianProgram = Program(roots: roots, inputCount: d)
-        (native, backend) = NativeCode.compile(rightHandSide: f, jacobian: roots, dimension: d)
     }
 }
 

@@ -26,6 +26,15 @@ struct ProblemSource: Sendable {
     var transient: Definition?
     var invariants: [(name: String, text: String)]
     var exact: [String]?
+    /// Sites of each variable, nil for a scalar (the `[dimensions]` table).
+    var sizes: [Int?]
+    /// Boundary rule of each array variable, nil for a scalar (the `[boundary]` table).
+    var boundaries: [ArrayBoundary?]
+    /// Initial values given as a list of numbers, one per site, by variable index.
+    var initialLists: [Int: [Definition]]
+
+    /// True when some variable is an array.
+    var hasArrays: Bool { sizes.contains { $0 != nil } }
 
     func error(_ key: String?, _ message: String, column: Int? = nil, hint: String? = nil,
                lineOf lineKey: String? = nil) -> ProblemError {
@@ -92,8 +101,8 @@ let referenceMethods = ["rk2", "rk4", "rkf45", "rkck", "rk8pd", "rk1imp", "rk2im
 let reservedNames: Set<String> = Set(["t", "t_0", "pi", "e"] + Function.allCases.map(\.rawValue))
 
 enum ProblemFileReader {
-    static let topLevelKeys = ["name", "title", "variables", "lyapunov", "parameters", "equations", "initial", "time",
-                               "reference", "sampling", "invariants", "exact"]
+    static let topLevelKeys = ["name", "title", "variables", "dimensions", "boundary", "lyapunov", "parameters",
+                               "equations", "initial", "time", "reference", "sampling", "invariants", "exact"]
 
     static func read(_ text: String, file: String) throws(ProblemError) -> ProblemSource {
         let lines = KeyLines(text)
@@ -158,6 +167,54 @@ enum ProblemFileReader {
         }
         let zeroNames = variables.map { $0 + "_0" }
 
+        // Array variables: sizes and boundary rules.
+        var sizes = [Int?](repeating: nil, count: variables.count)
+        var boundaries = [ArrayBoundary?](repeating: nil, count: variables.count)
+        if let t = try table("dimensions", required: false) {
+            var total = variables.count
+            for key in t.keys.sorted() {
+                let full = "dimensions.\(key)"
+                guard let k = variables.firstIndex(of: key) else {
+                    throw fail(full, "size for undeclared variable '\(key)'", hint: suggestion(key, variables, list: "variables"))
+                }
+                let value = t[key]!
+                guard let n = value.int, n >= 1 else {
+                    throw fail(full, "expected a positive whole number of sites, got \(describe(value))")
+                }
+                total += n - 1
+                guard n <= Limits.variables, total <= Limits.variables else {
+                    throw fail(full, "\(key) has \(n) sites, which makes more than the limit of \(Limits.variables) state components")
+                }
+                sizes[k] = n
+            }
+        }
+        let arrayNames = variables.indices.filter { sizes[$0] != nil }.map { variables[$0] }
+        if let t = try table("boundary", required: false) {
+            for key in t.keys.sorted() {
+                let full = "boundary.\(key)"
+                guard let k = variables.firstIndex(of: key), sizes[k] != nil else {
+                    let hint = arrayNames.isEmpty ? "give the variable a size under [dimensions] first"
+                        : suggestion(key, arrayNames, list: "array variables")
+                    throw fail(full, "boundary for '\(key)', which is not an array variable", hint: hint)
+                }
+                let choices = ArrayBoundary.allCases.map(\.rawValue)
+                guard let text = t[key]!.string, let rule = ArrayBoundary(rawValue: text) else {
+                    throw fail(full, "expected \(choices.map { "\"\($0)\"" }.joined(separator: " or ")), got \(describe(t[key]!))")
+                }
+                boundaries[k] = rule
+            }
+        }
+        for name in arrayNames where boundaries[variables.firstIndex(of: name)!] == nil {
+            throw fail("boundary", "no boundary for array variable '\(name)'",
+                       hint: "add \(name) = \"periodic\" or \(name) = \"zero\" under [boundary]")
+        }
+        // With arrays, `i` is the site index and n_x the size of x.
+        let arrayReserved = arrayNames.isEmpty ? [] : ["i"] + arrayNames.map { "n_" + $0 }
+        for v in variables where arrayReserved.contains(v) {
+            throw fail("variables", "'\(v)' is reserved in a problem with arrays",
+                       hint: "i is the site index and n_<array> the number of sites")
+        }
+
         var lyapunov: Double? = nil
         if let value = root["lyapunov"] {
             guard let x = number(value) else { throw fail("lyapunov", "expected a number, got \(describe(value))") }
@@ -172,6 +229,10 @@ enum ProblemFileReader {
                 try checkName(key, key: "parameters.\(key)", what: "parameter", fail: fail)
                 if variables.contains(key) {
                     throw fail("parameters.\(key)", "parameter '\(key)' has the name of a variable")
+                }
+                if arrayReserved.contains(key) {
+                    throw fail("parameters.\(key)", "'\(key)' is reserved in a problem with arrays",
+                               hint: "i is the site index and n_<array> the number of sites")
                 }
                 if zeroNames.contains(key) {
                     throw fail("parameters.\(key)", "parameter '\(key)' has the name of an initial value",
@@ -207,9 +268,27 @@ enum ProblemFileReader {
 
         let initialValues = try perVariable("initial", required: true, what: "initial value")!
         var initial: [Definition] = []
-        for v in variables {
+        var initialLists: [Int: [Definition]] = [:]
+        for (k, v) in variables.enumerated() {
             guard let value = initialValues[v] else {
                 throw fail("initial", "no initial value for '\(v)'", hint: "add \(v) = … under [initial]")
+            }
+            if let n = sizes[k], let list = value.array {
+                guard list.count == n else {
+                    throw fail("initial.\(v)", "expected \(n) values, one per site of \(v), got \(list.count)",
+                               hint: "or give one expression of the site index i")
+                }
+                var values: [Definition] = []
+                for element in list {
+                    guard let x = number(element) else {
+                        throw fail("initial.\(v)", "expected numbers in the list, got \(describe(element))")
+                    }
+                    guard x.isFinite else { throw fail("initial.\(v)", "must be finite numbers, got \(x)") }
+                    values.append(.number(x))
+                }
+                initialLists[k] = values
+                initial.append(.number(0))
+                continue
             }
             initial.append(try definition(value, key: "initial.\(v)", fail: fail))
         }
@@ -314,7 +393,8 @@ enum ProblemFileReader {
         return ProblemSource(file: file, lines: lines, name: name, title: title, variables: variables,
                              lyapunov: lyapunov, parameters: parameters, equations: equations, initial: initial,
                              time: (start, end, step), reference: reference, sampling: sampling,
-                             transient: transient, invariants: invariants, exact: exact)
+                             transient: transient, invariants: invariants, exact: exact, sizes: sizes,
+                             boundaries: boundaries, initialLists: initialLists)
     }
 
     static func number(_ value: TOMLValueConvertible) -> Double? {

@@ -19,7 +19,7 @@ struct CompareCommand: ParsableCommand {
             """
     )
 
-    static let allModels = ["rnn", "lstm", "gru", "esn", "linear"]
+    static var allModels: [String] { ModelRegistry.names }
     static let allMethods = EigenMethod.allCases.map(\.rawValue)
 
     @Option(help: "ODE problems: all, none, or a comma-separated list of catalog names.")

@@ -21,8 +21,9 @@ struct SolveCommand: ParsableCommand {
     @Argument(help: "A catalog problem name (see `rnnode problems`) or a path to a problem .toml file.")
     var problem: String
 
-    @Option(help: "rnn, lstm, gru, esn or linear.")
-    var model: String = "lstm"
+    @Option(help: ArgumentHelp("The learned model: " + ModelRegistry.all.map { "\($0.name) (\($0.summary))" }.joined(separator: "; ") + ".",
+                               valueName: "model"))
+    var model: ModelKind = .lstm
 
     @Option(help: "Hidden units per layer (rnn, lstm, gru; default 64).")
     var hidden: Int?
@@ -87,17 +88,35 @@ struct SolveCommand: ParsableCommand {
     @Option(name: .customLong("input-scaling"), help: "ESN input weight scale (default \(ReservoirSettings().inputScaling)).")
     var inputScaling: Double?
 
-    @Option(help: "Ridge λ of the ESN readout or of the linear model (defaults: \(CSV.format(ReservoirSettings().ridge)) and 1e-8).")
+    @Option(help: "Ridge λ of the readout of esn, ngrc or linear (defaults: \(CSV.format(ReservoirSettings().ridge)), \(CSV.format(NextGenerationSettings().ridge)) and 1e-8).")
     var ridge: Double?
 
     @Option(help: "Training threads (the batch split across them; default \(Parallelism.environmentVariable) or all cores).")
     var threads: Int?
 
+    @Option(help: "ngrc: delayed states k in the features (default \(NextGenerationSettings().delays)).")
+    var delays: Int?
+
+    @Option(help: "ngrc: steps s between the delayed states (default \(NextGenerationSettings().skip)).")
+    var skip: Int?
+
+    @Option(help: "ngrc: highest degree p of the monomials of the delayed states (default \(NextGenerationSettings().degree)).")
+    var degree: Int?
+
+    @Option(help: "σ of Gaussian noise, in z-units, on the inputs of the teacher-forced fit (esn, ngrc, linear; default 0).")
+    var noise: Double?
+
+    @Option(help: "Parallel local models: cut the sites of the problem's array variables into g patches, one model each.")
+    var groups: Int?
+
+    @Option(help: "With --groups: sites l on each side of a patch that its model also sees (default 0).")
+    var halo: Int?
+
+    @Flag(help: "With --groups: one model shared by every patch (translational symmetry).")
+    var shared = false
+
     func configurationValue() throws -> SolveConfiguration {
-        guard let kind = ModelKind(rawValue: model) else {
-            throw ValidationError("unknown model '\(model)'; known: \(ModelKind.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        var c = SolveConfiguration(problem: problem, model: kind)
+        var c = SolveConfiguration(problem: problem, model: model)
         if quick { c = c.quick() }
         c.seed = seed; c.outputDirectory = out; c.retrain = retrain
         c.windowOverride = window ?? c.windowOverride
@@ -116,7 +135,15 @@ struct SolveCommand: ParsableCommand {
         if let spectralRadius { c.reservoir.spectralRadius = spectralRadius }
         if let leakRate { c.reservoir.leakRate = leakRate }
         if let inputScaling { c.reservoir.inputScaling = inputScaling }
-        if let ridge { c.reservoir.ridge = ridge; c.linearRidge = ridge }
+        if let ridge { c.reservoir.ridge = ridge; c.linearRidge = ridge; c.ngrc.ridge = ridge }
+        if let delays { c.ngrc.delays = delays }
+        if let skip { c.ngrc.skip = skip }
+        if let degree { c.ngrc.degree = degree }
+        if let noise { c.noise = noise }
+        if groups == nil && (halo != nil || shared) {
+            throw ValidationError("--halo and --shared apply to parallel models only: add --groups")
+        }
+        if let groups { c.parallel = ParallelSettings(groups: groups, halo: halo ?? 0, shared: shared) }
         c.overrides = try overrides.map { text in
             guard let parsed = ParameterOverride(parsing: text) else {
                 throw ValidationError("--set '\(text)': expected NAME=VALUE with a finite number, e.g. --set rho=28")
@@ -148,6 +175,12 @@ struct SolveCommand: ParsableCommand {
         try OptionLimits.check("--leak-rate", leakRate, atMost: 1)
         try OptionLimits.check("--input-scaling", inputScaling, positive: false)
         try OptionLimits.check("--ridge", ridge, positive: false)
+        try OptionLimits.check("--noise", noise, positive: false)
+        try OptionLimits.check("--delays", delays, 1...1000)
+        try OptionLimits.check("--skip", skip, 1...100_000)
+        try OptionLimits.check("--degree", degree, 1...8)
+        try OptionLimits.check("--groups", groups, 1...100_000)
+        try OptionLimits.check("--halo", halo, 0...100_000)
         let c = try configurationValue()
         do {
             let problem = try SolvePipeline.problem(for: c)
@@ -158,7 +191,9 @@ struct SolveCommand: ParsableCommand {
             case .failure(let limit):
                 throw ValidationError("\(problem.file?.path ?? problem.name): time.step: \(limit)")
             }
-            try Self.memoryEstimate(c, rows: rows, dimension: problem.dimension).check()
+            // A parallel model's parts see a patch and its halo, not the whole state.
+            let inputs = try c.parallel.map { ParallelPartition.largestPatchInputs($0, layout: try SiteLayout(problem: problem)) }
+            try Self.memoryEstimate(c, rows: rows, dimension: problem.dimension, modelInputs: inputs ?? problem.dimension).check()
             try SolvePipeline.validate(c, problem: problem)
         } catch let error as ValidationError {
             throw error
@@ -169,31 +204,13 @@ struct SolveCommand: ParsableCommand {
 
     /// Memory of the data, the training set and the model for `c`, for trajectories of `rows` outputs of
     /// `dimension` variables; each part names the options that size it.
-    static func memoryEstimate(_ c: SolveConfiguration, rows: Int, dimension: Int) -> OptionLimits.Estimate {
+    static func memoryEstimate(_ c: SolveConfiguration, rows: Int, dimension: Int, modelInputs: Int) -> OptionLimits.Estimate {
         let r = Double(rows), d = Double(dimension), double = 8.0
         let train = Double(c.trainTrajectories), validation = Double(c.validationTrajectories)
-        let k = Double(c.window), m = Double(c.sequenceSteps)
         var estimate = OptionLimits.Estimate()
         estimate.add("the trajectories ((--train-, --validation-, --test-trajectories) × rows × variables)",
                      train + validation + Double(c.testTrajectories), r, d, double, 2)
-        switch c.model {
-        case .rnn, .lstm, .gru:
-            let gates = OptionLimits.gates(cell: c.model.rawValue), h = Double(c.hidden), l = Double(c.layers)
-            // Windows of k + m states every m steps, inputs and targets.
-            estimate.add("the training sequences (trajectories × rows × (--window + --sequence-steps) / --sequence-steps)",
-                         train + validation, r, (k + m) / m, d, double, 2)
-            estimate.add("the BPTT caches (--batch-size × (--window + --sequence-steps) × --layers × --hidden)",
-                         Double(c.batchSize), k + m, l, h, gates + 4, double)
-            estimate.add("the parameters with gradient and Adam moments (--layers × --hidden²)",
-                         l, gates, h, max(d, h) + h + 1, double, 4)
-        case .esn:
-            let n = Double(c.reservoir.size)
-            estimate.add("the reservoir (--reservoir-size²: weights, eigenvalue workspace, normal equations)", n, n, double, 4)
-        case .linear:
-            let p = k * d + 1
-            estimate.add("the regression rows (--train-trajectories × rows × --window × variables)", train, r, p + d, double, 2)
-            estimate.add("the normal equations ((--window × variables)²)", p, p, double, 2)
-        }
+        for part in c.model.registration.memory(c, modelInputs, train * r) { estimate.add(part.what, part.bytes) }
         return estimate
     }
 
@@ -213,4 +230,10 @@ struct SolveCommand: ParsableCommand {
         try Console.print(result.summary.text, terminator: "")
         try Console.print("wrote: " + result.files.map(\.path).joined(separator: ", "))
     }
+}
+
+extension ModelKind: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument) }
+    public static var allValueStrings: [String] { ModelRegistry.names }
+    public var defaultValueDescription: String { rawValue }
 }

@@ -46,7 +46,13 @@ private func temporaryDirectory() throws -> URL {
 }
 
 @Test(arguments: [
-    (["harmonic-oscillator", "--model", "transformer"], "unknown model 'transformer'; known: rnn, lstm, gru, esn, linear"),
+    (["harmonic-oscillator", "--model", "transformer"], "The value 'transformer' is invalid for '--model <model>'"),
+    (["harmonic-oscillator", "--model", "lstm", "--noise", "0.1"], "--noise is not supported for lstm yet"),
+    (["harmonic-oscillator", "--model", "esn", "--halo", "2"], "--halo and --shared apply to parallel models only: add --groups"),
+    (["harmonic-oscillator", "--model", "esn", "--groups", "2"], "--groups needs a problem with array variables"),
+    (["harmonic-oscillator", "--model", "ngrc", "--window", "5"], "--window 5 does not apply to ngrc"),
+    (["harmonic-oscillator", "--model", "ngrc", "--degree", "0"], "--degree must be at least 1 (got 0)"),
+    (["harmonic-oscillator", "--model", "esn", "--noise=-1"], "--noise must be non-negative"),
     (["harmonic-oscillator", "--window=-3"], "--window must be at least 1 (got -3)"),
     (["harmonic-oscillator", "--window", "0"], "--window must be at least 1 (got 0)"),
     (["harmonic-oscillator", "--horizon", "1e9"], "is beyond the available data"),

@@ -137,7 +137,7 @@ public struct SummaryMetric: Sendable, Equatable {
 
     /// Column order: the grid's models (methods) first, anything else (peers) after, alphabetically.
     public static func columnOrder(_ experiment: String) -> [String] {
-        experiment == "eigen" ? EigenMethod.allCases.map(\.rawValue) + ["gsl"] : ["rnn", "lstm", "gru", "esn", "linear"]
+        experiment == "eigen" ? EigenMethod.allCases.map(\.rawValue) + ["gsl"] : ModelRegistry.names
     }
 }
 

@@ -50,6 +50,28 @@ public struct Normalization: Codable, Equatable, Sendable {
                              incrementScale: incrementScale, minimum: minimum, maximum: maximum)
     }
 
+    /// Statistics pooled over the sites of each array of `layout` (for one model shared by every patch): each
+    /// component of an array gets the mean and deviation of all its sites together (σ² = mean of σ_i² + μ_i², less
+    /// the pooled mean squared), and the range of all of them.
+    public func pooled(over layout: SiteLayout) -> Normalization {
+        var pooled = self
+        func pool(_ mean: [Double], _ scale: [Double], _ columns: [Int], into m: inout [Double], _ s: inout [Double]) {
+            let count = Double(columns.count)
+            let mu = columns.reduce(0) { $0 + mean[$1] } / count
+            let second = columns.reduce(0) { $0 + scale[$1] * scale[$1] + mean[$1] * mean[$1] } / count
+            let sd = max(second - mu * mu, 0).squareRoot()
+            for i in columns { m[i] = mu; s[i] = sd > 1e-300 && sd > 1e-12 * abs(mu) ? sd : 1 }
+        }
+        for a in layout.arrays {
+            let columns = Array(a.offset..<(a.offset + a.count))
+            pool(stateMean, stateScale, columns, into: &pooled.stateMean, &pooled.stateScale)
+            pool(incrementMean, incrementScale, columns, into: &pooled.incrementMean, &pooled.incrementScale)
+            let low = columns.map { minimum[$0] }.min()!, high = columns.map { maximum[$0] }.max()!
+            for i in columns { pooled.minimum[i] = low; pooled.maximum[i] = high }
+        }
+        return pooled
+    }
+
     /// z = (y − μ)/σ, written into `z`.
     @inline(__always)
     public func normalizeState(_ y: UnsafePointer<Double>, into z: inout [Double]) {

@@ -3,18 +3,6 @@
 import Foundation
 import Problems
 
-/// The learned steppers. Raw values are the CLI and CSV spelling.
-public enum ModelKind: String, CaseIterable, Codable, Hashable, Sendable {
-    /// Elman RNN, LSTM and GRU trained by backpropagation through time.
-    case rnn, lstm, gru
-    /// Echo state network: fixed random reservoir, ridge-regression readout.
-    case esn
-    /// Linear autoregression on the window of the last k states, least squares (the statistical baseline).
-    case linear
-
-    public var isRecurrentNetwork: Bool { self == .rnn || self == .lstm || self == .gru }
-}
-
 /// A `--set NAME=VALUE` override of a parameter or initial value.
 public struct ParameterOverride: Codable, Hashable, Sendable, CustomStringConvertible {
     public var name: String
@@ -114,6 +102,12 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
     public var reservoir = ReservoirSettings()
     /// Ridge λ of the linear autoregressive model.
     public var linearRidge: Double = 1e-8
+    /// NG-RC settings (ngrc).
+    public var ngrc = NextGenerationSettings()
+    /// σ of the Gaussian noise (z-units) added to the inputs of the teacher-forced fit (esn, ngrc, linear); 0: none.
+    public var noise: Double = 0
+    /// Parallel local models over the sites of the problem's array variables; nil: one model of the whole state.
+    public var parallel: ParallelSettings?
     /// Where results, data and models go.
     public var outputDirectory: String = "results"
     /// Ignore a cached model and train again.
@@ -141,13 +135,13 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
         c.reservoir.size = 200
         c.reservoir.connectivity = 0.05
         c.reservoir.washout = 50
-        c.windowOverride = c.model == .esn ? 50 : nil
+        c.windowOverride = c.model.registration.quickWindow
         return c
     }
 
     /// The effective window k.
     public var window: Int {
-        get { windowOverride ?? SolveDefaults.window(for: model) }
+        get { windowOverride ?? model.registration.defaultWindow(self) }
         set { windowOverride = newValue }
     }
 
@@ -169,18 +163,10 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
             "test_trajectories": "\(testTrajectories)", "horizon": horizon.map(CSV.format) ?? "problem span",
             "overrides": overrides.map(\.description).joined(separator: " "),
         ]
-        switch model {
-        case .rnn, .lstm, .gru:
-            s["hidden"] = "\(hidden)"; s["layers"] = "\(layers)"; s["epochs"] = "\(effectiveEpochs)"
-            s["sequence_steps"] = "\(sequenceSteps)"; s["batch_size"] = "\(batchSize)"
-            s["learning_rate"] = CSV.format(learningRate)
-        case .esn:
-            s["reservoir_size"] = "\(reservoir.size)"; s["connectivity"] = CSV.format(reservoir.connectivity)
-            s["spectral_radius"] = CSV.format(reservoir.spectralRadius); s["leak_rate"] = CSV.format(reservoir.leakRate)
-            s["input_scaling"] = CSV.format(reservoir.inputScaling); s["bias_scaling"] = CSV.format(reservoir.biasScaling)
-            s["ridge"] = CSV.format(reservoir.ridge); s["washout"] = "\(reservoir.washout)"
-        case .linear:
-            s["ridge"] = CSV.format(linearRidge)
+        s.merge(model.registration.settings(self)) { _, modelValue in modelValue }
+        if noise > 0 { s["noise"] = CSV.format(noise) }
+        if let parallel {
+            s["groups"] = "\(parallel.groups)"; s["halo"] = "\(parallel.halo)"; s["shared"] = "\(parallel.shared)"
         }
         return s
     }
@@ -188,22 +174,18 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
 
 /// Defaults that work on every catalog problem within the time budget of a default run.
 public enum SolveDefaults {
-    /// The warm-up/window k: an echo state network needs about 100 steps to forget its zero initial reservoir
-    /// state (with spectral radius 0.9, 0.9^100 ≈ 3e-5); the others see 16 states.
+    /// The warm-up/window k of a model (its registration's default): an echo state network needs about 100 steps
+    /// to forget its zero initial reservoir state (with spectral radius 0.9, 0.9^100 ≈ 3e-5); ngrc needs its
+    /// delays, (k − 1)·s + 1 states; the others see 16 states.
     public static func window(for model: ModelKind) -> Int {
-        model == .esn ? 100 : 16
+        model.registration.defaultWindow(SolveConfiguration(problem: "", model: model))
     }
 
     /// The common evaluation start s: the largest default window, so every model with its default window can be
     /// warmed up on the same y_0 … y_{s−1} and scored from t_{s−1} on.
     public static let evaluationStart = 100
 
-    public static func epochs(for model: ModelKind) -> Int {
-        switch model {
-        case .rnn, .lstm, .gru: return 60
-        case .esn, .linear: return 0
-        }
-    }
+    public static func epochs(for model: ModelKind) -> Int { model.registration.defaultEpochs }
 }
 
 /// A user mistake in a solve configuration (the CLI shows it as a validation error).

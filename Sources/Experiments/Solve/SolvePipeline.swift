@@ -71,12 +71,10 @@ public enum SolvePipeline {
         if c.testTrajectories < 1 { try fail("--test-trajectories must be at least 1 (got \(c.testTrajectories))") }
         if c.validationTrajectories < 0 { try fail("validation trajectories must be ≥ 0") }
         if c.sequenceSteps < 1 || c.batchSize < 1 || !(c.learningRate > 0) { try fail("sequence steps, batch size and learning rate must be positive") }
-        if c.model == .esn {
-            let r = c.reservoir
-            if r.size < 1 || !(r.connectivity > 0 && r.connectivity <= 1) || !(r.spectralRadius > 0)
-                || !(r.leakRate > 0 && r.leakRate <= 1) || !(r.ridge >= 0) || r.washout < 0 {
-                try fail("reservoir settings out of range: size ≥ 1, 0 < connectivity ≤ 1, spectral radius > 0, 0 < leak ≤ 1, ridge ≥ 0")
-            }
+        try c.model.registration.validate(c)
+        if !(c.noise >= 0) || !c.noise.isFinite { try fail("--noise must be ≥ 0 and finite (got \(c.noise))") }
+        if let parallel = c.parallel {
+            try ParallelPartition.validate(parallel, layout: try SiteLayout(problem: problem))
         }
         let span = problem.time.end - problem.time.start
         let horizon = c.horizon ?? span
@@ -116,14 +114,20 @@ public enum SolvePipeline {
         let data = try TrajectoryGenerator.data(for: problem, counts: counts, seed: c.seed,
                                                 cacheRoot: out.appendingPathComponent("data"), log: log)
         notes += data.notes
-        let normalization = Normalization.fit(trajectories: data.training.map(\.states), dimension: d)
+        var normalization = Normalization.fit(trajectories: data.training.map(\.states), dimension: d)
+        // One model for every patch sees every site alike: pool the statistics over the sites.
+        if let parallel = c.parallel, parallel.shared { normalization = normalization.pooled(over: try SiteLayout(problem: problem)) }
 
         // 2. Model (cached by the full training configuration).
         let trainingKey = modelKey(c, problem: problem)
         let modelBase = try OutputName.file("\(problem.name)-\(c.model.rawValue)-\(trainingKey)",
                                             in: out.appendingPathComponent("models"), what: "problem name")
-        let (stepper, trainSeconds, fromCache) = try trainedModel(c, data: data, normalization: normalization, base: modelBase, log: log)
-        if fromCache { notes.append("model loaded from \(modelBase.path).model (pass --retrain to train again)") }
+        // The training request holds the log only while training.
+        let (model, trainSeconds, fromCache) = try withoutActuallyEscaping(log) { log in
+            try trainedModel(c, problem: problem, data: data, normalization: normalization, base: modelBase, log: log)
+        }
+        if fromCache { notes.append("model loaded from \(modelBase.path)\(c.parallel == nil ? "" : ".part*").model (pass --retrain to train again)") }
+        let stepper = model.makeStepper()
 
         // 3. Evaluation on the held-out test trajectories.
         let horizon = c.horizon ?? (problem.time.end - problem.time.start)
@@ -234,6 +238,13 @@ public enum SolvePipeline {
         var parts = ["rnnode", "solve", c.problem, "--model", c.model.rawValue, "--window", "\(c.window)", "--seed", "\(c.seed)",
                      "--train-trajectories", "\(c.trainTrajectories)", "--test-trajectories", "\(c.testTrajectories)"]
         if c.model.isRecurrentNetwork { parts += ["--hidden", "\(c.hidden)", "--layers", "\(c.layers)", "--epochs", "\(c.effectiveEpochs)"] }
+        if c.model == .ngrc {
+            parts += ["--delays", "\(c.ngrc.delays)", "--skip", "\(c.ngrc.skip)", "--degree", "\(c.ngrc.degree)", "--ridge", CSV.format(c.ngrc.ridge)]
+        }
+        if c.noise > 0 { parts += ["--noise", CSV.format(c.noise)] }
+        if let parallel = c.parallel {
+            parts += ["--groups", "\(parallel.groups)", "--halo", "\(parallel.halo)"] + (parallel.shared ? ["--shared"] : [])
+        }
         if let horizon = c.horizon { parts += ["--horizon", CSV.format(horizon)] }
         if c.evaluationStart != SolveDefaults.evaluationStart { parts += ["--eval-start", "\(c.evaluationStart)"] }
         for o in c.overrides { parts += ["--set", o.description] }
@@ -250,107 +261,76 @@ public enum SolvePipeline {
         settings["test_trajectories"] = nil
         settings["horizon"] = nil
         settings["evaluation_start"] = nil
-        let description = "model format 1\n" + dataSpec.description + "\n" + settings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\n")
+        let description = "model format 2\n" + dataSpec.description + "\n" + settings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\n")
         return StableHash.hex(description)
     }
 
     // MARK: Training or loading
 
-    static func trainedModel(_ c: SolveConfiguration, data: TrajectoryData, normalization: Normalization, base: URL,
-                             log: (String) -> Void) throws -> (LearnedStepper, Double, Bool) {
-        let modelURL = base.appendingPathExtension("model")
-        let trainingURL = base.appendingPathExtension("training")
+    /// The trained model: loaded from `<base>.model` (parallel: `<base>.part<j>.model`, one per model) when cached,
+    /// else trained on the teacher-forcing data (with `--noise` on its inputs) and saved there. Returns the model,
+    /// its training seconds and whether it came from the cache.
+    static func trainedModel(_ c: SolveConfiguration, problem: Problem, data: TrajectoryData, normalization: Normalization,
+                             base: URL, log: @escaping (String) -> Void) throws -> (TrainedModel, Double, Bool) {
+        let registration = c.model.registration
         let d = data.dimension
+        let patches = try c.parallel.map { ParallelPartition.patches($0, layout: try SiteLayout(problem: problem), normalization: normalization) }
+        let modelCount = c.parallel.map { $0.shared ? 1 : $0.groups } ?? 1
+        func url(_ j: Int?, _ suffix: String) -> URL {
+            j == nil ? base.appendingPathExtension(suffix)
+                : base.deletingLastPathComponent().appendingPathComponent("\(base.lastPathComponent).part\(j!).\(suffix)")
+        }
+        let parts: [Int?] = c.parallel == nil ? [nil] : (0..<modelCount).map { $0 }
+        let modelURLs = parts.map { url($0, "model") }, resumeURLs = parts.map { url($0, "training") }
         if c.retrain {
             // Training again over a model that stays would be silently undone by the next run that loads it.
-            for url in [modelURL, trainingURL] where unlink(url.path) != 0 && errno != ENOENT {
+            for url in modelURLs + resumeURLs where unlink(url.path) != 0 && errno != ENOENT {
                 throw SolveError.cannotRetrain(url, FileSystem.reason(errno))
             }
         }
-        if FileManager.default.fileExists(atPath: modelURL.path) {
-            let checkpoint: Checkpoint
-            do { checkpoint = try Checkpoint.read(from: modelURL) } catch { throw SolveError.corruptModel(modelURL, "\(error)") }
-            let seconds = checkpoint.arrays["train_seconds"]?.first ?? .nan
-            switch c.model {
-            case .rnn, .lstm, .gru:
-                return (RecurrentStepper(network: try RecurrentNetwork(checkpoint: checkpoint)), seconds, true)
-            case .esn:
-                return (ReservoirStepper(network: try EchoStateNetwork(checkpoint: checkpoint)), seconds, true)
-            case .linear:
-                guard let w = checkpoint.arrays["weights"], w.count == (c.window * d + 1) * d else {
-                    throw SolveError.corruptModel(modelURL, "no linear weights of the expected size")
+        if modelURLs.allSatisfy({ FileManager.default.fileExists(atPath: $0.path) }) {
+            var models: [TrainedModel] = [], seconds = Double.nan
+            for (j, modelURL) in modelURLs.enumerated() {
+                let checkpoint: Checkpoint
+                do { checkpoint = try Checkpoint.read(from: modelURL) } catch { throw SolveError.corruptModel(modelURL, "\(error)") }
+                if j == 0 { seconds = checkpoint.arrays["train_seconds"]?.first ?? .nan }
+                let (inputs, outputs) = patches.map { ($0[j].inputColumns.count, $0[j].outputColumns.count) } ?? (d, d)
+                do { models.append(try registration.load(checkpoint, c, inputs, outputs)) } catch {
+                    throw SolveError.corruptModel(modelURL, "\(error)")
                 }
-                return (LinearAutoregressiveStepper(window: c.window, dimension: d, weights: w), seconds, true)
             }
+            if let patches { return (ParallelTrainedModel(models: models, patches: patches, dimension: d), seconds, true) }
+            return (models[0], seconds, true)
         }
         try FileSystem.createDirectories(base.deletingLastPathComponent())
         let clock = ContinuousClock()
         let started = clock.now
-        let training = data.training.map(\.states), validation = data.validation.map(\.states)
-        switch c.model {
-        case .rnn, .lstm, .gru:
-            let cell = CellKind(rawValue: c.model.rawValue)!
-            guard let trainingSet = SequenceBuilder.dataset(trajectories: training, dimension: d, normalization: normalization,
-                                                            window: c.window, sequenceSteps: c.sequenceSteps) else {
-                throw SolveConfigurationError("training trajectories are too short for --window \(c.window) plus \(c.sequenceSteps) steps")
-            }
-            let validationSet = SequenceBuilder.dataset(trajectories: validation, dimension: d, normalization: normalization,
-                                                        window: c.window, sequenceSteps: c.sequenceSteps)
-            let network = RecurrentNetwork(
-                configuration: NetworkConfiguration(cell: cell, inputSize: d, hiddenSize: c.hidden, layers: c.layers, outputSize: d),
-                seed: c.seed)
-            var options = TrainingOptions()
-            options.epochs = c.effectiveEpochs
-            options.batchSize = c.batchSize
-            options.learningRate = c.learningRate
-            options.schedule = .cosine(minimum: c.learningRate * 0.02)
-            options.clipNorm = 1.0
-            options.seed = c.seed
-            // Keep the weights with the best validation loss (patience only triggers that restore here).
-            options.patience = validationSet == nil ? nil : options.epochs
-            options.progress = c.showProgress
-            if FileManager.default.fileExists(atPath: trainingURL.path) {
-                log("resuming the interrupted training from \(trainingURL.path)")
-            }
-            log("training \(c.model.rawValue) (\(network.parameterCount) parameters) on \(trainingSet.count) sequences of \(trainingSet.steps) steps for \(options.epochs) epochs")
-            let history = try Trainer(network: network, options: options)
-                .fit(training: trainingSet, validation: validationSet, checkpoint: trainingURL, metadata: normalization.metadata)
-            if history.interrupted { throw SolveError.interrupted(checkpoint: trainingURL) }
-            if let lastRecord = history.records.last {
-                log("trained \(history.records.count) epochs: training loss \(SummaryTable.format(lastRecord.trainingLoss))"
-                    + (lastRecord.validationLoss.map { ", validation loss \(SummaryTable.format($0))" } ?? ""))
-            }
-            let recorded = history.records.map(\.seconds).reduce(0, +)
-            let seconds = recorded > 0 ? recorded : secondsElapsed(clock.now - started)
-            try network.checkpoint(metadata: normalization.metadata.merging(["train_seconds": [seconds]]) { a, _ in a })
-                .write(to: modelURL)
-            unlink(trainingURL.path)  // the finished model supersedes it; a leftover is never read
-            return (RecurrentStepper(network: network), seconds, false)
-        case .esn:
-            var configuration = ReservoirConfiguration(inputSize: d, outputSize: d)
-            let r = c.reservoir
-            configuration.size = r.size; configuration.connectivity = r.connectivity
-            configuration.spectralRadius = r.spectralRadius; configuration.leakRate = r.leakRate
-            configuration.inputScaling = r.inputScaling; configuration.biasScaling = r.biasScaling; configuration.ridge = r.ridge
-            let network = try EchoStateNetwork(configuration: configuration, seed: c.seed)
-            let sequences = ReservoirStepper.sequences(trajectories: training, dimension: d, normalization: normalization)
-            let washout = min(r.washout, max((sequences.inputs.first?.count ?? 0) / d / 2, 0))
-            log("fitting esn readout (reservoir \(r.size), spectral radius \(SummaryTable.format(network.measuredSpectralRadius))) on \(training.count) trajectories")
-            try network.fit(inputs: sequences.inputs, targets: sequences.targets, warmup: washout)
-            let seconds = secondsElapsed(clock.now - started)
-            try network.checkpoint(metadata: normalization.metadata.merging(["train_seconds": [seconds]]) { a, _ in a })
-                .write(to: modelURL)
-            return (ReservoirStepper(network: network), seconds, false)
-        case .linear:
-            let model = try LinearAutoregressiveStepper.fit(trajectories: training, dimension: d, normalization: normalization,
-                                                             window: c.window, ridge: c.linearRidge)
-            let seconds = secondsElapsed(clock.now - started)
-            var arrays = normalization.metadata
-            arrays["weights"] = model.weights
-            arrays["train_seconds"] = [seconds]
-            try Checkpoint(kind: "linear-autoregressive", arrays: arrays, strings: ["window": "\(c.window)"]).write(to: modelURL)
-            return (model, seconds, false)
+        let training = TeacherForcing.full(trajectories: data.training.map(\.states), dimension: d, normalization: normalization)
+            .addingNoise(c.noise, seed: c.seed)
+        let validation = data.validation.isEmpty ? nil
+            : TeacherForcing.full(trajectories: data.validation.map(\.states), dimension: d, normalization: normalization)
+        let request = TrainingRequest(configuration: c, training: training, validation: validation,
+                                      metadata: normalization.metadata, resumeURL: resumeURLs[0], log: log)
+        let model: TrainedModel
+        let checkpoints: (_ metadata: [String: [Double]]) -> [Checkpoint]
+        if let patches, let parallel = c.parallel {
+            let threads = max(1, min(ProcessInfo.processInfo.activeProcessorCount, modelCount))
+            log("training \(modelCount) \(c.model.rawValue) model\(modelCount == 1 ? "" : "s") for \(parallel.groups) patches (halo \(parallel.halo)\(parallel.shared ? ", shared" : "")) on \(threads) thread\(threads == 1 ? "" : "s")")
+            let parallelModel = try ParallelTrainedModel.train(registration, request: request, patches: patches, shared: parallel.shared,
+                                                               resumeURL: { resumeURLs[$0] }, threads: threads)
+            model = parallelModel
+            checkpoints = { parallelModel.checkpoints(metadata: $0) }
+        } else {
+            model = try registration.train(request)
+            checkpoints = { [model.checkpoint(metadata: $0)] }
         }
+        let recorded = (model as? TrainedRecurrentNetwork)?.recordedSeconds
+        let seconds = recorded ?? secondsElapsed(clock.now - started)
+        for (checkpoint, modelURL) in zip(checkpoints(normalization.metadata.merging(["train_seconds": [seconds]]) { a, _ in a }), modelURLs) {
+            try checkpoint.write(to: modelURL)
+        }
+        for resume in resumeURLs { unlink(resume.path) }  // the finished model supersedes it; a leftover is never read
+        return (model, seconds, false)
     }
 
     // MARK: Rows and summary

@@ -1,5 +1,6 @@
 // The learned steppers behind one interface: each is fed normalised states one at a time and returns its
-// prediction of the next normalised increment. Training-set builders (kernels) sit beside each model.
+// prediction of the next normalised increment. Each model's registration (training, loading, settings, knobs) sits
+// beside its stepper; `ModelRegistry.all` lists them.
 import Foundation
 import Recurrent
 
@@ -31,36 +32,115 @@ public final class RecurrentStepper: LearnedStepper {
     public func advance(_ z: [Double]) -> [Double] { network.step(z, state: &state) }
 }
 
+/// A trained recurrent network (its steppers share the weights).
+final class TrainedRecurrentNetwork: TrainedModel {
+    let network: RecurrentNetwork
+    /// Seconds recorded over every epoch, including those before a resumed interruption.
+    let recordedSeconds: Double?
+    init(network: RecurrentNetwork, recordedSeconds: Double? = nil) { self.network = network; self.recordedSeconds = recordedSeconds }
+    var parameterCount: Int { network.parameterCount }
+    func makeStepper() -> LearnedStepper { RecurrentStepper(network: network) }
+    func checkpoint(metadata: [String: [Double]]) -> Checkpoint { network.checkpoint(metadata: metadata) }
+}
+
 public enum SequenceBuilder {
-    /// Teacher-forcing sequences for the recurrent networks: from each trajectory (row-major (N, d)), windows of
-    /// L = k + m consecutive states starting every m steps; input z_s … z_{s+L−1}, target g_s … g_{s+L−1}
-    /// (g_n the normalised increment to the next state); the loss counts from step k − 1 on, i.e. once the
-    /// network has seen k states, exactly as in evaluation. Nil when no trajectory is long enough.
-    public static func dataset(trajectories: [[Double]], dimension d: Int, normalization: Normalization,
-                               window k: Int, sequenceSteps m: Int) -> SequenceDataset? {
-        let length = k + m
+    /// Teacher-forcing sequences for the recurrent networks: from each sequence of `data`, windows of L = k + m
+    /// consecutive steps starting every m steps; the loss counts from step k − 1 on, i.e. once the network has
+    /// seen k states, exactly as in evaluation. Nil when no sequence is long enough.
+    public static func dataset(_ data: TeacherForcing, window k: Int, sequenceSteps m: Int) -> SequenceDataset? {
+        let length = k + m, i = data.inputSize, o = data.outputSize
         var inputs: [Double] = [], targets: [Double] = [], count = 0
-        var z = [Double](repeating: 0, count: d)
-        for trajectory in trajectories {
-            let rows = trajectory.count / d
-            // Increments exist for n ≤ rows − 2.
+        for s in data.inputs.indices {
             var start = 0
-            while start + length - 1 <= rows - 2 {
-                for n in start..<(start + length) {
-                    trajectory.withUnsafeBufferPointer { normalization.normalizeState($0.baseAddress! + n * d, into: &z) }
-                    inputs += z
-                    for i in 0..<d {
-                        let delta = trajectory[(n + 1) * d + i] - trajectory[n * d + i]
-                        targets.append((delta - normalization.incrementMean[i]) / normalization.incrementScale[i])
-                    }
-                }
+            while start + length <= data.steps(s) {
+                inputs += data.inputs[s][(start * i)..<((start + length) * i)]
+                targets += data.targets[s][(start * o)..<((start + length) * o)]
                 count += 1
                 start += m
             }
         }
         guard count > 0 else { return nil }
-        return SequenceDataset(count: count, steps: length, inputSize: d, outputSize: d, inputs: inputs,
+        return SequenceDataset(count: count, steps: length, inputSize: i, outputSize: o, inputs: inputs,
                                targets: targets, lossFromStep: k - 1)
+    }
+}
+
+enum RecurrentModels {
+    static func registration(_ cell: CellKind) -> ModelRegistration {
+        let name = cell.rawValue
+        return ModelRegistration(
+            name: name,
+            summary: "\(cell == .rnn ? "Elman RNN" : cell == .lstm ? "LSTM" : "GRU") trained by backpropagation through time",
+            isRecurrentNetwork: true, defaultEpochs: 60, defaultWindow: { _ in 16 }, quickWindow: nil,
+            settings: { c in
+                ["hidden": "\(c.hidden)", "layers": "\(c.layers)", "epochs": "\(c.effectiveEpochs)",
+                 "sequence_steps": "\(c.sequenceSteps)", "batch_size": "\(c.batchSize)",
+                 "learning_rate": CSV.format(c.learningRate)]
+            },
+            validate: { c in
+                if c.noise > 0 {
+                    throw SolveConfigurationError("--noise is not supported for \(name) yet (it applies to the ridge-fitted models esn, ngrc and linear)")
+                }
+            },
+            train: { request in
+                let c = request.configuration
+                guard let trainingSet = SequenceBuilder.dataset(request.training, window: c.window, sequenceSteps: c.sequenceSteps) else {
+                    throw SolveConfigurationError("training trajectories are too short for --window \(c.window) plus \(c.sequenceSteps) steps")
+                }
+                let validationSet = request.validation.flatMap { SequenceBuilder.dataset($0, window: c.window, sequenceSteps: c.sequenceSteps) }
+                let network = RecurrentNetwork(
+                    configuration: NetworkConfiguration(cell: cell, inputSize: request.training.inputSize, hiddenSize: c.hidden,
+                                                        layers: c.layers, outputSize: request.training.outputSize),
+                    seed: c.seed)
+                var options = TrainingOptions()
+                options.epochs = c.effectiveEpochs
+                options.batchSize = c.batchSize
+                options.learningRate = c.learningRate
+                options.schedule = .cosine(minimum: c.learningRate * 0.02)
+                options.clipNorm = 1.0
+                options.seed = c.seed
+                // Keep the weights with the best validation loss (patience only triggers that restore here).
+                options.patience = validationSet == nil ? nil : options.epochs
+                options.progress = c.showProgress
+                if FileManager.default.fileExists(atPath: request.resumeURL.path) {
+                    request.log("resuming the interrupted training from \(request.resumeURL.path)")
+                }
+                request.log("training \(name) (\(network.parameterCount) parameters) on \(trainingSet.count) sequences of \(trainingSet.steps) steps for \(options.epochs) epochs")
+                let history = try Trainer(network: network, options: options)
+                    .fit(training: trainingSet, validation: validationSet, checkpoint: request.resumeURL, metadata: request.metadata)
+                if history.interrupted { throw SolveError.interrupted(checkpoint: request.resumeURL) }
+                if let lastRecord = history.records.last {
+                    request.log("trained \(history.records.count) epochs: training loss \(SummaryTable.format(lastRecord.trainingLoss))"
+                        + (lastRecord.validationLoss.map { ", validation loss \(SummaryTable.format($0))" } ?? ""))
+                }
+                let recorded = history.records.map(\.seconds).reduce(0, +)
+                return TrainedRecurrentNetwork(network: network, recordedSeconds: recorded > 0 ? recorded : nil)
+            },
+            load: { checkpoint, _, inputSize, outputSize in
+                let network = try RecurrentNetwork(checkpoint: checkpoint)
+                guard network.configuration.inputSize == inputSize, network.configuration.outputSize == outputSize else {
+                    throw CheckpointError(file: checkpoint.file, problem: .malformed("a network of \(network.configuration.inputSize) inputs and \(network.configuration.outputSize) outputs, expected \(inputSize) and \(outputSize)"))
+                }
+                return TrainedRecurrentNetwork(network: network)
+            },
+            memory: { c, d, rows in
+                let gates: Double = cell == .lstm ? 4 : cell == .gru ? 3 : 1, h = Double(c.hidden), l = Double(c.layers)
+                let k = Double(c.window), m = Double(c.sequenceSteps), dd = Double(d)
+                return [
+                    // Windows of k + m states every m steps, inputs and targets.
+                    ("the training sequences (trajectories × rows × (--window + --sequence-steps) / --sequence-steps)",
+                     rows * (k + m) / m * dd * 8 * 2),
+                    ("the BPTT caches (--batch-size × (--window + --sequence-steps) × --layers × --hidden)",
+                     Double(c.batchSize) * (k + m) * l * h * (gates + 4) * 8),
+                    ("the parameters with gradient and Adam moments (--layers × --hidden²)",
+                     l * gates * h * (max(dd, h) + h + 1) * 8 * 4),
+                ]
+            },
+            knobs: [
+                TuningKnob(name: "hidden", lower: 16, upper: 256, logarithmic: true, integer: true) { $0.hidden = Int($1) },
+                TuningKnob(name: "window", lower: 4, upper: 64, logarithmic: true, integer: true) { $0.windowOverride = Int($1) },
+                TuningKnob(name: "learning_rate", lower: 3e-4, upper: 1e-2, logarithmic: true, integer: false) { $0.learningRate = $1 },
+            ])
     }
 }
 
@@ -83,55 +163,99 @@ public final class ReservoirStepper: LearnedStepper {
     }
     public func reset() { state = network.makeState() }
     public func advance(_ z: [Double]) -> [Double] { network.step(z, state: &state) }
+}
 
-    /// Teacher-forcing sequences for the readout fit: per trajectory, inputs z_0 … z_{N−2} and targets
-    /// g_0 … g_{N−2}, each row-major.
-    public static func sequences(trajectories: [[Double]], dimension d: Int, normalization: Normalization)
-        -> (inputs: [[Double]], targets: [[Double]])
-    {
-        var inputs: [[Double]] = [], targets: [[Double]] = []
-        for trajectory in trajectories {
-            let rows = trajectory.count / d
-            var u: [Double] = [], g: [Double] = []
-            u.reserveCapacity((rows - 1) * d); g.reserveCapacity((rows - 1) * d)
-            for n in 0..<(rows - 1) {
-                for i in 0..<d {
-                    u.append((trajectory[n * d + i] - normalization.stateMean[i]) / normalization.stateScale[i])
-                    g.append((trajectory[(n + 1) * d + i] - trajectory[n * d + i] - normalization.incrementMean[i])
-                             / normalization.incrementScale[i])
-                }
+final class TrainedEchoStateNetwork: TrainedModel {
+    let network: EchoStateNetwork
+    init(network: EchoStateNetwork) { self.network = network }
+    var parameterCount: Int { let c = network.configuration; return c.outputSize * (1 + c.inputSize + c.size) }
+    func makeStepper() -> LearnedStepper { ReservoirStepper(network: network) }
+    func checkpoint(metadata: [String: [Double]]) -> Checkpoint { network.checkpoint(metadata: metadata) }
+}
+
+enum EchoStateModel {
+    static let registration = ModelRegistration(
+        name: "esn", summary: "echo state network: fixed random reservoir, ridge-regression readout",
+        isRecurrentNetwork: false, defaultEpochs: 0, defaultWindow: { _ in 100 }, quickWindow: 50,
+        settings: { c in
+            let r = c.reservoir
+            return ["reservoir_size": "\(r.size)", "connectivity": CSV.format(r.connectivity),
+                    "spectral_radius": CSV.format(r.spectralRadius), "leak_rate": CSV.format(r.leakRate),
+                    "input_scaling": CSV.format(r.inputScaling), "bias_scaling": CSV.format(r.biasScaling),
+                    "ridge": CSV.format(r.ridge), "washout": "\(r.washout)"]
+        },
+        validate: { c in
+            let r = c.reservoir
+            if r.size < 1 || !(r.connectivity > 0 && r.connectivity <= 1) || !(r.spectralRadius > 0)
+                || !(r.leakRate > 0 && r.leakRate <= 1) || !(r.ridge >= 0) || r.washout < 0 {
+                throw SolveConfigurationError("reservoir settings out of range: size ≥ 1, 0 < connectivity ≤ 1, spectral radius > 0, 0 < leak ≤ 1, ridge ≥ 0")
             }
-            inputs.append(u); targets.append(g)
-        }
-        return (inputs, targets)
-    }
+        },
+        train: { request in
+            let c = request.configuration, r = c.reservoir
+            var configuration = ReservoirConfiguration(inputSize: request.training.inputSize, outputSize: request.training.outputSize)
+            configuration.size = r.size; configuration.connectivity = r.connectivity
+            configuration.spectralRadius = r.spectralRadius; configuration.leakRate = r.leakRate
+            configuration.inputScaling = r.inputScaling; configuration.biasScaling = r.biasScaling; configuration.ridge = r.ridge
+            let network = try EchoStateNetwork(configuration: configuration, seed: c.seed)
+            let washout = min(r.washout, max((request.training.inputs.first.map { $0.count / request.training.inputSize } ?? 0) / 2, 0))
+            request.log("fitting esn readout (reservoir \(r.size), spectral radius \(SummaryTable.format(network.measuredSpectralRadius))) on \(request.training.inputs.count) sequences")
+            try network.fit(inputs: request.training.inputs, targets: request.training.targets, warmup: washout)
+            return TrainedEchoStateNetwork(network: network)
+        },
+        load: { checkpoint, _, inputSize, outputSize in
+            let network = try EchoStateNetwork(checkpoint: checkpoint)
+            guard network.configuration.inputSize == inputSize, network.configuration.outputSize == outputSize else {
+                throw CheckpointError(file: checkpoint.file, problem: .malformed("a reservoir of \(network.configuration.inputSize) inputs and \(network.configuration.outputSize) outputs, expected \(inputSize) and \(outputSize)"))
+            }
+            return TrainedEchoStateNetwork(network: network)
+        },
+        memory: { c, _, _ in
+            let n = Double(c.reservoir.size)
+            return [("the reservoir (--reservoir-size²: weights, eigenvalue workspace, normal equations)", n * n * 8 * 4)]
+        },
+        knobs: [
+            TuningKnob(name: "reservoir_size", lower: 200, upper: 2000, logarithmic: true, integer: true) { $0.reservoir.size = Int($1) },
+            TuningKnob(name: "spectral_radius", lower: 0.1, upper: 1.5, logarithmic: false, integer: false) { $0.reservoir.spectralRadius = $1 },
+            TuningKnob(name: "leak_rate", lower: 0.05, upper: 1, logarithmic: true, integer: false) { $0.reservoir.leakRate = $1 },
+            TuningKnob(name: "input_scaling", lower: 0.01, upper: 2, logarithmic: true, integer: false) { $0.reservoir.inputScaling = $1 },
+            TuningKnob(name: "bias_scaling", lower: 0, upper: 1, logarithmic: false, integer: false) { $0.reservoir.biasScaling = $1 },
+            TuningKnob(name: "ridge", lower: 1e-10, upper: 1e-2, logarithmic: true, integer: false) { $0.reservoir.ridge = $1 },
+            TuningKnob(name: "noise", lower: 1e-5, upper: 1e-1, logarithmic: true, integer: false) { $0.noise = $1 },
+        ])
 }
 
 // MARK: Linear autoregression (the statistical baseline)
 
-/// ĝ_n = Σ_{j=0}^{k−1} A_j z_{n−j} + b, with [A_{k−1} … A_0; b] = W ((k·d + 1), d) fitted by ridge least squares.
+/// ĝ_n = Σ_{j=0}^{k−1} A_j z_{n−j} + b, with [A_{k−1} … A_0; b] = W ((k·I + 1), O) fitted by ridge least squares.
 /// Before k states have been seen, the window is padded with the first state.
 public final class LinearAutoregressiveStepper: LearnedStepper {
     public let window: Int
-    public let dimension: Int
-    /// Row-major ((k·d + 1), d): rows for z_{n−k+1} … z_n, then the bias row.
+    public let inputSize: Int
+    public let outputSize: Int
+    /// Row-major ((k·I + 1), O): rows for z_{n−k+1} … z_n, then the bias row.
     public let weights: [Double]
     /// The last k states, oldest first, plus a trailing 1.
     private var features: [Double]
     private var seen = 0
 
-    public init(window: Int, dimension: Int, weights: [Double]) {
-        precondition(weights.count == (window * dimension + 1) * dimension)
-        self.window = window; self.dimension = dimension; self.weights = weights
-        features = [Double](repeating: 0, count: window * dimension + 1)
-        features[window * dimension] = 1
+    public init(window: Int, inputSize: Int, outputSize: Int, weights: [Double]) {
+        precondition(weights.count == (window * inputSize + 1) * outputSize)
+        self.window = window; self.inputSize = inputSize; self.outputSize = outputSize; self.weights = weights
+        features = [Double](repeating: 0, count: window * inputSize + 1)
+        features[window * inputSize] = 1
+    }
+
+    /// A model with as many outputs as inputs.
+    public convenience init(window: Int, dimension: Int, weights: [Double]) {
+        self.init(window: window, inputSize: dimension, outputSize: dimension, weights: weights)
     }
 
     public var parameterCount: Int { weights.count }
     public func reset() { seen = 0 }
 
     public func advance(_ z: [Double]) -> [Double] {
-        let d = dimension, p = window * d
+        let d = inputSize, p = window * d, o = outputSize
         if seen == 0 {
             for j in 0..<window { for i in 0..<d { features[j * d + i] = z[i] } }
         } else {
@@ -140,38 +264,73 @@ public final class LinearAutoregressiveStepper: LearnedStepper {
             for i in 0..<d { features[p - d + i] = z[i] }
         }
         seen += 1
-        var g = [Double](repeating: 0, count: d)
+        var g = [Double](repeating: 0, count: o)
         for r in 0...p {
             let f = features[r]
-            for i in 0..<d { g[i] += f * weights[r * d + i] }
+            for i in 0..<o { g[i] += f * weights[r * o + i] }
         }
         return g
     }
 
-    /// Fits W by ridge regression on every window of every training trajectory: rows
-    /// [z_{n−k+1} … z_n, 1] → g_n for n = k−1 … N−2.
-    public static func fit(trajectories: [[Double]], dimension d: Int, normalization: Normalization, window k: Int,
-                           ridge: Double) throws -> LinearAutoregressiveStepper {
-        let p = k * d + 1
+    /// Fits W by ridge regression on every window of every sequence: rows [z_{n−k+1} … z_n, 1] → g_n for
+    /// n = k−1 … N−1 (N the sequence's steps).
+    public static func fit(_ data: TeacherForcing, window k: Int, ridge: Double) throws -> LinearAutoregressiveStepper {
+        let d = data.inputSize, o = data.outputSize, p = k * d + 1
         var features: [Double] = [], targets: [Double] = [], rows = 0
-        for trajectory in trajectories {
-            let count = trajectory.count / d
-            let z = (0..<count).flatMap { n in (0..<d).map { (trajectory[n * d + $0] - normalization.stateMean[$0]) / normalization.stateScale[$0] } }
-            guard count >= k + 1 else { continue }
-            for n in (k - 1)...(count - 2) {
-                features += z[((n - k + 1) * d)..<((n + 1) * d)]
+        for s in data.inputs.indices where data.steps(s) >= k {
+            for n in (k - 1)..<data.steps(s) {
+                features += data.inputs[s][((n - k + 1) * d)..<((n + 1) * d)]
                 features.append(1)
-                for i in 0..<d {
-                    targets.append((trajectory[(n + 1) * d + i] - trajectory[n * d + i] - normalization.incrementMean[i])
-                                   / normalization.incrementScale[i])
-                }
+                targets += data.targets[s][(n * o)..<((n + 1) * o)]
                 rows += 1
             }
         }
         guard rows >= p else {
             throw SolveConfigurationError("the linear model needs at least \(p) training windows, the data give \(rows); use more or longer training trajectories or a shorter --window")
         }
-        let weights = try ridgeRegression(features: features, rows: rows, columns: p, targets: targets, outputs: d, ridge: ridge)
-        return LinearAutoregressiveStepper(window: k, dimension: d, weights: weights)
+        let weights = try ridgeRegression(features: features, rows: rows, columns: p, targets: targets, outputs: o, ridge: ridge)
+        return LinearAutoregressiveStepper(window: k, inputSize: d, outputSize: o, weights: weights)
     }
+}
+
+final class TrainedLinearModel: TrainedModel {
+    let window: Int, inputSize: Int, outputSize: Int, weights: [Double]
+    init(_ s: LinearAutoregressiveStepper) { window = s.window; inputSize = s.inputSize; outputSize = s.outputSize; weights = s.weights }
+    var parameterCount: Int { weights.count }
+    func makeStepper() -> LearnedStepper { LinearAutoregressiveStepper(window: window, inputSize: inputSize, outputSize: outputSize, weights: weights) }
+    func checkpoint(metadata: [String: [Double]]) -> Checkpoint {
+        var arrays = metadata
+        arrays["weights"] = weights
+        return Checkpoint(kind: "linear-autoregressive", arrays: arrays, strings: ["window": "\(window)"])
+    }
+}
+
+enum LinearModel {
+    static let registration = ModelRegistration(
+        name: "linear", summary: "linear autoregression on the last k states, ridge least squares (the statistical baseline)",
+        isRecurrentNetwork: false, defaultEpochs: 0, defaultWindow: { _ in 16 }, quickWindow: nil,
+        settings: { c in ["ridge": CSV.format(c.linearRidge)] },
+        validate: { c in
+            if !(c.linearRidge >= 0) { throw SolveConfigurationError("--ridge must be ≥ 0 (got \(c.linearRidge))") }
+        },
+        train: { request in
+            TrainedLinearModel(try LinearAutoregressiveStepper.fit(request.training, window: request.configuration.window,
+                                                                    ridge: request.configuration.linearRidge))
+        },
+        load: { checkpoint, c, inputSize, outputSize in
+            guard checkpoint.kind == "linear-autoregressive", let w = checkpoint.arrays["weights"],
+                  w.count == (c.window * inputSize + 1) * outputSize else {
+                throw CheckpointError(file: checkpoint.file, problem: .malformed("no linear weights of the expected size"))
+            }
+            return TrainedLinearModel(LinearAutoregressiveStepper(window: c.window, inputSize: inputSize, outputSize: outputSize, weights: w))
+        },
+        memory: { c, d, rows in
+            let p = Double(c.window * d + 1)
+            return [("the regression rows (--train-trajectories × rows × --window × variables)", rows * (p + Double(d)) * 8 * 2),
+                    ("the normal equations ((--window × variables)²)", p * p * 8 * 2)]
+        },
+        knobs: [
+            TuningKnob(name: "window", lower: 1, upper: 64, logarithmic: true, integer: true) { $0.windowOverride = Int($1) },
+            TuningKnob(name: "ridge", lower: 1e-12, upper: 1e-2, logarithmic: true, integer: false) { $0.linearRidge = $1 },
+        ])
 }

@@ -9,7 +9,7 @@ struct Token: Equatable {
     enum Kind: Equatable {
         case number(Double)
         case name(String)
-        case symbol(Character)  // + - * / ^ ( ) ,
+        case symbol(Character)  // + - * / ^ ( ) , [ ]
         case end
     }
     var kind: Kind
@@ -58,7 +58,7 @@ enum Lexer {
                 }
                 let name = String(chars[start..<i])
                 tokens.append(Token(kind: .name(name), column: start + 1, text: name))
-            } else if "+-*/^(),".contains(c) {
+            } else if "+-*/^(),[]".contains(c) {
                 i += 1
                 tokens.append(Token(kind: .symbol(c), column: start + 1, text: String(c)))
             } else {
@@ -94,6 +94,14 @@ struct Parser {
     var open: [Int] = []
     /// Parentheses, calls and exponents currently open: the parser's recursion depth.
     var nesting = 0
+    /// The array variables, when the expression may read them.
+    var arrays: ArrayNames? = nil
+    /// The distinct array reads so far; read `r` is slot `arrays!.firstRead + r`.
+    var reads: [ArrayRead] = []
+
+    init(tokens: [Token], slots: [String: Int], arrays: ArrayNames? = nil) {
+        self.tokens = tokens; self.slots = slots; self.arrays = arrays
+    }
 
     static func parse(_ text: String, slots: [String]) throws(ExpressionError) -> (node: Node, firstColumn: [Int: Int]) {
         var index: [String: Int] = [:]
@@ -103,12 +111,21 @@ struct Parser {
 
     /// Parses `text` with names looked up in `slotIndex` (name → slot; the first of equal names wins).
     static func parse(_ text: String, slotIndex: [String: Int]) throws(ExpressionError) -> (node: Node, firstColumn: [Int: Int]) {
+        let parsed = try parse(text, slotIndex: slotIndex, arrays: nil)
+        return (parsed.node, parsed.firstColumn)
+    }
+
+    /// Parses `text` where the slots in `arrays.names` are array variables: read as `x[i+k]` (relative to the site
+    /// index slot `arrays.site`), `x[k]` (one element) or `sum(x)`, `mean(x)`. Each distinct read becomes a slot
+    /// `arrays.firstRead + r`, described by `reads[r]`.
+    static func parse(_ text: String, slotIndex: [String: Int], arrays: ArrayNames?) throws(ExpressionError)
+        -> (node: Node, firstColumn: [Int: Int], reads: [ArrayRead]) {
         let length = text.utf8.count
         guard length <= Limits.expressionLength else {
             throw ExpressionError(message: "the expression is \(length) characters long, more than the limit of \(Limits.expressionLength)",
                                   column: 1, hint: "split it with parameters, or shorten it")
         }
-        var parser = Parser(tokens: try Lexer.tokens(text), slots: slotIndex)
+        var parser = Parser(tokens: try Lexer.tokens(text), slots: slotIndex, arrays: arrays)
         if parser.peek.kind == .end { throw ExpressionError(message: "empty expression", column: 1) }
         let node = try parser.sum().node
         let next = parser.peek
@@ -119,7 +136,7 @@ struct Parser {
             throw ExpressionError(message: "unexpected '\(shortened(next.text))'", column: next.column,
                                   suggestion: nil, hint: "an operator is missing before it")
         }
-        return (node, parser.firstColumn)
+        return (node, parser.firstColumn, parser.reads)
     }
 
     var peek: Token { tokens[position] }
@@ -221,6 +238,17 @@ struct Parser {
             return (.constant(value), 1)
         case .name(let name):
             if peek.kind == .symbol("(") { return try call(name, at: token) }
+            if let index = slots[name], let arrays, arrays.names.contains(index) {
+                guard peek.kind == .symbol("[") else {
+                    throw ExpressionError(message: "'\(name)' is an array and needs an index", column: token.column,
+                                          hint: "read one element as \(name)[i], \(name)[i+1] or \(name)[0], all of them with sum(\(name)) or mean(\(name))")
+                }
+                return try element(of: index, at: token)
+            }
+            if peek.kind == .symbol("[") {
+                throw ExpressionError(message: "'\(shortened(name))' is not an array and cannot be indexed", column: peek.column,
+                                      hint: "arrays are the variables given a size under [dimensions]")
+            }
             if let index = slots[name] {
                 if firstColumn[index] == nil { firstColumn[index] = token.column }
                 return (.slot(index), 1)
@@ -266,7 +294,62 @@ struct Parser {
         throw ExpressionError(message: "unexpected '\(shortened(next.text))'", column: next.column, hint: "expected ')' or an operator")
     }
 
+    /// The slot of a read, added to `reads` the first time it is seen.
+    mutating func slot(of read: ArrayRead) -> Int {
+        let r = reads.firstIndex(of: read) ?? { reads.append(read); return reads.count - 1 }()
+        let slot = arrays!.firstRead + r
+        if firstColumn[slot] == nil { firstColumn[slot] = read.column }
+        return slot
+    }
+
+    /// `x[i+k]` or `x[k]`, after the name: the index is an expression of `i` and numbers that must come to i + k or
+    /// k with a whole number k.
+    mutating func element(of array: Int, at token: Token) throws(ExpressionError) -> Parsed {
+        let bracket = advance()  // "["
+        try enter(at: bracket.column)
+        open.append(bracket.column)
+        let index = try sum().node
+        let next = peek
+        if next.kind == .symbol("]") {
+            _ = advance(); open.removeLast()
+        } else if next.kind == .end {
+            throw ExpressionError(message: "'[' is never closed", column: bracket.column)
+        } else {
+            throw ExpressionError(message: "unexpected '\(shortened(next.text))'", column: next.column, hint: "expected ']' or an operator")
+        }
+        nesting -= 1
+        var used = Set<Int>()
+        index.collectSlots(into: &used)
+        let site = arrays!.site
+        let rule = "an index is i + k, i - k or k with a whole number k"
+        if let other = used.first(where: { $0 != site }) {
+            let name = slots.first(where: { $0.value == other })?.key ?? "this name"
+            throw ExpressionError(message: "'\(name)' cannot appear in an index", column: bracket.column + 1, hint: rule)
+        }
+        let at = { (value: Double) in index.substituting { _ in .constant(value) }.constantValue! }
+        let k = at(0)
+        let relative = used.contains(site)
+        guard k.isFinite, k == k.rounded(), Swift.abs(k) <= Double(Limits.variables),
+              !relative || (at(1) - k == 1 && at(2) - k == 2) else {
+            throw ExpressionError(message: "index \(index.rendered(slots.sorted { $0.value < $1.value }.map(\.key))) is not of the form i + k or k", column: bracket.column + 1, hint: rule)
+        }
+        let read = ArrayRead(array: array, kind: relative ? .relative(Int(k)) : .element(Int(k)), column: token.column)
+        return (.slot(slot(of: read)), 1)
+    }
+
     mutating func call(_ name: String, at token: Token) throws(ExpressionError) -> Parsed {
+        if name == "sum" || name == "mean", let arrays {
+            _ = advance()  // "("
+            let argument = advance()
+            guard case .name(let array) = argument.kind, let slot = slots[array], arrays.names.contains(slot),
+                  peek.kind == .symbol(")") else {
+                throw ExpressionError(message: "\(name)(…) takes the name of an array variable", column: argument.column,
+                                      hint: "e.g. \(name)(u) for the sites u[0] … u[n-1]")
+            }
+            _ = advance()  // ")"
+            let read = ArrayRead(array: slot, kind: name == "sum" ? .sum : .mean, column: token.column)
+            return (.slot(self.slot(of: read)), 1)
+        }
         guard let f = Function(rawValue: name), Function.language.contains(f) else {
             throw ExpressionError(message: "unknown function '\(shortened(name))'", column: token.column,
                                   suggestion: closest(to: name, in: Function.language.map(\.rawValue)))
