@@ -25,7 +25,7 @@ struct SolveCommand: ParsableCommand {
                                valueName: "model"))
     var model: ModelKind = .lstm
 
-    @Option(help: "Hidden units per layer (rnn, lstm, gru; default 64).")
+    @Option(help: "Hidden units per layer (rnn, lstm, gru; default \(SolveConfiguration(problem: "").hidden)).")
     var hidden: Int?
 
     @Option(help: "Recurrent layers (rnn, lstm, gru; default 1).")
@@ -70,10 +70,10 @@ struct SolveCommand: ParsableCommand {
     @Flag(help: "Small data, small models, few epochs (the comparison grid's quick mode); explicit options still apply.")
     var quick = false
 
-    @Option(name: .customLong("learning-rate"), help: "Adam learning rate (rnn, lstm, gru; default 3e-3, cosine decay).")
+    @Option(name: .customLong("learning-rate"), help: "Adam learning rate (rnn, lstm, gru; default \(CSV.format(SolveConfiguration(problem: "").learningRate)), cosine decay over the epochs or the budget).")
     var learningRate: Double?
 
-    @Option(name: .customLong("batch-size"), help: "Sequences per mini-batch (rnn, lstm, gru; default 32).")
+    @Option(name: .customLong("batch-size"), help: "Sequences per mini-batch (rnn, lstm, gru; default \(SolveConfiguration(problem: "").batchSize)).")
     var batchSize: Int?
 
     @Option(name: .customLong("rollout-steps"), help: "R: closed-loop training (rnn, lstm, gru): after the warm-up the network is fed its own predictions for R steps, a curriculum growing R (default \(SolveConfiguration(problem: "").rolloutSteps); 0: teacher forcing).")

@@ -77,8 +77,10 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
     public var problem: String
     public var overrides: [ParameterOverride] = []
     public var model: ModelKind = .lstm
-    /// Hidden units per layer (rnn, lstm, gru).
-    public var hidden: Int = 64
+    /// Hidden units per layer (rnn, lstm, gru). The defaults of the recurrent nets (32 hidden, batch 8, rate 1e-2,
+    /// window 16, teacher forcing, no noise) were chosen on validation data of seed 10 (harmonic oscillator and
+    /// Lorenz-63) within the default budget; see README.
+    public var hidden: Int = 32
     public var layers: Int = 1
     /// k: the number of reference states the model sees before it predicts (its input window / warm-up);
     /// nil: `SolveDefaults.window(for: model)`.
@@ -100,8 +102,8 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
     public var rolloutSteps: Int = 0
     /// Steps after the warm-up in each training sequence, long enough for the rollout.
     public var trainingSequenceSteps: Int { max(sequenceSteps, rolloutSteps) }
-    public var batchSize: Int = 32
-    public var learningRate: Double = 3e-3
+    public var batchSize: Int = 8
+    public var learningRate: Double = 1e-2
     public var trainTrajectories: Int = 4
     public var validationTrajectories: Int = 1
     public var testTrajectories: Int = 8

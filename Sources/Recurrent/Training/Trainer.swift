@@ -47,6 +47,9 @@ public final class Trainer {
     /// Bytes of the BPTT caches and scratch of every slice (0 before the first batch).
     public var cacheBytes: Int { workspaces.reduce(0) { $0 + $1.cacheBytes } + closedLoopScratch.reduce(0) { $0 + $1.bytes } }
 
+    /// The shortest interval between end-of-epoch checkpoints of a run by time budget.
+    static let budgetCheckpointSeconds = 10.0
+
     /// Slice `k`'s closed-loop scratch, matching its workspace.
     private func scratch(_ k: Int, for w: BPTTWorkspace) -> ClosedLoopScratch {
         if k < closedLoopScratch.count, closedLoopScratch[k].maxBatch == w.maxBatch, closedLoopScratch[k].maxSteps == w.maxSteps {
@@ -208,7 +211,7 @@ public final class Trainer {
         let budget = options.budgetSeconds.map(TrainingBudget.init(seconds:))
         let spentBefore = run.records.map(\.seconds).reduce(0, +) + run.epochSeconds
         func spent() -> Double { spentBefore + Date().timeIntervalSince(sessionStart) }
-        var trainingSeconds = 0.0, lastValidationSeconds: Double?, budgetExhausted = false
+        var trainingSeconds = 0.0, lastValidationSeconds: Double?, budgetExhausted = false, lastSave = Date()
 
         func save() throws {
             guard let checkpoint else { return }
@@ -309,7 +312,12 @@ public final class Trainer {
                 try save()
                 break
             }
-            try save()
+            // By budget, epochs can be short and every second counts: the checkpoint is written at most every
+            // `budgetCheckpointSeconds` (Ctrl-C still saves the exact position); by epochs, after every epoch.
+            if budget == nil || Date().timeIntervalSince(lastSave) >= Self.budgetCheckpointSeconds {
+                try save()
+                lastSave = Date()
+            }
         }
         return TrainingHistory(records: run.records, interrupted: false, stoppedEarly: run.stoppedEarly)
     }
