@@ -204,31 +204,38 @@ final class CompiledProblem: Sendable {
             var sources: [SiteEquation.Source] = []
             var local: [Int: Int] = [:]
             for slot in used.sorted() where slot != d {
-                let source_: SiteEquation.Source
+                let origin: SiteEquation.Source
                 if slot == names.site {
-                    source_ = .site
+                    origin = .site
                 } else if slot >= names.firstRead {
                     let read = reads[slot - names.firstRead]
                     let array = arrays[read.array]!
                     switch read.kind {
                     case .relative(let shift):
+                        guard array.count == target.count else {
+                            throw source.error(key, "\(array.name)[i…] in the equation of \(target.name): \(array.name) has \(array.count) sites and \(target.name) \(target.count)",
+                                               column: read.column, hint: "a site reads the neighbours of arrays of its own size; read other arrays as \(array.name)[k]")
+                        }
                         guard abs(shift) < array.count else {
                             let written = "\(array.name)[i\(shift < 0 ? "-" : "+")\(abs(shift))]"
-                            let outside = array.boundary == .zero ? "reads 0 at every site" : "wraps around more than once"
-                            throw source.error(key, "\(written) at site i = 0 reads \(array.name)[\(shift)], outside \(array.name)[0] … \(array.name)[\(array.count - 1)]: \(outside)",
-                                               column: read.column, hint: "a stencil offset must be smaller than the \(array.count) sites of \(array.name)")
+                            let range = "\(array.name)[0] … \(array.name)[\(array.count - 1)]"
+                            let message = array.boundary == .zero
+                                ? "\(written) reads \(array.name)[\(shift)] at site i = 0 and outside \(range) at every site, where the zero boundary gives 0"
+                                : "\(written) reads \(array.name)[\(shift)] at site i = 0, which wraps around \(range) more than once"
+                            throw source.error(key, message, column: read.column,
+                                               hint: "a stencil offset must be smaller than the \(array.count) sites of \(array.name)")
                         }
-                        source_ = .neighbour(array, shift: shift)
+                        origin = .neighbour(array, shift: shift)
                     case .element(let j):
-                        source_ = .component(try element(j, read, key: key))
+                        origin = .component(try element(j, read, key: key))
                     case .sum, .mean:
                         preconditionFailure("refused above")
                     }
                 } else {
-                    source_ = .component(offsets[slot])
+                    origin = .component(offsets[slot])
                 }
                 local[slot] = sources.count
-                sources.append(source_)
+                sources.append(origin)
             }
             let m = sources.count
             let localNode = node.substituting { slot in .slot(slot == d ? m : local[slot]!) }
@@ -294,7 +301,16 @@ private struct Names {
             case .siteConstant: "an array's initial value may use the site index i, numbers and parameters"
             case .equation: "an equation may use t, the variables and the parameters"
             case .invariant: "an invariant may use t, the variables and the parameters"
+            case .exact: "an exact solution may use t, t_0, the parameters and the initial values <variable>_0"
+            }
+        }
+
+        /// The rule in a problem with arrays: `i` (and, for exact solutions, no initial values of arrays).
+        var arrayRule: String {
+            switch self {
             case .exact: "an exact solution may use t, t_0, the parameters, the initial values <variable>_0 of scalar variables and, for an array, the site index i"
+            case .equation: "an equation may use t, the variables and the parameters, and an array's equation the site index i"
+            default: rule
             }
         }
     }
@@ -354,8 +370,8 @@ private struct Names {
 
     /// Parses an expression that may read the array variables (`x[i+1]`, `x[0]`, `sum(x)`); reads are slots from
     /// `firstRead` on.
-    func parseReading(_ text: String, key: String, allowed: Set<Int>, context: Context) throws(ProblemError)
-        -> (node: Node, reads: [ArrayRead]) {
+    func parseReading(_ text: String, key: String, allowed: Set<Int>, readsAllowed: Bool = true,
+                      context: Context) throws(ProblemError) -> (node: Node, reads: [ArrayRead]) {
         let arrays = arrayNames.isEmpty ? nil : ArrayNames(names: arrayNames, site: site, firstRead: firstRead)
         let parsed: (node: Node, firstColumn: [Int: Int], reads: [ArrayRead])
         do {
@@ -363,7 +379,8 @@ private struct Names {
         } catch {
             throw source.error(key, error.message, column: error.column, hint: error.advice)
         }
-        try check(parsed.node, firstColumn: parsed.firstColumn, allowed: allowed.union(firstRead..<(firstRead + parsed.reads.count)),
+        let reads = readsAllowed ? Set(firstRead..<(firstRead + parsed.reads.count)) : []
+        try check(parsed.node, firstColumn: parsed.firstColumn, reads: parsed.reads, allowed: allowed.union(reads),
                   key: key, context: context)
         return (parsed.node, parsed.reads)
     }
@@ -373,25 +390,21 @@ private struct Names {
         node.substituting { slot in parameterValue(slot).map { .constant($0) } ?? .slot(slot) }
     }
 
+    /// Parses an expression that reads no array element (an array's name or element is refused where it is).
     func parse(_ text: String, key: String, allowed: Set<Int>, context: Context) throws(ProblemError) -> Node {
-        let node: Node, firstColumn: [Int: Int]
-        do {
-            (node, firstColumn) = try Parser.parse(text, slotIndex: slotIndex)
-        } catch {
-            throw source.error(key, error.message, column: error.column, hint: error.advice)
-        }
-        try check(node, firstColumn: firstColumn, allowed: allowed, key: key, context: context)
-        return node
+        try parseReading(text, key: key, allowed: allowed, readsAllowed: false, context: context).node
     }
 
     /// Refuses the first name in the text that `allowed` does not hold.
-    func check(_ node: Node, firstColumn: [Int: Int], allowed: Set<Int>, key: String, context: Context) throws(ProblemError) {
+    func check(_ node: Node, firstColumn: [Int: Int], reads: [ArrayRead], allowed: Set<Int>, key: String,
+               context: Context) throws(ProblemError) {
         var used = Set<Int>()
         node.collectSlots(into: &used)
         // Report the disallowed name that comes first in the text.
         if let slot = used.subtracting(allowed).min(by: { firstColumn[$0] ?? 0 < firstColumn[$1] ?? 0 }) {
-            throw source.error(key, "'\(universe[slot])' cannot be used here", column: firstColumn[slot],
-                               hint: context.rule)
+            let name = slot < firstRead ? universe[slot] : universe[reads[slot - firstRead].array]
+            throw source.error(key, "'\(name)' cannot be used here", column: firstColumn[slot],
+                               hint: arrayNames.isEmpty ? context.rule : context.arrayRule)
         }
     }
 }

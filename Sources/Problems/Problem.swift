@@ -41,6 +41,21 @@ public struct Problem: Sendable {
 
     public var dimension: Int { variables.count }
 
+    /// The state components for messages: scalars by name, an array as `x[0] … x[39]`.
+    public var variablesSummary: String {
+        var parts: [String] = [], k = 0
+        while k < variables.count {
+            if let array = arrayVariables.first(where: { $0.offset == k }) {
+                parts.append("\(array.name)[0] … \(array.name)[\(array.count - 1)]")
+                k += array.count
+            } else {
+                parts.append(variables[k])
+                k += 1
+            }
+        }
+        return parts.joined(separator: ", ")
+    }
+
     /// The array variables and where their sites lie in the state vector (empty for a problem of scalars).
     public var arrayVariables: [ArrayVariable] { compiled.arrayVariables }
 
@@ -81,7 +96,7 @@ public struct Problem: Sendable {
         guard parameterNames.contains(name) else {
             let known = parameterNames + variables
             let hint = closest(to: name, in: known).map { "did you mean '\($0)'?" }
-                ?? "parameters: \(parameterNames.joined(separator: ", ")); variables: \(variables.joined(separator: ", "))"
+                ?? "parameters: \(parameterNames.joined(separator: ", ")); variables: \(variablesSummary)"
             throw ProblemError(file: source.file, key: name, message: "unknown parameter or variable '\(name)'", hint: hint)
         }
         // Keep earlier overrides, including parameters changed on this value directly.
@@ -125,9 +140,15 @@ public struct Problem: Sendable {
         return compiled.invariants.map { $0.expression.evaluate(values) }
     }
 
-    /// The exact state at time t for this problem's initial state, when the file gives a closed form.
+    /// The exact state at time t for this problem's initial state, when the file gives a closed form. An array
+    /// variable's exact solution is written for the file's own initial state (it cannot name the initial values),
+    /// so it is nil once an array's initial state was changed (`starting(at:)`, `--set`).
     public func exactState(at t: Double) -> [Double]? {
         guard let exact = compiled.exact else { return nil }
+        for array in arrayVariables {
+            let sites = array.offset..<(array.offset + array.count)
+            guard initial[sites] == compiled.initial[sites] else { return nil }
+        }
         let values = initial + [time.start, t]
         return exact.map { $0.evaluate(values) }
     }

@@ -199,14 +199,16 @@ enum ProblemFileReader {
                 }
                 let choices = ArrayBoundary.allCases.map(\.rawValue)
                 guard let text = t[key]!.string, let rule = ArrayBoundary(rawValue: text) else {
-                    throw fail(full, "expected \(choices.map { "\"\($0)\"" }.joined(separator: " or ")), got \(describe(t[key]!))")
+                    let got = t[key]!.string.map { "\"\(shortened($0))\"" } ?? describe(t[key]!)
+                    throw fail(full, "expected \(choices.map { "\"\($0)\"" }.joined(separator: " or ")), got \(got)")
                 }
                 boundaries[k] = rule
             }
         }
         for name in arrayNames where boundaries[variables.firstIndex(of: name)!] == nil {
             throw fail("boundary", "no boundary for array variable '\(name)'",
-                       hint: "add \(name) = \"periodic\" or \(name) = \"zero\" under [boundary]")
+                       hint: "add \(name) = \"periodic\" or \(name) = \"zero\" under [boundary]",
+                       lineOf: root["boundary"] == nil ? "dimensions.\(name)" : "boundary")
         }
         // With arrays, `i` is the site index and n_x the size of x.
         let arrayReserved = arrayNames.isEmpty ? [] : ["i"] + arrayNames.map { "n_" + $0 }

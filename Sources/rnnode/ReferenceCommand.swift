@@ -95,7 +95,7 @@ struct ReferenceCommand: ParsableCommand {
             guard loaded.parameters[name] != nil || loaded.variables.contains(variable) else {
                 throw ValidationError("--set: '\(name)' is not a parameter or variable of \(loaded.name); "
                     + "parameters: \(loaded.parameters.keys.sorted().joined(separator: ", ")); "
-                    + "variables: \(loaded.variables.joined(separator: ", "))")
+                    + "variables: \(loaded.variablesSummary)")
             }
         }
         if tEnd != nil || step != nil || fixedStep != nil {

@@ -22,12 +22,17 @@ func randomState(_ problem: Problem, using generator: inout SeededGenerator) -> 
     @Test func catalogHoldsTheIssueProblems() throws {
         let expected = ["arenstorf", "brusselator", "damped-driven-pendulum", "double-pendulum", "duffing",
                         "exponential-decay", "harmonic-oscillator", "kepler", "lorenz", "lotka-volterra", "pendulum",
-                        "robertson", "sir", "van-der-pol", "van-der-pol-stiff"]
+                        "robertson", "sir", "van-der-pol", "van-der-pol-stiff",
+                        "lorenz96", "kuramoto-sivashinsky", "heat", "burgers"]
         #expect(Set(expected).isSubset(of: Set(try Catalog.names())))
-        for chaotic in ["lorenz", "duffing", "damped-driven-pendulum", "double-pendulum"] {
+        for chaotic in ["lorenz", "duffing", "damped-driven-pendulum", "double-pendulum", "lorenz96", "kuramoto-sivashinsky"] {
             #expect(try Catalog.load(chaotic).lyapunov ?? 0 > 0, "\(chaotic) is chaotic: give its Lyapunov exponent")
         }
-        for stiff in ["van-der-pol-stiff", "robertson"] {
+        for (array, sites) in [("lorenz96", 40), ("kuramoto-sivashinsky", 64), ("heat", 32), ("burgers", 64)] {
+            #expect(try Catalog.load(array).arrayVariables.map(\.count) == [sites], "\(array)")
+        }
+        #expect(try Catalog.load("heat").hasExactSolution)
+        for stiff in ["van-der-pol-stiff", "robertson", "kuramoto-sivashinsky"] {
             #expect(["msbdf", "bsimp"].contains(try Catalog.load(stiff).reference.method), "\(stiff) needs an implicit method")
         }
     }

@@ -323,7 +323,8 @@ struct Parser {
         let site = arrays!.site
         let rule = "an index is i + k, i - k or k with a whole number k"
         if let other = used.first(where: { $0 != site }) {
-            let name = slots.first(where: { $0.value == other })?.key ?? "this name"
+            let name = other >= arrays!.firstRead ? "\(slots.first(where: { $0.value == reads[other - arrays!.firstRead].array })?.key ?? "an array")[…]"
+                : slots.first(where: { $0.value == other })?.key ?? "this name"
             throw ExpressionError(message: "'\(name)' cannot appear in an index", column: bracket.column + 1, hint: rule)
         }
         let at = { (value: Double) in index.substituting { _ in .constant(value) }.constantValue! }

@@ -52,9 +52,10 @@ final class Program: @unchecked Sendable {
     let inputCount: Int
     /// Scratch registers: `r[0]` = extra scalar, then shared subexpressions, then temporaries.
     let scratchCount: Int
+    /// The instructions; the allocation holds at least one slot, `instructionCount` of them are initialised.
     private let code: UnsafeMutableBufferPointer<Instruction>
 
-    var instructionCount: Int { code.count }
+    let instructionCount: Int
 
     /// Compiles `roots` (tree, target, index); slots `0..<inputCount` are inputs, slot `inputCount` the extra scalar.
     init(roots: [(node: Node, target: Int, index: Int)], inputCount: Int) {
@@ -62,6 +63,8 @@ final class Program: @unchecked Sendable {
         builder.compile(roots)
         self.inputCount = inputCount
         scratchCount = builder.scratchCount
+        // A program without roots (a vector field whose equations are all per-site) has no instructions.
+        instructionCount = builder.code.count
         code = .allocate(capacity: max(1, builder.code.count))
         _ = code.initialize(from: builder.code)
     }
@@ -77,7 +80,7 @@ final class Program: @unchecked Sendable {
             r[0] = extra
             var acc = 0.0
             var p = UnsafePointer(code.baseAddress!)
-            let end = p + code.count
+            let end = p + instructionCount
             while p < end {
                 let ins = p.pointee
                 p += 1
