@@ -24,13 +24,13 @@ private func smallConfiguration(_ model: ModelKind, out: URL) -> SolveConfigurat
 
 @Test func budgetIsTheDefaultAndEpochsWin() throws {
     var c = SolveConfiguration(problem: "lorenz", model: .lstm)
-    #expect(c.effectiveBudget == SolveDefaults.budget && c.settings["budget_seconds"] == "40" && c.settings["epochs"] == nil)
+    #expect(c.effectiveBudget == SolveDefaults.budget && c.settings["budget_seconds"] == "40.0" && c.settings["epochs"] == nil)
     let problem = try SolvePipeline.problem(for: c)
     let byDefault = SolvePipeline.modelKey(c, problem: problem)
     c.budget = 5
-    #expect(c.settings["budget_seconds"] == "5" && SolvePipeline.modelKey(c, problem: problem) != byDefault,
+    #expect(c.settings["budget_seconds"] == "5.0" && SolvePipeline.modelKey(c, problem: problem) != byDefault,
             "the budget is part of the cache key")
-    #expect(SolvePipeline.commandLine(c).contains("--budget 5"))
+    #expect(SolvePipeline.commandLine(c).contains("--budget 5.0"))
     c.epochs = 7
     #expect(c.effectiveBudget == nil && c.settings["epochs"] == "7" && c.settings["budget_seconds"] == nil)
     #expect(SolvePipeline.commandLine(c).contains("--epochs 7") && !SolvePipeline.commandLine(c).contains("--budget"))
