@@ -228,6 +228,11 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// Stop when the validation loss has not improved for this many epochs; nil: never.
     public var patience: Int? = nil
     public var seed: UInt64 = 0
+    /// Train for this many seconds instead of a fixed number of epochs (`epochs` then only caps them): the
+    /// schedule runs over the epochs predicted to fit, re-estimated every epoch (see `TrainingBudget`); nil: none.
+    public var budgetSeconds: Double? = nil
+    /// σ of fresh Gaussian noise (input units) added to the training inputs every epoch, seeded; 0: none.
+    public var inputNoise: Double = 0
     /// Show progress on stderr (a redrawn bar on a terminal, a plain line every few seconds otherwise).
     public var progress: Bool = true
     public init() {}

@@ -15,6 +15,7 @@ import Testing
         (["bench", "train", "--precision", "half"], "--precision"),
         (["solve", "lorenz", "--model", "esn", "--precision", "single", "--out", "out"], "--precision single"),
         (["solve", "lorenz", "--model", "linear", "--precision", "single", "--out", "out"], "--precision single"),
+        (["solve", "lorenz", "--model", "ngrc", "--precision", "single", "--out", "out"], "--precision single"),
     ])
     func refusedPrecisions(arguments: [String], fragment: String) throws {
         let result = try RNNodeBinary.run(arguments)

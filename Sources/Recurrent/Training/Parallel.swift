@@ -86,12 +86,14 @@ enum BatchRunner {
     }
 
     /// The mean squared error of sequences `indices` of `data` in windows of `window` steps, split into `threads`
-    /// slices; with `gradient`, ∂L/∂θ added to it.
+    /// slices; with `gradient`, ∂L/∂θ added to it. With `feedback`, the closed-loop loss (whole sequences).
     func loss(_ data: SequenceDataset, indices: ArraySlice<Int>, window: Int, threads: Int,
-              parameters: UnsafePointer<Double>, gradient: Buffer<Double>?) -> Double {
+              parameters: UnsafePointer<Double>, gradient: Buffer<Double>?, feedback: ClosedLoopFeedback? = nil) -> Double {
         switch self {
-        case .double(let r): r.loss(data, indices: indices, window: window, threads: threads, parameters: parameters, gradient: gradient)
-        case .single(let r): r.loss(data, indices: indices, window: window, threads: threads, parameters: parameters, gradient: gradient)
+        case .double(let r): r.loss(data, indices: indices, window: window, threads: threads, parameters: parameters, gradient: gradient,
+                                    feedback: feedback)
+        case .single(let r): r.loss(data, indices: indices, window: window, threads: threads, parameters: parameters, gradient: gradient,
+                                    feedback: feedback)
         }
     }
 }
@@ -109,14 +111,29 @@ final class SliceRunner<Scalar: RecurrentScalar> {
     /// Float only: the parameters rounded, and slice 0's gradient.
     private let rounded: Buffer<Scalar>
     private let ownGradient: Buffer<Scalar>
+    /// Closed-loop scratch, one per slice (beside `workspaces`).
+    private var closedLoopScratch: [ClosedLoopScratch<Scalar>] = []
+    private let parameterCount: Int
 
     init(_ network: RecurrentNetwork) {
-        configuration = network.configuration; layout = network.layout
+        configuration = network.configuration; layout = network.layout; parameterCount = network.parameterCount
         let n = Scalar.self == Double.self ? 0 : network.parameterCount
         rounded = Buffer(count: n); ownGradient = Buffer(count: n)
     }
 
-    var cacheBytes: Int { workspaces.reduce(0) { $0 + $1.cacheBytes } + rounded.bytes + ownGradient.bytes }
+    var cacheBytes: Int {
+        workspaces.reduce(0) { $0 + $1.cacheBytes } + rounded.bytes + ownGradient.bytes + closedLoopScratch.reduce(0) { $0 + $1.bytes }
+    }
+
+    /// Slice `k`'s closed-loop scratch, matching its workspace.
+    private func scratch(_ k: Int, for w: BPTTWorkspace<Scalar>) -> ClosedLoopScratch<Scalar> {
+        if k < closedLoopScratch.count, closedLoopScratch[k].maxBatch == w.maxBatch, closedLoopScratch[k].maxSteps == w.maxSteps {
+            return closedLoopScratch[k]
+        }
+        let s = ClosedLoopScratch(w, parameterCount: parameterCount)  // not the network's parameters: in use by the step
+        if k < closedLoopScratch.count { closedLoopScratch[k] = s } else { precondition(k == closedLoopScratch.count); closedLoopScratch.append(s) }
+        return s
+    }
 
     /// Slice `k`'s workspace, grown (never shrunk) to hold `batch` sequences of `window` steps.
     func workspace(_ k: Int = 0, batch: Int, window: Int) -> BPTTWorkspace<Scalar> {
@@ -129,7 +146,7 @@ final class SliceRunner<Scalar: RecurrentScalar> {
     }
 
     func loss(_ data: SequenceDataset, indices: ArraySlice<Int>, window w: Int, threads: Int,
-              parameters: UnsafePointer<Double>, gradient target: Buffer<Double>?) -> Double {
+              parameters: UnsafePointer<Double>, gradient target: Buffer<Double>?, feedback: ClosedLoopFeedback?) -> Double {
         let inPlace = Scalar.self == Double.self
         let p: UnsafePointer<Scalar>
         if inPlace {
@@ -147,11 +164,16 @@ final class SliceRunner<Scalar: RecurrentScalar> {
         // slice order (for one slice, exactly the single-threaded computation).
         let slices = Parallelism.slices(of: indices.count, parts: threads)
         if slices.count == 1 {
-            return workspace(batch: indices.count, window: w)
-                .meanSquaredError(data, indices: indices, window: w, parameters: p, gradient: gradient?.base)
+            let space = workspace(batch: indices.count, window: w)
+            if let feedback {
+                return space.closedLoopSquaredError(data, indices: indices, feedback: feedback, parameters: p,
+                                                    gradient: gradient?.base, scratch: scratch(0, for: space))
+            }
+            return space.meanSquaredError(data, indices: indices, window: w, parameters: p, gradient: gradient?.base)
         }
         BLAS.useOneThread()
         let spaces = slices.indices.map { workspace($0, batch: slices[$0].count, window: w) }
+        let scratches = feedback == nil ? [] : spaces.indices.map { scratch($0, for: spaces[$0]) }
         if let gradient {
             while sliceGradients.count < slices.count - 1 { sliceGradients.append(Buffer(count: gradient.count)) }
         }
@@ -161,9 +183,16 @@ final class SliceRunner<Scalar: RecurrentScalar> {
             Parallelism.forEach(slices.count) { k in
                 if !gradients.isEmpty && k > 0 { gradients[k].zero() }
                 let first = indices.startIndex
-                losses[k] = spaces[k].meanSquaredError(
-                    data, indices: indices[(first + slices[k].lowerBound)..<(first + slices[k].upperBound)], window: w,
-                    parameters: p, gradient: gradients.isEmpty ? nil : gradients[k].base, averagedOver: indices.count)
+                let slice = indices[(first + slices[k].lowerBound)..<(first + slices[k].upperBound)]
+                if let feedback {
+                    losses[k] = spaces[k].closedLoopSquaredError(
+                        data, indices: slice, feedback: feedback, parameters: p, gradient: gradients.isEmpty ? nil : gradients[k].base,
+                        scratch: scratches[k], averagedOver: indices.count)
+                } else {
+                    losses[k] = spaces[k].meanSquaredError(
+                        data, indices: slice, window: w, parameters: p, gradient: gradients.isEmpty ? nil : gradients[k].base,
+                        averagedOver: indices.count)
+                }
             }
         }
         if let gradient {
