@@ -19,13 +19,16 @@ public struct TrainingBenchmarkConfiguration: Codable, Equatable, Sendable {
     /// Timed batches (after `warmup` untimed ones).
     public var iterations: Int
     public var warmup: Int
-    /// Side of the square matrices of the dgemm peak probe; 0 skips the probe.
+    /// Side of the square matrices of the dgemm (sgemm for single precision) peak probe; 0 skips the probe.
     public var peakSize: Int
+    /// The arithmetic of the forward and backward passes.
+    public var precision: Precision
     public init(cell: CellKind = .lstm, inputSize: Int = 3, hiddenSize: Int = 64, layers: Int = 1, outputSize: Int = 1,
-                steps: Int = 32, batch: Int = 64, threads: Int = 1, iterations: Int = 50, warmup: Int = 5, peakSize: Int = 1024) {
+                steps: Int = 32, batch: Int = 64, threads: Int = 1, iterations: Int = 50, warmup: Int = 5, peakSize: Int = 1024,
+                precision: Precision = .double) {
         self.cell = cell; self.inputSize = inputSize; self.hiddenSize = hiddenSize; self.layers = layers
         self.outputSize = outputSize; self.steps = steps; self.batch = batch; self.threads = threads
-        self.iterations = iterations; self.warmup = warmup; self.peakSize = peakSize
+        self.iterations = iterations; self.warmup = warmup; self.peakSize = peakSize; self.precision = precision
     }
 }
 
@@ -42,7 +45,7 @@ public struct TrainingBenchmarkResult: Sendable {
     public var gemmShare: Double
     /// The GEMMs' own rate: their operations over the time spent in them (per thread, times the threads).
     public var gemmGigaflops: Double
-    /// dgemm on large square matrices with the same threads; nil when skipped.
+    /// dgemm (sgemm in single precision) on large square matrices with the same threads; nil when skipped.
     public var peakGigaflops: Double?
     public var fractionOfPeak: Double? { peakGigaflops.map { achievedGigaflops / $0 } }
     /// BPTT caches and scratch, parameters + gradient + Adam moments, and the process's peak resident set.
@@ -58,7 +61,8 @@ public func runTrainingBenchmark(_ c: TrainingBenchmarkConfiguration) -> Trainin
     precondition(c.iterations > 0 && c.batch > 0 && c.steps > 0 && c.threads > 0)
     LinearAlgebra.threads = 1
     let network = RecurrentNetwork(configuration: .init(cell: c.cell, inputSize: c.inputSize, hiddenSize: c.hiddenSize,
-                                                        layers: c.layers, outputSize: c.outputSize), seed: 1)
+                                                        layers: c.layers, outputSize: c.outputSize), seed: 1,
+                                   precision: c.precision)
     var rng = Xoshiro256StarStar(seed: 2)
     let data = SequenceDataset(count: c.batch, steps: c.steps, inputSize: c.inputSize, outputSize: c.outputSize,
                                inputs: (0..<(c.batch * c.steps * c.inputSize)).map { _ in rng.nextSymmetric(1) },
@@ -84,7 +88,7 @@ public func runTrainingBenchmark(_ c: TrainingBenchmarkConfiguration) -> Trainin
     let peak: Double? = c.peakSize > 0 ? {
         LinearAlgebra.threads = c.threads
         defer { LinearAlgebra.threads = 1 }
-        return LinearAlgebra.gemmGigaflops(size: c.peakSize)
+        return LinearAlgebra.gemmGigaflops(size: c.peakSize, precision: c.precision)
     }() : nil
     let slices = Double(min(c.threads, c.batch))
     return TrainingBenchmarkResult(

@@ -44,24 +44,32 @@ public struct RecurrentState: Sendable {
 
 public final class RecurrentNetwork {
     public let configuration: NetworkConfiguration
-    /// Every trainable parameter, in one flat buffer with named views.
-    public internal(set) var parameters: [Double]
+    /// Every trainable parameter, in one flat buffer with named views. Kept in Double whatever the precision.
+    public internal(set) var parameters: [Double] { didSet { singleParameters = nil } }
     public var parameterCount: Int { parameters.count }
+    /// The arithmetic of rollouts (`predict`, `step`) and of training (forward and backward passes; the parameters,
+    /// optimizer and clipping stay in Double, each pass rounds the parameters to it). Stored in checkpoints.
+    public var precision: Precision
     let layout: ParameterLayout
     /// Reused by `predict` and `step` (grown on demand); a network is not safe to share across threads.
-    private var inference: BPTTWorkspace?
+    private var inference: BPTTWorkspace<Double>?
+    private var singleInference: BPTTWorkspace<Float>?
+    /// The parameters rounded to Float, made on first use after a change.
+    private var singleParameters: [Float]?
 
     /// Fresh weights from `seed` (forget-gate bias 1 for LSTM).
-    public init(configuration: NetworkConfiguration, seed: UInt64) {
+    public init(configuration: NetworkConfiguration, seed: UInt64, precision: Precision = .double) {
         BLAS.configureOnce()
         self.configuration = configuration
+        self.precision = precision
         layout = ParameterLayout(configuration)
         parameters = layout.initialValues(seed: seed, cell: configuration.cell)
     }
 
-    init(configuration: NetworkConfiguration, parameters: [Double]) {
+    init(configuration: NetworkConfiguration, parameters: [Double], precision: Precision = .double) {
         BLAS.configureOnce()
         self.configuration = configuration
+        self.precision = precision
         layout = ParameterLayout(configuration)
         precondition(parameters.count == layout.count)
         self.parameters = parameters
@@ -76,12 +84,21 @@ public final class RecurrentNetwork {
         parameters = values
     }
 
-    private func inferenceWorkspace(batch: Int, steps: Int) -> BPTTWorkspace {
-        if let w = inference, w.maxBatch >= batch, w.maxSteps >= steps { return w }
-        let w = BPTTWorkspace(configuration: configuration, layout: layout,
-                              maxBatch: max(batch, inference?.maxBatch ?? 0), maxSteps: max(steps, inference?.maxSteps ?? 0))
-        inference = w
+    /// `existing` when it holds (batch, steps), else a larger one in its place.
+    private func inferenceWorkspace<Scalar>(_ existing: inout BPTTWorkspace<Scalar>?, batch: Int, steps: Int) -> BPTTWorkspace<Scalar> {
+        if let w = existing, w.maxBatch >= batch, w.maxSteps >= steps { return w }
+        let w = BPTTWorkspace<Scalar>(configuration: configuration, layout: layout,
+                                      maxBatch: max(batch, existing?.maxBatch ?? 0), maxSteps: max(steps, existing?.maxSteps ?? 0))
+        existing = w
         return w
+    }
+
+    /// The parameters rounded to Float (made once after each change).
+    private func roundedParameters() -> [Float] {
+        if let p = singleParameters { return p }
+        let p = parameters.map { Float($0) }
+        singleParameters = p
+        return p
     }
 
     /// Outputs (batch, steps, outputSize) for inputs (batch, steps, inputSize), starting from zero state.
@@ -92,23 +109,21 @@ public final class RecurrentNetwork {
         var outputs = [Double](repeating: 0, count: batch * steps * configuration.outputSize)
         if batch == 0 || steps == 0 { return outputs }
         let windowBatch = min(batch, 256), windowSteps = min(steps, 128)
-        let ws = inferenceWorkspace(batch: windowBatch, steps: windowSteps)
-        let all = Array(0..<batch)
-        parameters.withUnsafeBufferPointer { p in
-            inputs.withUnsafeBufferPointer { x in
-                outputs.withUnsafeMutableBufferPointer { y in
-                    for first in stride(from: 0, to: batch, by: windowBatch) {
-                        let indices = all[first..<min(first + windowBatch, batch)]
-                        ws.zeroState(batch: indices.count)
-                        var start = 0
-                        while start < steps {
-                            let t = min(windowSteps, steps - start)
-                            if start > 0 { ws.carryState(batch: indices.count, steps: windowSteps) }
-                            ws.gatherInputs(x.baseAddress!, totalSteps: steps, indices: indices, from: start, steps: t)
-                            ws.forward(p.baseAddress!, batch: indices.count, steps: t)
-                            ws.scatterOutputs(into: y.baseAddress!, totalSteps: steps, indices: indices, from: start, steps: t)
-                            start += t
-                        }
+        inputs.withUnsafeBufferPointer { x in
+            outputs.withUnsafeMutableBufferPointer { y in
+                let (x, y) = (x.baseAddress!, y.baseAddress!)
+                switch precision {        // each case calls the pass specialised for its scalar
+                case .double:
+                    let ws = inferenceWorkspace(&inference, batch: windowBatch, steps: windowSteps)
+                    parameters.withUnsafeBufferPointer {
+                        InferencePass(workspace: ws, parameters: $0.baseAddress!)
+                            .predict(x, into: y, batch: batch, steps: steps, windowBatch: windowBatch, windowSteps: windowSteps)
+                    }
+                case .single:
+                    let ws = inferenceWorkspace(&singleInference, batch: windowBatch, steps: windowSteps)
+                    roundedParameters().withUnsafeBufferPointer {
+                        InferencePass(workspace: ws, parameters: $0.baseAddress!)
+                            .predict(x, into: y, batch: batch, steps: steps, windowBatch: windowBatch, windowSteps: windowSteps)
                     }
                 }
             }
@@ -133,22 +148,57 @@ public final class RecurrentNetwork {
                      "step: state does not fit this network (make it with makeState(batch:))")
         precondition(configuration.cell != .lstm || (state.cell.count == configuration.layers && state.cell.allSatisfy { $0.count == n }),
                      "step: LSTM state lacks cell states")
-        let ws = inferenceWorkspace(batch: b, steps: 1)
-        for (l, layer) in ws.layers.enumerated() {
-            state.hidden[l].withUnsafeBufferPointer { layer.hidden.base.update(from: $0.baseAddress!, count: n) }
-            if configuration.cell == .lstm {
-                state.cell[l].withUnsafeBufferPointer { layer.cellState.base.update(from: $0.baseAddress!, count: n) }
+        switch precision {
+        case .double:
+            let ws = inferenceWorkspace(&inference, batch: b, steps: 1)
+            return parameters.withUnsafeBufferPointer { InferencePass(workspace: ws, parameters: $0.baseAddress!).step(input, state: &state) }
+        case .single:
+            let ws = inferenceWorkspace(&singleInference, batch: b, steps: 1)
+            return roundedParameters().withUnsafeBufferPointer {
+                InferencePass(workspace: ws, parameters: $0.baseAddress!).step(input, state: &state)
             }
         }
-        input.withUnsafeBufferPointer { ws.inputs.base.update(from: $0.baseAddress!, count: input.count) }
-        parameters.withUnsafeBufferPointer { ws.forward($0.baseAddress!, batch: b, steps: 1) }
-        for (l, layer) in ws.layers.enumerated() {
-            state.hidden[l].withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: layer.hidden.base + n, count: n) }
-            if configuration.cell == .lstm {
-                state.cell[l].withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: layer.cellState.base + n, count: n) }
+    }
+}
+
+/// A forward pass in one precision with Double inputs, outputs and states (`RecurrentNetwork`'s API).
+private struct InferencePass<Scalar: RecurrentScalar> {
+    let workspace: BPTTWorkspace<Scalar>
+    let parameters: UnsafePointer<Scalar>
+
+    func predict(_ x: UnsafePointer<Double>, into y: UnsafeMutablePointer<Double>, batch: Int, steps: Int,
+                 windowBatch: Int, windowSteps: Int) {
+        let ws = workspace, all = Array(0..<batch)
+        for first in stride(from: 0, to: batch, by: windowBatch) {
+            let indices = all[first..<min(first + windowBatch, batch)]
+            ws.zeroState(batch: indices.count)
+            var start = 0
+            while start < steps {
+                let t = min(windowSteps, steps - start)
+                if start > 0 { ws.carryState(batch: indices.count, steps: windowSteps) }
+                ws.gatherInputs(x, totalSteps: steps, indices: indices, from: start, steps: t)
+                ws.forward(parameters, batch: indices.count, steps: t)
+                ws.scatterOutputs(into: y, totalSteps: steps, indices: indices, from: start, steps: t)
+                start += t
             }
         }
-        return Array(UnsafeBufferPointer(start: ws.outputs.base, count: b * configuration.outputSize))
+    }
+
+    func step(_ input: [Double], state: inout RecurrentState) -> [Double] {
+        let ws = workspace, b = state.batch, n = b * ws.configuration.hiddenSize, lstm = ws.configuration.cell == .lstm
+        for (l, layer) in ws.layers.enumerated() {
+            state.hidden[l].withUnsafeBufferPointer { convert($0.baseAddress!, into: layer.hidden.base, count: n) }
+            if lstm { state.cell[l].withUnsafeBufferPointer { convert($0.baseAddress!, into: layer.cellState.base, count: n) } }
+        }
+        input.withUnsafeBufferPointer { convert($0.baseAddress!, into: ws.inputs.base, count: input.count) }
+        ws.forward(parameters, batch: b, steps: 1)
+        for (l, layer) in ws.layers.enumerated() {
+            state.hidden[l].withUnsafeMutableBufferPointer { convert(layer.hidden.base + n, into: $0.baseAddress!, count: n) }
+            if lstm { state.cell[l].withUnsafeMutableBufferPointer { convert(layer.cellState.base + n, into: $0.baseAddress!, count: n) } }
+        }
+        var output = [Double](repeating: 0, count: b * ws.configuration.outputSize)
+        output.withUnsafeMutableBufferPointer { convert(ws.outputs.base, into: $0.baseAddress!, count: $0.count) }
+        return output
     }
 }
 
@@ -178,6 +228,11 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// Stop when the validation loss has not improved for this many epochs; nil: never.
     public var patience: Int? = nil
     public var seed: UInt64 = 0
+    /// Train for this many seconds instead of a fixed number of epochs (`epochs` then only caps them): the
+    /// schedule runs over the epochs predicted to fit, re-estimated every epoch (see `TrainingBudget`); nil: none.
+    public var budgetSeconds: Double? = nil
+    /// σ of fresh Gaussian noise (input units) added to the training inputs every epoch, seeded; 0: none.
+    public var inputNoise: Double = 0
     /// Show progress on stderr (a redrawn bar on a terminal, a plain line every few seconds otherwise).
     public var progress: Bool = true
     public init() {}
@@ -215,10 +270,12 @@ extension RecurrentNetwork {
         precondition(!arrays.keys.contains { $0 == "network.parameters" || $0.hasPrefix("training.") },
                      "metadata names 'network.parameters' and 'training.*' are reserved")
         arrays["network.parameters"] = parameters
-        return Checkpoint(kind: Self.checkpointKind, arrays: arrays, strings: ["network.configuration": canonicalJSON(configuration)])
+        return Checkpoint(kind: Self.checkpointKind, arrays: arrays,
+                          strings: ["network.configuration": canonicalJSON(configuration), "network.precision": precision.rawValue])
     }
 
-    /// Rebuilds a network from a checkpoint written by `checkpoint(metadata:)` or by `Trainer`.
+    /// Rebuilds a network from a checkpoint written by `checkpoint(metadata:)` or by `Trainer` (in the precision
+    /// recorded there; Double for checkpoints written before precisions were recorded).
     public convenience init(checkpoint: Checkpoint) throws {
         try checkpoint.requireKind(Self.checkpointKind)
         let configuration = try checkpoint.decodeJSON(NetworkConfiguration.self, from: "network.configuration")
@@ -234,6 +291,18 @@ extension RecurrentNetwork {
                 "network sizes beyond the limits (sizes ≤ \(sizeLimit), layers ≤ \(layerLimit)): \(configuration)"))
         }
         let parameters = try checkpoint.array("network.parameters", count: ParameterLayout(configuration).count)
-        self.init(configuration: configuration, parameters: parameters)
+        self.init(configuration: configuration, parameters: parameters, precision: try checkpoint.precision())
+    }
+}
+
+extension Checkpoint {
+    /// The recorded "network.precision"; Double when absent (checkpoints from before it was recorded).
+    func precision() throws -> Precision {
+        guard let text = strings["network.precision"] else { return .double }
+        guard let p = Precision(rawValue: text) else {
+            throw CheckpointError(file: file, problem: .malformed(
+                "network.precision '\(text)' (expected \(Precision.allCases.map(\.rawValue).joined(separator: " or ")))"))
+        }
+        return p
     }
 }

@@ -5,6 +5,8 @@ import Experiments
 import Foundation
 import Recurrent
 
+extension Precision: ExpressibleByArgument {}
+
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure speed and memory.", subcommands: [TrainBenchCommand.self, RolloutBenchCommand.self])
@@ -13,11 +15,11 @@ struct BenchCommand: ParsableCommand {
 struct TrainBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Training throughput (forward, backward, clipping and an Adam step) on random data, in Double.",
+        abstract: "Training throughput (forward, backward, clipping and an Adam step) on random data, in Double or Float32.",
         discussion: """
             For each thread count (data parallel: the batch split across threads, single-threaded BLAS on each), \
             prints sequences per second, the share of the time spent in GEMMs, the step's GEMM rate against the \
-            machine's dgemm peak with as many threads, and the BPTT cache bytes; then the peak resident set. \
+            machine's dgemm (sgemm with --precision single) peak with as many threads, and the BPTT cache bytes; then the peak resident set. \
             Compare with bench/torch_lstm.py at the same shapes (bench/compare_torch.sh, see bench/README.md).
             """)
 
@@ -31,7 +33,8 @@ struct TrainBenchCommand: ParsableCommand {
     @Option(help: "Thread counts to measure, comma-separated (default: 1 and RNNODE_THREADS or all cores).")
     var threads: String?
     @Option(help: "Timed batches (after 5 untimed).") var iterations: Int = 50
-    @Option(help: "Size of the square matrices for the dgemm peak (0: skip).") var peakSize: Int = 1024
+    @Option(help: "Size of the square matrices for the dgemm or sgemm peak (0: skip).") var peakSize: Int = 1024
+    @Option(help: "Arithmetic of the forward and backward passes: double or single (Float32).") var precision: Precision = .double
 
     func validate() throws {
         guard CellKind(rawValue: cell) != nil else {
@@ -81,12 +84,12 @@ struct TrainBenchCommand: ParsableCommand {
     func run() throws {
         func mib(_ bytes: Int) -> String { String(format: "%.1f MiB", Double(bytes) / 1_048_576) }
         try Console.print("rnnode bench train: \(cell), input \(input), hidden \(hidden), layers \(layers), output \(output), "
-              + "seq \(seq), batch \(batch), Double")
+              + "seq \(seq), batch \(batch), \(precision == .double ? "Double" : "Float32")")
         // every training run first, so the peak resident set is read before the dgemm probes' matrices raise it
         let results = try threadCounts().map { n in
             runTrainingBenchmark(TrainingBenchmarkConfiguration(
                 cell: CellKind(rawValue: cell)!, inputSize: input, hiddenSize: hidden, layers: layers, outputSize: output,
-                steps: seq, batch: batch, threads: n, iterations: iterations, peakSize: 0))
+                steps: seq, batch: batch, threads: n, iterations: iterations, peakSize: 0, precision: precision))
         }
         let resident = maxResidentBytes()
         let single = results.first { $0.configuration.threads == 1 }?.sequencesPerSecond
@@ -100,10 +103,11 @@ struct TrainBenchCommand: ParsableCommand {
             if peakSize > 0 {
                 let previous = LinearAlgebra.threads
                 LinearAlgebra.threads = n
-                let peak = LinearAlgebra.gemmGigaflops(size: peakSize)
+                let peak = LinearAlgebra.gemmGigaflops(size: peakSize, precision: precision)
                 LinearAlgebra.threads = previous
-                gemm += String(format: "; step = %.0f%% of dgemm peak %.2f GFLOP/s (%d thread%@, n = %d)",
-                               r.achievedGigaflops / peak * 100, peak, n, n == 1 ? "" : "s", peakSize)
+                gemm += String(format: "; step = %.0f%% of %@ peak %.2f GFLOP/s (%d thread%@, n = %d)",
+                               r.achievedGigaflops / peak * 100, precision == .double ? "dgemm" : "sgemm", peak, n,
+                               n == 1 ? "" : "s", peakSize)
             }
             try Console.print(gemm)
             try Console.print("    memory:  BPTT caches \(mib(r.cacheBytes)) (\(r.cacheBytes) bytes), parameters + gradient + Adam moments "

@@ -25,7 +25,7 @@ struct SolveCommand: ParsableCommand {
                                valueName: "model"))
     var model: ModelKind = .lstm
 
-    @Option(help: "Hidden units per layer (rnn, lstm, gru; default 64).")
+    @Option(help: "Hidden units per layer (rnn, lstm, gru; default \(SolveConfiguration(problem: "").hidden)).")
     var hidden: Int?
 
     @Option(help: "Recurrent layers (rnn, lstm, gru; default 1).")
@@ -37,8 +37,11 @@ struct SolveCommand: ParsableCommand {
     @Option(name: .customLong("eval-start"), help: "s: every model is warmed up on the first s reference states and scored from there, so all models of a problem share one evaluation interval; at least --window (default \(SolveDefaults.evaluationStart)).")
     var evalStart: Int?
 
-    @Option(help: "Training epochs (rnn, lstm, gru; default \(SolveDefaults.epochs(for: .lstm))).")
+    @Option(help: "Training epochs (rnn, lstm, gru): exact reproduction, wins over --budget (default: train by --budget).")
     var epochs: Int?
+
+    @Option(help: ArgumentHelp("Training seconds (rnn, lstm, gru): the learning-rate schedule fitted to them, the best validation weights kept (default \(CSV.format(SolveDefaults.budget)); --epochs wins).", valueName: "SECONDS"))
+    var budget: Double?
 
     @Option(name: .customLong("train-trajectories"), help: "Training trajectories (default 4).")
     var trainTrajectories: Int?
@@ -67,11 +70,14 @@ struct SolveCommand: ParsableCommand {
     @Flag(help: "Small data, small models, few epochs (the comparison grid's quick mode); explicit options still apply.")
     var quick = false
 
-    @Option(name: .customLong("learning-rate"), help: "Adam learning rate (rnn, lstm, gru; default 3e-3, cosine decay).")
+    @Option(name: .customLong("learning-rate"), help: "Adam learning rate (rnn, lstm, gru; default \(CSV.format(SolveConfiguration(problem: "").learningRate)), cosine decay over the epochs or the budget).")
     var learningRate: Double?
 
-    @Option(name: .customLong("batch-size"), help: "Sequences per mini-batch (rnn, lstm, gru; default 32).")
+    @Option(name: .customLong("batch-size"), help: "Sequences per mini-batch (rnn, lstm, gru; default \(SolveConfiguration(problem: "").batchSize)).")
     var batchSize: Int?
+
+    @Option(name: .customLong("rollout-steps"), help: "R: closed-loop training (rnn, lstm, gru): after the warm-up the network is fed its own predictions for R steps, a curriculum growing R (default \(SolveConfiguration(problem: "").rolloutSteps); 0: teacher forcing).")
+    var rolloutSteps: Int?
 
     @Option(name: .customLong("sequence-steps"), help: "Loss steps after the warm-up in each training sequence (default 16).")
     var sequenceSteps: Int?
@@ -106,7 +112,7 @@ struct SolveCommand: ParsableCommand {
     @Option(help: "ngrc: highest degree p of the monomials of the delayed states (default \(NextGenerationSettings().degree)).")
     var degree: Int?
 
-    @Option(help: "σ of Gaussian noise, in z-units, on the inputs of the teacher-forced fit (esn, ngrc, linear; default 0).")
+    @Option(help: "σ of Gaussian noise, in z-units, on the inputs of the teacher-forced fit (esn, ngrc, linear: once; rnn, lstm, gru: afresh each epoch; default 0).")
     var noise: Double?
 
     @Option(help: "Parallel local models: cut the sites of the problem's array variables into g patches, one model each.")
@@ -121,22 +127,28 @@ struct SolveCommand: ParsableCommand {
     @Option(help: "Tune the model's knobs first: N seeded trials scored by the median VPT on the validation trajectories (successive halving over epochs for rnn, lstm, gru); cached in DIR/models.")
     var tune: Int?
 
+    @Option(help: "Arithmetic of rnn, lstm and gru training and rollouts: double or single (Float32; optimizer state stays Double).")
+    var precision: Precision = .double
+
     func configurationValue() throws -> SolveConfiguration {
         var c = SolveConfiguration(problem: problem, model: model)
         if quick { c = c.quick() }
         c.seed = seed; c.outputDirectory = out; c.retrain = retrain
         c.windowOverride = window ?? c.windowOverride
         c.epochs = epochs ?? c.epochs
+        if let budget { c.budget = budget; if epochs == nil { c.epochs = nil } }
         c.evaluationStartOverride = evalStart ?? c.evaluationStartOverride
         c.horizon = horizon
         if let hidden { c.hidden = hidden }
         if let layers { c.layers = layers }
+        c.precision = precision
         if let trainTrajectories { c.trainTrajectories = trainTrajectories }
         if let validationTrajectories { c.validationTrajectories = validationTrajectories }
         if let testTrajectories { c.testTrajectories = testTrajectories }
         if let learningRate { c.learningRate = learningRate }
         if let batchSize { c.batchSize = batchSize }
         if let sequenceSteps { c.sequenceSteps = sequenceSteps }
+        if let rolloutSteps { c.rolloutSteps = rolloutSteps }
         if let reservoirSize { c.reservoir.size = reservoirSize }
         if let connectivity { c.reservoir.connectivity = connectivity }
         if let spectralRadius { c.reservoir.spectralRadius = spectralRadius }
@@ -176,6 +188,7 @@ struct SolveCommand: ParsableCommand {
         try OptionLimits.check("--test-trajectories", testTrajectories, OptionLimits.trajectories)
         try OptionLimits.check("--batch-size", batchSize, OptionLimits.batchSize)
         try OptionLimits.check("--sequence-steps", sequenceSteps, OptionLimits.sequenceSteps)
+        try OptionLimits.check("--rollout-steps", rolloutSteps, 0...1000)
         try OptionLimits.check("--reservoir-size", reservoirSize, OptionLimits.reservoirSize)
         try OptionLimits.check("--horizon", horizon)
         try OptionLimits.check("--learning-rate", learningRate)
@@ -185,6 +198,7 @@ struct SolveCommand: ParsableCommand {
         try OptionLimits.check("--input-scaling", inputScaling, positive: false)
         try OptionLimits.check("--ridge", ridge, positive: false)
         try OptionLimits.check("--noise", noise, positive: false)
+        try OptionLimits.check("--budget", budget)
         try OptionLimits.check("--delays", delays, 1...1000)
         try OptionLimits.check("--skip", skip, 1...100_000)
         try OptionLimits.check("--degree", degree, 1...8)

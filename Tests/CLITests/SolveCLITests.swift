@@ -47,7 +47,7 @@ private func temporaryDirectory() throws -> URL {
 
 @Test(arguments: [
     (["harmonic-oscillator", "--model", "transformer"], "The value 'transformer' is invalid for '--model <model>'"),
-    (["harmonic-oscillator", "--model", "lstm", "--noise", "0.1"], "--noise is not supported for lstm yet"),
+    (["harmonic-oscillator", "--model", "lstm", "--budget", "0"], "--budget must be positive"),
     (["harmonic-oscillator", "--model", "esn", "--halo", "2"], "--halo and --shared apply to parallel models only: add --groups"),
     (["harmonic-oscillator", "--model", "esn", "--groups", "2"], "--groups needs a problem with array variables"),
     (["harmonic-oscillator", "--model", "ngrc", "--window", "5"], "--window 5 does not apply to ngrc"),

@@ -35,7 +35,7 @@ func wideCellGradientMatchesCentralDifferences(_ cell: CellKind) {
     // 19 hidden units: two 8-unit blocks and a remainder of 3 in every fused row kernel
     let data = randomDataset(count: 2, steps: 4)
     let network = RecurrentNetwork(configuration: .init(cell: cell, inputSize: 2, hiddenSize: 19, outputSize: 2), seed: 17)
-    let workspace = BPTTWorkspace(configuration: network.configuration, layout: network.layout, maxBatch: 2, maxSteps: 4)
+    let workspace = BPTTWorkspace<Double>(configuration: network.configuration, layout: network.layout, maxBatch: 2, maxSteps: 4)
     let indices = Array(0..<2)[...]
     var analytic = [Double](repeating: 0, count: network.parameterCount)
     _ = network.parameters.withUnsafeBufferPointer { p in

@@ -31,7 +31,7 @@ func gradientMatchesCentralDifferences(_ c: GradientCase) {
     let network = RecurrentNetwork(configuration: .init(cell: c.cell, inputSize: 2, hiddenSize: 3, layers: c.layers, outputSize: 2),
                                    seed: 11)
     let window = c.truncation ?? data.steps
-    let workspace = BPTTWorkspace(configuration: network.configuration, layout: network.layout, maxBatch: data.count, maxSteps: window)
+    let workspace = BPTTWorkspace<Double>(configuration: network.configuration, layout: network.layout, maxBatch: data.count, maxSteps: window)
     let indices = Array(0..<data.count)[...]
     var analytic = [Double](repeating: 0, count: network.parameterCount)
     var starts: WindowStartStates = []
@@ -66,7 +66,7 @@ func gradientMatchesCentralDifferences(_ c: GradientCase) {
     let data = randomDataset(steps: 6)
     let network = RecurrentNetwork(configuration: .init(cell: .lstm, inputSize: 2, hiddenSize: 3, outputSize: 2), seed: 3)
     func gradient(window: Int) -> [Double] {
-        let ws = BPTTWorkspace(configuration: network.configuration, layout: network.layout, maxBatch: 3, maxSteps: window)
+        let ws = BPTTWorkspace<Double>(configuration: network.configuration, layout: network.layout, maxBatch: 3, maxSteps: window)
         var g = [Double](repeating: 0, count: network.parameterCount)
         _ = network.parameters.withUnsafeBufferPointer { p in
             g.withUnsafeMutableBufferPointer {

@@ -26,7 +26,7 @@ func dataParallelGradientEqualsSingleThreadedToRounding(_ c: GradientCase) {
     // M_i = Σ_k |g_i^(k)|: the magnitudes of the sequences' own contributions g^(k) (each sequence alone, scaled
     // by 1/7 as in the batch), whose exact sum is the batch gradient
     let window = c.truncation ?? data.steps
-    let ws = BPTTWorkspace(configuration: network.configuration, layout: network.layout, maxBatch: 1, maxSteps: window)
+    let ws = BPTTWorkspace<Double>(configuration: network.configuration, layout: network.layout, maxBatch: 1, maxSteps: window)
     var magnitude = [Double](repeating: 0, count: network.parameterCount)
     for k in 0..<data.count {
         var g = [Double](repeating: 0, count: network.parameterCount)
@@ -64,7 +64,7 @@ func dataParallelGradientEqualsSingleThreadedToRounding(_ c: GradientCase) {
 @Test func oneSliceIsTheSingleThreadedComputation() {
     let data = randomDataset(count: 5, steps: 6)
     let network = RecurrentNetwork(configuration: .init(cell: .lstm, inputSize: 2, hiddenSize: 4, outputSize: 2), seed: 2)
-    let ws = BPTTWorkspace(configuration: network.configuration, layout: network.layout, maxBatch: 5, maxSteps: 6)
+    let ws = BPTTWorkspace<Double>(configuration: network.configuration, layout: network.layout, maxBatch: 5, maxSteps: 6)
     var g = [Double](repeating: 0, count: network.parameterCount)
     let loss = network.parameters.withUnsafeBufferPointer { p in
         g.withUnsafeMutableBufferPointer {

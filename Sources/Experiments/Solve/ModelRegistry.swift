@@ -68,6 +68,15 @@ public struct ModelRegistration: Sendable {
     public var knobs: [TuningKnob]
 }
 
+extension ModelRegistration {
+    /// For the models without a Float32 path (fitted in closed form in Double): refuses `--precision single`.
+    static func requireDoublePrecision(_ c: SolveConfiguration) throws {
+        guard c.precision == .double else {
+            throw SolveConfigurationError("--precision \(c.precision.rawValue): only rnn, lstm and gru train in single precision; --model \(c.model.rawValue) runs in double")
+        }
+    }
+}
+
 /// Every model, in the order of tables and help texts.
 public enum ModelRegistry {
     public static let all: [ModelRegistration] = [

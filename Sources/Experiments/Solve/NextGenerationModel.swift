@@ -57,6 +57,7 @@ enum NextGenerationModel {
             ["delays": "\(c.ngrc.delays)", "skip": "\(c.ngrc.skip)", "degree": "\(c.ngrc.degree)", "ridge": CSV.format(c.ngrc.ridge)]
         },
         validate: { c in
+            try ModelRegistration.requireDoublePrecision(c)
             let s = c.ngrc
             if s.delays < 1 { throw SolveConfigurationError("--delays must be at least 1 (got \(s.delays))") }
             if s.skip < 1 { throw SolveConfigurationError("--skip must be at least 1 (got \(s.skip))") }

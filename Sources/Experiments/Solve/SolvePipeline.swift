@@ -92,8 +92,8 @@ public enum SolvePipeline {
             try fail("--eval-start \(c.evaluationStart) leaves nothing to predict: the horizon \(CSV.format(horizon)) holds \(last) steps of \(CSV.format(problem.time.step)); use a smaller --eval-start (and --window) or a longer --horizon")
         }
         let steps = TrajectoryGenerator.gridCount(span: span, step: problem.time.step) - 1
-        if c.model.isRecurrentNetwork && c.window + c.sequenceSteps > steps {
-            try fail("--window \(c.window) plus \(c.sequenceSteps) training steps exceeds the \(steps) steps of a trajectory")
+        if c.model.isRecurrentNetwork && c.window + c.trainingSequenceSteps > steps {
+            try fail("--window \(c.window) plus \(c.trainingSequenceSteps) training steps (--sequence-steps, --rollout-steps) exceeds the \(steps) steps of a trajectory")
         }
     }
 
@@ -246,10 +246,15 @@ public enum SolvePipeline {
     public static func commandLine(_ c: SolveConfiguration) -> String {
         var parts = ["rnnode", "solve", c.problem, "--model", c.model.rawValue, "--window", "\(c.window)", "--seed", "\(c.seed)",
                      "--train-trajectories", "\(c.trainTrajectories)", "--test-trajectories", "\(c.testTrajectories)"]
-        if c.model.isRecurrentNetwork { parts += ["--hidden", "\(c.hidden)", "--layers", "\(c.layers)", "--epochs", "\(c.effectiveEpochs)"] }
+        if c.model.isRecurrentNetwork {
+            parts += ["--hidden", "\(c.hidden)", "--layers", "\(c.layers)"]
+                + (c.effectiveBudget.map { ["--budget", CSV.format($0)] } ?? ["--epochs", "\(c.effectiveEpochs)"])
+        }
+        if c.precision == .single { parts += ["--precision", c.precision.rawValue] }
         if c.model == .ngrc {
             parts += ["--delays", "\(c.ngrc.delays)", "--skip", "\(c.ngrc.skip)", "--degree", "\(c.ngrc.degree)", "--ridge", CSV.format(c.ngrc.ridge)]
         }
+        if c.model.isRecurrentNetwork && c.rolloutSteps > 0 { parts += ["--rollout-steps", "\(c.rolloutSteps)"] }
         if c.noise > 0 { parts += ["--noise", CSV.format(c.noise)] }
         if let tune = c.tune { parts += ["--tune", "\(tune)"] }
         if let parallel = c.parallel {
@@ -316,7 +321,7 @@ public enum SolvePipeline {
         let clock = ContinuousClock()
         let started = clock.now
         let training = TeacherForcing.full(trajectories: data.training.map(\.states), dimension: d, normalization: normalization)
-            .addingNoise(c.noise, seed: c.seed)
+            .addingNoise(c.model.isRecurrentNetwork ? 0 : c.noise, seed: c.seed)  // the trainer draws its own each epoch
         let validation = data.validation.isEmpty ? nil
             : TeacherForcing.full(trajectories: data.validation.map(\.states), dimension: d, normalization: normalization)
         let request = TrainingRequest(configuration: c, training: training, validation: validation,

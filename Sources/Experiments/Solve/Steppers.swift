@@ -73,27 +73,39 @@ enum RecurrentModels {
             summary: "\(cell == .rnn ? "Elman RNN" : cell == .lstm ? "LSTM" : "GRU") trained by backpropagation through time",
             isRecurrentNetwork: true, defaultEpochs: 60, defaultWindow: { _ in 16 }, quickWindow: nil,
             settings: { c in
-                ["hidden": "\(c.hidden)", "layers": "\(c.layers)", "epochs": "\(c.effectiveEpochs)",
-                 "sequence_steps": "\(c.sequenceSteps)", "batch_size": "\(c.batchSize)",
-                 "learning_rate": CSV.format(c.learningRate)]
+                var s = ["hidden": "\(c.hidden)", "layers": "\(c.layers)",
+                         "sequence_steps": "\(c.sequenceSteps)", "batch_size": "\(c.batchSize)",
+                         "learning_rate": CSV.format(c.learningRate)]
+                if let budget = c.effectiveBudget { s["budget_seconds"] = CSV.format(budget) } else { s["epochs"] = "\(c.effectiveEpochs)" }
+                if c.rolloutSteps > 0 { s["rollout_steps"] = "\(c.rolloutSteps)" }
+                if c.precision == .single { s["precision"] = c.precision.rawValue }
+                return s
             },
             validate: { c in
-                if c.noise > 0 {
-                    throw SolveConfigurationError("--noise is not supported for \(name) yet (it applies to the ridge-fitted models esn, ngrc and linear)")
+                if let budget = c.budget, !(budget > 0 && budget.isFinite) {
+                    throw SolveConfigurationError("--budget must be positive seconds (got \(budget))")
+                }
+                if c.rolloutSteps < 0 { throw SolveConfigurationError("--rollout-steps must be ≥ 0 (got \(c.rolloutSteps))") }
+                if c.rolloutSteps > 0 && c.parallel != nil {
+                    throw SolveConfigurationError("--rollout-steps feeds the whole predicted state back: it takes one model of the whole state, not --groups")
                 }
             },
             train: { request in
                 let c = request.configuration
-                guard let trainingSet = SequenceBuilder.dataset(request.training, window: c.window, sequenceSteps: c.sequenceSteps) else {
-                    throw SolveConfigurationError("training trajectories are too short for --window \(c.window) plus \(c.sequenceSteps) steps")
+                let m = c.trainingSequenceSteps
+                guard let trainingSet = SequenceBuilder.dataset(request.training, window: c.window, sequenceSteps: m) else {
+                    throw SolveConfigurationError("training trajectories are too short for --window \(c.window) plus \(m) steps")
                 }
-                let validationSet = request.validation.flatMap { SequenceBuilder.dataset($0, window: c.window, sequenceSteps: c.sequenceSteps) }
+                let validationSet = request.validation.flatMap { SequenceBuilder.dataset($0, window: c.window, sequenceSteps: m) }
                 let network = RecurrentNetwork(
                     configuration: NetworkConfiguration(cell: cell, inputSize: request.training.inputSize, hiddenSize: c.hidden,
                                                         layers: c.layers, outputSize: request.training.outputSize),
-                    seed: c.seed)
+                    seed: c.seed, precision: c.precision)
                 var options = TrainingOptions()
-                options.epochs = c.effectiveEpochs
+                // By budget, the epochs only cap the run (never reached: the budget ends it).
+                options.epochs = c.effectiveBudget == nil ? c.effectiveEpochs : 1_000_000
+                options.budgetSeconds = c.effectiveBudget
+                options.inputNoise = c.noise
                 options.batchSize = c.batchSize
                 options.learningRate = c.learningRate
                 options.schedule = .cosine(minimum: c.learningRate * 0.02)
@@ -105,8 +117,23 @@ enum RecurrentModels {
                 if FileManager.default.fileExists(atPath: request.resumeURL.path) {
                     request.log("resuming the interrupted training from \(request.resumeURL.path)")
                 }
-                request.log("training \(name) (\(network.parameterCount) parameters) on \(trainingSet.count) sequences of \(trainingSet.steps) steps for \(options.epochs) epochs")
-                let history = try Trainer(network: network, options: options)
+                request.log("training \(name) (\(network.parameterCount) parameters) on \(trainingSet.count) sequences of \(trainingSet.steps) steps "
+                            + (options.budgetSeconds.map { "for \(CSV.format($0)) s" } ?? "for \(options.epochs) epochs")
+                            + (c.noise > 0 ? " with input noise σ = \(CSV.format(c.noise))" : ""))
+                let trainer = Trainer(network: network, options: options)
+                if c.rolloutSteps > 0 {
+                    guard let normalization = Normalization(metadata: request.metadata),
+                          normalization.dimension == request.training.inputSize, request.training.inputSize == request.training.outputSize else {
+                        throw SolveConfigurationError("--rollout-steps needs the state's normalisation and as many inputs as outputs")
+                    }
+                    // z_{n+1} = z_n + (σ_Δ/σ_y) ĝ_n + μ_Δ/σ_y
+                    let d = normalization.dimension
+                    trainer.closedLoop = ClosedLoopTraining(
+                        feedback: ClosedLoopFeedback(scale: (0..<d).map { normalization.incrementScale[$0] / normalization.stateScale[$0] },
+                                                     offset: (0..<d).map { normalization.incrementMean[$0] / normalization.stateScale[$0] }),
+                        rolloutSteps: c.rolloutSteps)
+                }
+                let history = try trainer
                     .fit(training: trainingSet, validation: validationSet, checkpoint: request.resumeURL, metadata: request.metadata)
                 if history.interrupted { throw SolveError.interrupted(checkpoint: request.resumeURL) }
                 if let lastRecord = history.records.last {
@@ -116,16 +143,19 @@ enum RecurrentModels {
                 let recorded = history.records.map(\.seconds).reduce(0, +)
                 return TrainedRecurrentNetwork(network: network, recordedSeconds: recorded > 0 ? recorded : nil)
             },
-            load: { checkpoint, _, inputSize, outputSize in
+            load: { checkpoint, c, inputSize, outputSize in
                 let network = try RecurrentNetwork(checkpoint: checkpoint)
                 guard network.configuration.inputSize == inputSize, network.configuration.outputSize == outputSize else {
                     throw CheckpointError(file: checkpoint.file, problem: .malformed("a network of \(network.configuration.inputSize) inputs and \(network.configuration.outputSize) outputs, expected \(inputSize) and \(outputSize)"))
+                }
+                guard network.precision == c.precision else {
+                    throw CheckpointError(file: checkpoint.file, problem: .malformed("a network in \(network.precision.rawValue) precision, expected \(c.precision.rawValue)"))
                 }
                 return TrainedRecurrentNetwork(network: network)
             },
             memory: { c, d, rows in
                 let gates: Double = cell == .lstm ? 4 : cell == .gru ? 3 : 1, h = Double(c.hidden), l = Double(c.layers)
-                let k = Double(c.window), m = Double(c.sequenceSteps), dd = Double(d)
+                let k = Double(c.window), m = Double(c.trainingSequenceSteps), dd = Double(d)
                 return [
                     // Windows of k + m states every m steps, inputs and targets.
                     ("the training sequences (trajectories × rows × (--window + --sequence-steps) / --sequence-steps)",
@@ -140,6 +170,8 @@ enum RecurrentModels {
                 TuningKnob(name: "hidden", lower: 16, upper: 256, logarithmic: true, integer: true) { $0.hidden = Int($1) },
                 TuningKnob(name: "window", lower: 4, upper: 64, logarithmic: true, integer: true) { $0.windowOverride = Int($1) },
                 TuningKnob(name: "learning_rate", lower: 3e-4, upper: 1e-2, logarithmic: true, integer: false) { $0.learningRate = $1 },
+                TuningKnob(name: "noise", lower: 1e-5, upper: 1e-1, logarithmic: true, integer: false) { $0.noise = $1 },
+                TuningKnob(name: "rollout_steps", lower: 0, upper: 32, logarithmic: false, integer: true) { $0.rolloutSteps = Int($1) },
             ])
     }
 }
@@ -185,6 +217,7 @@ enum EchoStateModel {
                     "ridge": CSV.format(r.ridge), "washout": "\(r.washout)"]
         },
         validate: { c in
+            try ModelRegistration.requireDoublePrecision(c)
             let r = c.reservoir
             if r.size < 1 || !(r.connectivity > 0 && r.connectivity <= 1) || !(r.spectralRadius > 0)
                 || !(r.leakRate > 0 && r.leakRate <= 1) || !(r.ridge >= 0) || r.washout < 0 {
@@ -313,6 +346,7 @@ enum LinearModel {
         isRecurrentNetwork: false, defaultEpochs: 0, defaultWindow: { _ in 16 }, quickWindow: nil,
         settings: { c in ["ridge": CSV.format(c.linearRidge)] },
         validate: { c in
+            try ModelRegistration.requireDoublePrecision(c)
             if !(c.linearRidge >= 0) { throw SolveConfigurationError("--ridge must be ≥ 0 (got \(c.linearRidge))") }
         },
         train: { request in

@@ -3,7 +3,7 @@
 /// Elman (1990) recurrent cell:  h_t = tanh(x_t·W_x + h_{t−1}·W_h + b).
 /// Backward:  ∂z_t = (∂h_t + ∂z_{t+1}·W_hᵀ) ⊙ (1 − h_t²).
 enum ElmanCell {
-    static func forward(_ w: LayerWeights, input x: MatrixRef, _ ws: LayerWorkspace, batch b: Int, steps t: Int) {
+    static func forward<Scalar: RecurrentScalar>(_ w: LayerWeights<Scalar>, input x: MatrixRef<Scalar>, _ ws: LayerWorkspace<Scalar>, batch b: Int, steps t: Int) {
         let h = ws.ranges.hiddenSize, n = b * h
         ws.projectInputs(w, input: x)                                        // Z = X·W_x + b   (T·B, H)
         for s in 0..<t {
@@ -14,8 +14,9 @@ enum ElmanCell {
         }
     }
 
-    static func backward(_ w: LayerWeights, _ g: LayerGradients, input x: MatrixRef, _ ws: LayerWorkspace,
-                         batch b: Int, steps t: Int, inputGradient dX: MutableMatrixRef?) {
+    static func backward<Scalar: RecurrentScalar>(_ w: LayerWeights<Scalar>, _ g: LayerGradients<Scalar>, input x: MatrixRef<Scalar>,
+                                                 _ ws: LayerWorkspace<Scalar>, batch b: Int, steps t: Int,
+                                                 inputGradient dX: MutableMatrixRef<Scalar>?) {
         let h = ws.ranges.hiddenSize, n = b * h
         let carried = ws.carriedHiddenGradient.matrix(rows: b, columns: h)
         carried.base.update(repeating: 0, count: n)

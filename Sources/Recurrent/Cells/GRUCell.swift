@@ -9,7 +9,7 @@
 ///   ∂a_r = ∂c_r = ∂a_n ⊙ c_n ⊙ r(1 − r);  ∂a_z = ∂c_z = ∂z ⊙ z(1 − z)
 ///   carried ∂h_{t−1} = ∂h ⊙ z + [∂c_r | ∂c_z | ∂c_n]·W_hᵀ
 enum GRUCell {
-    static func forward(_ w: LayerWeights, input x: MatrixRef, _ ws: LayerWorkspace, batch b: Int, steps t: Int) {
+    static func forward<Scalar: RecurrentScalar>(_ w: LayerWeights<Scalar>, input x: MatrixRef<Scalar>, _ ws: LayerWorkspace<Scalar>, batch b: Int, steps t: Int) {
         let h = ws.ranges.hiddenSize, width = 3 * h, n = b * h
         ws.projectInputs(w, input: x)                                        // A = X·W_x + b   (T·B, 3H)
         let biasRow = ws.recurrentBiasRow.base
@@ -30,8 +30,8 @@ enum GRUCell {
     /// One row of one step, fused: r, z and n over the input part `a` in place, then h_t; 8 hidden units at a
     /// time, the rest one by one (the same operations, so the same bits).
     @inline(__always)
-    static func forwardRow(_ a: UnsafeMutablePointer<Double>, _ c: UnsafePointer<Double>, _ hPrev: UnsafePointer<Double>,
-                           _ hNext: UnsafeMutablePointer<Double>, hidden h: Int) {
+    static func forwardRow<Scalar: RecurrentScalar>(_ a: UnsafeMutablePointer<Scalar>, _ c: UnsafePointer<Scalar>, _ hPrev: UnsafePointer<Scalar>,
+                           _ hNext: UnsafeMutablePointer<Scalar>, hidden h: Int) {
         var j = 0
         while j + 8 <= h {
             let reset = sigmoid(loadLanes(a + j) + loadLanes(c + j))
@@ -50,8 +50,9 @@ enum GRUCell {
         }
     }
 
-    static func backward(_ w: LayerWeights, _ g: LayerGradients, input x: MatrixRef, _ ws: LayerWorkspace,
-                         batch b: Int, steps t: Int, inputGradient dX: MutableMatrixRef?) {
+    static func backward<Scalar: RecurrentScalar>(_ w: LayerWeights<Scalar>, _ g: LayerGradients<Scalar>, input x: MatrixRef<Scalar>,
+                                                 _ ws: LayerWorkspace<Scalar>, batch b: Int, steps t: Int,
+                                                 inputGradient dX: MutableMatrixRef<Scalar>?) {
         let h = ws.ranges.hiddenSize, width = 3 * h, n = b * h
         let carried = ws.carriedHiddenGradient.matrix(rows: b, columns: h)
         carried.base.update(repeating: 0, count: n)
@@ -78,8 +79,8 @@ enum GRUCell {
     /// One row of one step of the reverse sweep, fused: the activations in `a` become [∂a_r | ∂a_z | ∂a_n], the
     /// recurrent part `c` becomes [∂c_r | ∂c_z | ∂c_n], `carried` becomes the direct path ∂h ⊙ z; 8 units at a time.
     @inline(__always)
-    static func backwardRow(_ a: UnsafeMutablePointer<Double>, _ c: UnsafeMutablePointer<Double>, _ hPrev: UnsafePointer<Double>,
-                            _ dhAbove: UnsafePointer<Double>, _ carried: UnsafeMutablePointer<Double>, hidden h: Int) {
+    static func backwardRow<Scalar: RecurrentScalar>(_ a: UnsafeMutablePointer<Scalar>, _ c: UnsafeMutablePointer<Scalar>, _ hPrev: UnsafePointer<Scalar>,
+                            _ dhAbove: UnsafePointer<Scalar>, _ carried: UnsafeMutablePointer<Scalar>, hidden h: Int) {
         var j = 0
         while j + 8 <= h {
             let reset = loadLanes(a + j), update = loadLanes(a + h + j), candidate = loadLanes(a + 2 * h + j)

@@ -9,7 +9,7 @@
 ///   ∂z_i = ∂C ⊙ C̃ ⊙ i(1 − i);  ∂z_C = ∂C ⊙ i ⊙ (1 − C̃²);  carried ∂C_{t−1} = ∂C ⊙ f, ∂h_{t−1} = ∂z·W_hᵀ
 /// The forget-gate bias starts at 1 (Jozefowicz et al. 2015).
 enum LSTMCell {
-    static func forward(_ w: LayerWeights, input x: MatrixRef, _ ws: LayerWorkspace, batch b: Int, steps t: Int) {
+    static func forward<Scalar: RecurrentScalar>(_ w: LayerWeights<Scalar>, input x: MatrixRef<Scalar>, _ ws: LayerWorkspace<Scalar>, batch b: Int, steps t: Int) {
         let h = ws.ranges.hiddenSize, width = 4 * h, n = b * h
         ws.projectInputs(w, input: x)                                        // Z = X·W_x + b   (T·B, 4H)
         for s in 0..<t {
@@ -26,8 +26,8 @@ enum LSTMCell {
     /// One row of one step, fused: the gate activations over the pre-activations in place, then C_t, tanh C_t and
     /// h_t; 8 hidden units at a time, the rest one by one (the same operations, so the same bits).
     @inline(__always)
-    static func forwardRow(_ z: UnsafeMutablePointer<Double>, _ cPrev: UnsafePointer<Double>, _ c: UnsafeMutablePointer<Double>,
-                           _ tanhC: UnsafeMutablePointer<Double>, _ hNext: UnsafeMutablePointer<Double>, hidden h: Int) {
+    static func forwardRow<Scalar: RecurrentScalar>(_ z: UnsafeMutablePointer<Scalar>, _ cPrev: UnsafePointer<Scalar>, _ c: UnsafeMutablePointer<Scalar>,
+                           _ tanhC: UnsafeMutablePointer<Scalar>, _ hNext: UnsafeMutablePointer<Scalar>, hidden h: Int) {
         var j = 0
         while j + 8 <= h {
             let f = sigmoid(loadLanes(z + j)), i = sigmoid(loadLanes(z + h + j))
@@ -47,8 +47,9 @@ enum LSTMCell {
         }
     }
 
-    static func backward(_ w: LayerWeights, _ g: LayerGradients, input x: MatrixRef, _ ws: LayerWorkspace,
-                         batch b: Int, steps t: Int, inputGradient dX: MutableMatrixRef?) {
+    static func backward<Scalar: RecurrentScalar>(_ w: LayerWeights<Scalar>, _ g: LayerGradients<Scalar>, input x: MatrixRef<Scalar>,
+                                                 _ ws: LayerWorkspace<Scalar>, batch b: Int, steps t: Int,
+                                                 inputGradient dX: MutableMatrixRef<Scalar>?) {
         let h = ws.ranges.hiddenSize, width = 4 * h, n = b * h
         let carriedH = ws.carriedHiddenGradient.matrix(rows: b, columns: h), dcNext = ws.carriedCellGradient.base
         carriedH.base.update(repeating: 0, count: n)
@@ -72,9 +73,9 @@ enum LSTMCell {
     /// One row of one step of the reverse sweep, fused: the gate activations in `z` become ∂z, the carried ∂C
     /// becomes ∂C_{t−1}; 8 hidden units at a time, the rest one by one.
     @inline(__always)
-    static func backwardRow(_ z: UnsafeMutablePointer<Double>, _ cPrev: UnsafePointer<Double>, _ tanhC: UnsafePointer<Double>,
-                            _ dhAbove: UnsafePointer<Double>, _ carriedH: UnsafePointer<Double>,
-                            _ dcNext: UnsafeMutablePointer<Double>, hidden h: Int) {
+    static func backwardRow<Scalar: RecurrentScalar>(_ z: UnsafeMutablePointer<Scalar>, _ cPrev: UnsafePointer<Scalar>, _ tanhC: UnsafePointer<Scalar>,
+                            _ dhAbove: UnsafePointer<Scalar>, _ carriedH: UnsafePointer<Scalar>,
+                            _ dcNext: UnsafeMutablePointer<Scalar>, hidden h: Int) {
         var j = 0
         while j + 8 <= h {
             let f = loadLanes(z + j), i = loadLanes(z + h + j), gc = loadLanes(z + 2 * h + j), og = loadLanes(z + 3 * h + j)

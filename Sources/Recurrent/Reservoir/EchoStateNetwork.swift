@@ -256,7 +256,7 @@ public final class EchoStateNetwork {
         let i = configuration.inputSize, o = configuration.outputSize, p = featureCount
         let ws = ReservoirWorkspace(configuration: configuration, batch: 1)
         let blockRows = 512
-        let block = Buffer(count: blockRows * p), blockTargets = Buffer(count: blockRows * o)
+        let block = Buffer<Double>(count: blockRows * p), blockTargets = Buffer<Double>(count: blockRows * o)
         var filled = 0
         func flush() {
             equations.add(block.base, blockTargets.base, rows: filled)
@@ -347,13 +347,13 @@ public final class EchoStateNetwork {
 /// Scratch for stepping B reservoirs: the pre-activations Z (N, B) and the features F (1 + I + N, B).
 final class ReservoirWorkspace {
     let batch: Int
-    let preActivation: Buffer
-    let features: Buffer
+    let preActivation: Buffer<Double>
+    let features: Buffer<Double>
     init(configuration c: ReservoirConfiguration, batch: Int) {
         precondition(batch >= 1, "reservoir batch \(batch)")
         self.batch = batch
-        preActivation = Buffer(count: c.size * batch)
-        features = Buffer(count: (1 + c.inputSize + c.size) * batch)
+        preActivation = Buffer<Double>(count: c.size * batch)
+        features = Buffer<Double>(count: (1 + c.inputSize + c.size) * batch)
     }
 }
 
@@ -363,13 +363,13 @@ public final class ReservoirBatch {
     public let network: EchoStateNetwork
     public let batch: Int
     /// X (N, B) row-major: column b is trajectory b's state.
-    private let state: Buffer
+    private let state: Buffer<Double>
     private let workspace: ReservoirWorkspace
 
     public init(network: EchoStateNetwork, batch: Int) {
         precondition(batch >= 1, "reservoir batch \(batch)")
         self.network = network; self.batch = batch
-        state = Buffer(count: network.configuration.size * batch)
+        state = Buffer<Double>(count: network.configuration.size * batch)
         workspace = ReservoirWorkspace(configuration: network.configuration, batch: batch)
     }
 

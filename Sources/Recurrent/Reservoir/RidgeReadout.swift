@@ -12,13 +12,13 @@ final class NormalEquations {
     let features: Int
     let outputs: Int
     private(set) var rows = 0
-    let gram: Buffer          // XᵀX (p, p)
-    let crossTerms: Buffer    // XᵀY (p, q)
+    let gram: Buffer<Double>          // XᵀX (p, p)
+    let crossTerms: Buffer<Double>    // XᵀY (p, q)
 
     init(features p: Int, outputs q: Int) {
         precondition(p > 0 && q > 0)
         features = p; outputs = q
-        gram = Buffer(count: p * p); crossTerms = Buffer(count: p * q)
+        gram = Buffer<Double>(count: p * p); crossTerms = Buffer<Double>(count: p * q)
     }
 
     /// G += X_blockᵀ X_block,  R += X_blockᵀ Y_block.

@@ -1,5 +1,6 @@
 // The only file that calls OpenBLAS (cblas_*) and LAPACK: thin wrappers over row-major views, each with its
-// shape preconditions checked before the call (Surge's habit), plus thread control and a dgemm peak probe.
+// shape preconditions checked before the call (Surge's habit), plus the s/d dispatch of the
+// generic kernels, thread control and a dgemm/sgemm peak probe.
 internal import CBLAS
 import Foundation
 
@@ -8,8 +9,9 @@ enum BLAS {
 
     /// C ← α·op(A)·op(B) + β·C, op(X) = X or Xᵀ.  Shapes: op(A) (m, k), op(B) (k, n), C (m, n).
     @inline(__always)
-    static func gemm(_ a: MatrixRef, transposeA ta: Bool = false, _ b: MatrixRef, transposeB tb: Bool = false,
-                     into c: MutableMatrixRef, alpha: Double = 1, beta: Double) {
+    static func gemm<Scalar: RecurrentScalar>(_ a: MatrixRef<Scalar>, transposeA ta: Bool = false, _ b: MatrixRef<Scalar>,
+                                              transposeB tb: Bool = false, into c: MutableMatrixRef<Scalar>,
+                                              alpha: Scalar = 1, beta: Scalar) {
         let m = ta ? a.columns : a.rows, k = ta ? a.rows : a.columns
         let kb = tb ? b.columns : b.rows, n = tb ? b.rows : b.columns
         precondition(k == kb && c.rows == m && c.columns == n,
@@ -18,16 +20,15 @@ enum BLAS {
         if k == 0 { scale(c.base, count: m * n, by: beta); return }
         let clock = GemmClock.enabled ? DispatchTime.now().uptimeNanoseconds : 0
         defer { if GemmClock.enabled { GemmClock.add(DispatchTime.now().uptimeNanoseconds &- clock) } }
-        cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a.base, Int32(max(a.columns, 1)),
-                    b.base, Int32(max(b.columns, 1)), beta, c.base, Int32(max(c.columns, 1)))
+        Scalar.gemm(transposeA: ta, transposeB: tb, m: m, n: n, k: k, alpha: alpha, a.base, max(a.columns, 1),
+                    b.base, max(b.columns, 1), beta: beta, c.base, max(c.columns, 1))
     }
 
     // MARK: Level 2
 
     /// y ← α·op(A)·x + β·y.  Shapes: op(A) (m, n), x (n), y (m).
     @inline(__always)
-    static func gemv(_ a: MatrixRef, transposeA ta: Bool = false, _ x: UnsafePointer<Double>, count n: Int,
+    static func gemv(_ a: MatrixRef<Double>, transposeA ta: Bool = false, _ x: UnsafePointer<Double>, count n: Int,
                      into y: UnsafeMutablePointer<Double>, count m: Int, alpha: Double = 1, beta: Double) {
         precondition((ta ? a.columns : a.rows) == m && (ta ? a.rows : a.columns) == n,
                      "gemv shapes: A \(a.rows)×\(a.columns)\(ta ? "ᵀ" : ""), x \(n), y \(m)")
@@ -40,23 +41,24 @@ enum BLAS {
 
     /// y ← α·x + y over `count` entries.
     @inline(__always)
-    static func axpy(_ alpha: Double, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, count: Int) {
+    static func axpy<Scalar: RecurrentScalar>(_ alpha: Scalar, _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>,
+                                              count: Int) {
         precondition(count >= 0)
-        cblas_daxpy(Int32(count), alpha, x, 1, y, 1)
+        Scalar.axpy(count: count, alpha: alpha, x, y)
     }
 
     /// x ← α·x (β = 0 clears, so NaN in x does not survive).
     @inline(__always)
-    static func scale(_ x: UnsafeMutablePointer<Double>, count: Int, by alpha: Double) {
+    static func scale<Scalar: RecurrentScalar>(_ x: UnsafeMutablePointer<Scalar>, count: Int, by alpha: Scalar) {
         precondition(count >= 0)
-        if alpha == 0 { x.update(repeating: 0, count: count) } else { cblas_dscal(Int32(count), alpha, x, 1) }
+        if alpha == 0 { x.update(repeating: 0, count: count) } else { Scalar.scal(count: count, alpha: alpha, x) }
     }
 
     /// Σ xᵢ yᵢ.
     @inline(__always)
-    static func dot(_ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, count: Int) -> Double {
+    static func dot<Scalar: RecurrentScalar>(_ x: UnsafePointer<Scalar>, _ y: UnsafePointer<Scalar>, count: Int) -> Scalar {
         precondition(count >= 0)
-        return cblas_ddot(Int32(count), x, 1, y, 1)
+        return Scalar.dot(count: count, x, y)
     }
 
     // MARK: LAPACK
@@ -126,6 +128,44 @@ enum BLAS {
     static var configuration: String { String(cString: openblas_get_config()) }
 }
 
+// MARK: The s/d dispatch
+
+extension Double {
+    @inline(__always)
+    static func gemm(transposeA ta: Bool, transposeB tb: Bool, m: Int, n: Int, k: Int, alpha: Double,
+                     _ a: UnsafePointer<Double>, _ lda: Int, _ b: UnsafePointer<Double>, _ ldb: Int,
+                     beta: Double, _ c: UnsafeMutablePointer<Double>, _ ldc: Int) {
+        cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+    @inline(__always)
+    static func axpy(count: Int, alpha: Double, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>) {
+        cblas_daxpy(Int32(count), alpha, x, 1, y, 1)
+    }
+    @inline(__always)
+    static func scal(count: Int, alpha: Double, _ x: UnsafeMutablePointer<Double>) { cblas_dscal(Int32(count), alpha, x, 1) }
+    @inline(__always)
+    static func dot(count: Int, _ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>) -> Double { cblas_ddot(Int32(count), x, 1, y, 1) }
+}
+
+extension Float {
+    @inline(__always)
+    static func gemm(transposeA ta: Bool, transposeB tb: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                     _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+                     beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+    @inline(__always)
+    static func axpy(count: Int, alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+        cblas_saxpy(Int32(count), alpha, x, 1, y, 1)
+    }
+    @inline(__always)
+    static func scal(count: Int, alpha: Float, _ x: UnsafeMutablePointer<Float>) { cblas_sscal(Int32(count), alpha, x, 1) }
+    @inline(__always)
+    static func dot(count: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Float { cblas_sdot(Int32(count), x, 1, y, 1) }
+}
+
 /// Wall time spent inside `BLAS.gemm`, summed over threads, while enabled (for `rnnode bench train`). Each thread
 /// adds to its own counter (found through a thread-specific key), so timing adds no contention between threads.
 enum GemmClock {
@@ -174,13 +214,20 @@ public enum LinearAlgebra {
     /// OpenBLAS's build description (version, kernel, threading).
     public static var libraryDescription: String { BLAS.configuration }
 
-    /// Measured dgemm rate in GFLOP/s on square matrices of `size` with the current thread count:
-    /// the best of `repetitions` products C = A·B (2·n³ floating-point operations each).
-    public static func gemmGigaflops(size n: Int = 1024, repetitions: Int = 5) -> Double {
+    /// Measured dgemm (or, for `.single`, sgemm) rate in GFLOP/s on square matrices of `size` with the current
+    /// thread count: the best of `repetitions` products C = A·B (2·n³ floating-point operations each).
+    public static func gemmGigaflops(size n: Int = 1024, repetitions: Int = 5, precision: Precision = .double) -> Double {
+        switch precision {
+        case .double: gemmGigaflops(Double.self, size: n, repetitions: repetitions)
+        case .single: gemmGigaflops(Float.self, size: n, repetitions: repetitions)
+        }
+    }
+
+    private static func gemmGigaflops<Scalar: RecurrentScalar>(_: Scalar.Type, size n: Int, repetitions: Int) -> Double {
         BLAS.configureOnce()
-        let a = Buffer(count: n * n), b = Buffer(count: n * n), c = Buffer(count: n * n)
+        let a = Buffer<Scalar>(count: n * n), b = Buffer<Scalar>(count: n * n), c = Buffer<Scalar>(count: n * n)
         var rng = Xoshiro256StarStar(seed: 1)
-        for i in 0..<(n * n) { a.base[i] = rng.nextSymmetric(1); b.base[i] = rng.nextSymmetric(1) }
+        for i in 0..<(n * n) { a.base[i] = Scalar(rng.nextSymmetric(1)); b.base[i] = Scalar(rng.nextSymmetric(1)) }
         var best = Double.infinity
         for _ in 0..<max(repetitions, 1) {
             let start = DispatchTime.now().uptimeNanoseconds

@@ -2,7 +2,7 @@
 
 /// The state (every layer's h_0, and C_0 for LSTM) at the start of each window, flattened; recorded by a pass
 /// so a gradient check can evaluate the truncated loss with the carried states held fixed.
-typealias WindowStartStates = [[Double]]
+typealias WindowStartStates = [[Double]]   // exact for Float states too
 
 extension BPTTWorkspace {
     /// L = Σ_{t ≥ lossFromStep} ‖y_t − target_t‖² / (b · (T − lossFromStep) · O) for sequences `indices` of `data`,
@@ -11,8 +11,8 @@ extension BPTTWorkspace {
     /// `startStates` (from a recording) replaces the carried states (for gradient checks). With `averagedOver` = B,
     /// the sum is divided by B's count instead of b's: a slice of a B-sequence batch then contributes its share of
     /// the batch's loss and gradient, and the slices' results add up to the batch's.
-    func meanSquaredError(_ data: SequenceDataset, indices: ArraySlice<Int>, window: Int, parameters p: UnsafePointer<Double>,
-                          gradient: UnsafeMutablePointer<Double>?, record: UnsafeMutablePointer<WindowStartStates>? = nil,
+    func meanSquaredError(_ data: SequenceDataset, indices: ArraySlice<Int>, window: Int, parameters p: UnsafePointer<Scalar>,
+                          gradient: UnsafeMutablePointer<Scalar>?, record: UnsafeMutablePointer<WindowStartStates>? = nil,
                           startStates: WindowStartStates? = nil, averagedOver batchCount: Int? = nil) -> Double {
         let b = indices.count
         let counted = (batchCount ?? b) * (data.steps - data.lossFromStep) * data.outputSize
@@ -39,8 +39,8 @@ extension BPTTWorkspace {
         var s: [Double] = []
         for l in layers {
             let n = b * l.ranges.hiddenSize
-            s += UnsafeBufferPointer(start: l.hidden.base, count: n)
-            if l.cell == .lstm { s += UnsafeBufferPointer(start: l.cellState.base, count: n) }
+            s += UnsafeBufferPointer(start: l.hidden.base, count: n).lazy.map { Double($0) }
+            if l.cell == .lstm { s += UnsafeBufferPointer(start: l.cellState.base, count: n).lazy.map { Double($0) } }
         }
         return s
     }
@@ -49,9 +49,9 @@ extension BPTTWorkspace {
         var offset = 0
         for l in layers {
             let n = b * l.ranges.hiddenSize
-            for k in 0..<n { l.hidden.base[k] = s[offset + k] }
+            for k in 0..<n { l.hidden.base[k] = Scalar(s[offset + k]) }
             offset += n
-            if l.cell == .lstm { for k in 0..<n { l.cellState.base[k] = s[offset + k] }; offset += n }
+            if l.cell == .lstm { for k in 0..<n { l.cellState.base[k] = Scalar(s[offset + k]) }; offset += n }
         }
     }
 }

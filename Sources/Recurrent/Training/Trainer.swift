@@ -16,89 +16,72 @@ public final class Trainer {
     public let options: TrainingOptions
     var optimizer: Optimizer
     /// ∂L/∂θ, same layout as the parameters.
-    let gradient: Buffer
+    let gradient: Buffer<Double>
     /// Threads for data parallelism (`Parallelism.threads` when the trainer is made): each batch is split into
     /// this many contiguous slices, each run by its own thread with its own workspace and single-threaded BLAS,
     /// and the slices' gradients are added in slice order, so results are deterministic for a thread count.
     public var threads: Int
-    /// One BPTT workspace per slice, each sized for its slice.
-    private var workspaces: [BPTTWorkspace] = []
-    /// ∂L/∂θ of slices 1, 2, … (slice 0 writes into `gradient`).
-    private var sliceGradients: [Buffer] = []
+    /// The slices' workspaces and gradients, in the network's precision (read when the trainer is made).
+    private let runner: BatchRunner
     /// Testing hook: behave as if Ctrl-C arrived after this many batches of this `fit` call (this trainer only).
     var interruptAfterBatches: Int?
     /// The global gradient norm of the last batch, before clipping.
     public private(set) var lastGradientNorm: Double = 0
+    /// Closed-loop training (fed-back predictions after the warm-up, a curriculum of rollout steps); nil: teacher
+    /// forcing only. Validation then scores the full R fed-back steps, so the best weights are those that roll
+    /// out best.
+    public var closedLoop: ClosedLoopTraining?
 
     public init(network: RecurrentNetwork, options: TrainingOptions) {
         self.network = network
         self.options = options
         threads = Parallelism.threads
         optimizer = Optimizer(kind: options.optimizer, count: network.parameterCount)
-        gradient = Buffer(count: network.parameterCount)
+        gradient = Buffer<Double>(count: network.parameterCount)
+        runner = BatchRunner(network)
     }
 
+    /// The precision of the forward and backward passes (the network's when the trainer was made).
+    public var precision: Precision { runner.precision }
+
     /// Bytes of the BPTT caches and scratch of every slice (0 before the first batch).
-    public var cacheBytes: Int { workspaces.reduce(0) { $0 + $1.cacheBytes } }
+    public var cacheBytes: Int { runner.cacheBytes }
+
+    /// The shortest interval between end-of-epoch checkpoints of a run by time budget.
+    static let budgetCheckpointSeconds = 10.0
+
+    /// The closed-loop data of R fed-back steps: the first k + R steps of each sequence (k = lossFromStep + 1).
+    static func closedLoopData(_ data: SequenceDataset, rolloutSteps r: Int) -> SequenceDataset {
+        data.prefix(steps: min(data.lossFromStep + 1 + r, data.steps))
+    }
 
     /// The BPTT window: the truncation length, or the whole sequence.
     private func window(for data: SequenceDataset) -> Int { min(options.truncation ?? data.steps, data.steps) }
 
-    /// Slice `k`'s workspace, grown (never shrunk) to hold `batch` sequences of `window` steps.
-    func workspace(_ k: Int = 0, batch: Int, window: Int) -> BPTTWorkspace {
-        if k < workspaces.count, workspaces[k].maxBatch >= batch, workspaces[k].maxSteps >= window { return workspaces[k] }
-        let old = k < workspaces.count ? workspaces[k] : nil
-        let w = BPTTWorkspace(configuration: network.configuration, layout: network.layout,
-                              maxBatch: max(batch, old?.maxBatch ?? 0), maxSteps: max(window, old?.maxSteps ?? 0))
-        if k < workspaces.count { workspaces[k] = w } else { precondition(k == workspaces.count); workspaces.append(w) }
-        return w
-    }
-
     // MARK: One batch
 
     /// Loss of sequences `indices` and its gradient (into `gradient`, zeroed first).
-    func lossAndGradient(_ data: SequenceDataset, indices: ArraySlice<Int>, parameters p: UnsafePointer<Double>) -> Double {
+    func lossAndGradient(_ data: SequenceDataset, indices: ArraySlice<Int>, parameters p: UnsafePointer<Double>,
+                         feedback: ClosedLoopFeedback? = nil) -> Double {
         gradient.zero()
-        return batchLoss(data, indices: indices, parameters: p, gradient: true)
+        return batchLoss(data, indices: indices, parameters: p, gradient: true, feedback: feedback)
     }
 
     /// The mean squared error of sequences `indices`, with its gradient in `gradient` when asked (added to what
-    /// is there). Data parallel: slice k of `indices` runs on thread k; the slices' losses and gradients are
-    /// added in slice order (for one slice, exactly the single-threaded computation).
+    /// is there), data parallel over `threads` slices (see `SliceRunner`). With `feedback`, the closed-loop loss
+    /// instead (whole sequences, fed back after the warm-up).
     private func batchLoss(_ data: SequenceDataset, indices: ArraySlice<Int>, parameters p: UnsafePointer<Double>,
-                           gradient withGradient: Bool) -> Double {
-        let w = window(for: data), slices = Parallelism.slices(of: indices.count, parts: threads)
-        if slices.count == 1 {
-            return workspace(batch: indices.count, window: w)
-                .meanSquaredError(data, indices: indices, window: w, parameters: p, gradient: withGradient ? gradient.base : nil)
-        }
-        BLAS.useOneThread()
-        let spaces = slices.indices.map { workspace($0, batch: slices[$0].count, window: w) }
-        if withGradient {
-            while sliceGradients.count < slices.count - 1 { sliceGradients.append(Buffer(count: gradient.count)) }
-        }
-        let gradients = [gradient] + sliceGradients
-        var losses = [Double](repeating: 0, count: slices.count)
-        losses.withUnsafeMutableBufferPointer { losses in
-            Parallelism.forEach(slices.count) { k in
-                if withGradient && k > 0 { gradients[k].zero() }
-                let first = indices.startIndex
-                losses[k] = spaces[k].meanSquaredError(
-                    data, indices: indices[(first + slices[k].lowerBound)..<(first + slices[k].upperBound)], window: w,
-                    parameters: p, gradient: withGradient ? gradients[k].base : nil, averagedOver: indices.count)
-            }
-        }
-        if withGradient {
-            for k in 1..<slices.count { BLAS.axpy(1, gradients[k].base, gradient.base, count: gradient.count) }
-        }
-        return losses.reduce(0, +)
+                           gradient withGradient: Bool, feedback: ClosedLoopFeedback? = nil) -> Double {
+        runner.loss(data, indices: indices, window: feedback == nil ? window(for: data) : data.steps, threads: threads,
+                    parameters: p, gradient: withGradient ? gradient : nil, feedback: feedback)
     }
 
     /// One training step on sequences `indices` at rate `eta`: forward, backward, clip, update. Returns the loss.
-    private func step(_ data: SequenceDataset, indices: ArraySlice<Int>, learningRate eta: Double) -> Double {
+    private func step(_ data: SequenceDataset, indices: ArraySlice<Int>, learningRate eta: Double,
+                      feedback: ClosedLoopFeedback? = nil) -> Double {
         network.parameters.withUnsafeMutableBufferPointer { theta in
             let n = theta.count, g = gradient.base
-            let loss = lossAndGradient(data, indices: indices, parameters: theta.baseAddress!)
+            let loss = lossAndGradient(data, indices: indices, parameters: theta.baseAddress!, feedback: feedback)
             // clip by global norm: g ← g · c / max(‖g‖, c)
             let norm = globalNorm(g, count: n)
             lastGradientNorm = norm
@@ -115,15 +98,17 @@ public final class Trainer {
         return step(data, indices: indices[...], learningRate: options.learningRate)
     }
 
-    /// The MSE over all of `data` (steps ≥ lossFromStep), in batches of the options' batch size.
-    public func loss(on data: SequenceDataset) -> Double {
+    /// The MSE over all of `data` (steps ≥ lossFromStep), in batches of the options' batch size; with `feedback`,
+    /// the closed-loop loss (see `closedLoopSquaredError`).
+    public func loss(on data: SequenceDataset, feedback: ClosedLoopFeedback? = nil) -> Double {
         let b = min(options.batchSize, data.count)
         let all = Array(0..<data.count)
         var sum = 0.0
         network.parameters.withUnsafeBufferPointer { p in
             for first in stride(from: 0, to: data.count, by: b) {
                 let indices = all[first..<min(first + b, data.count)]
-                sum += batchLoss(data, indices: indices, parameters: p.baseAddress!, gradient: false) * Double(indices.count)
+                sum += batchLoss(data, indices: indices, parameters: p.baseAddress!, gradient: false, feedback: feedback)
+                    * Double(indices.count)
             }
         }
         return sum / Double(data.count)
@@ -166,6 +151,11 @@ public final class Trainer {
         let sessionStart = Date()
         var sequencesThisSession = 0, batchesThisSession = 0
         let batchesLeftAtStart = (options.epochs - run.epoch) * batches - run.batch
+        // The budget: seconds spent in earlier sessions (recorded epochs and the interrupted one) plus this one's.
+        let budget = options.budgetSeconds.map(TrainingBudget.init(seconds:))
+        let spentBefore = run.records.map(\.seconds).reduce(0, +) + run.epochSeconds
+        func spent() -> Double { spentBefore + Date().timeIntervalSince(sessionStart) }
+        var trainingSeconds = 0.0, lastValidationSeconds: Double?, budgetExhausted = false, lastSave = Date()
 
         func save() throws {
             guard let checkpoint else { return }
@@ -173,27 +163,58 @@ public final class Trainer {
         }
 
         while run.epoch < options.epochs {
-            let eta = options.schedule.rate(epoch: run.epoch, of: options.epochs, base: options.learningRate)
+            let epochRate = budget?.rate(spent: spent(), base: options.learningRate, schedule: options.schedule)
+                ?? options.schedule.rate(epoch: run.epoch, of: options.epochs, base: options.learningRate)
+            var eta = epochRate
             var shuffler = run.epochShuffler
             let order = shuffler.permutation(training.count)
+            // The curriculum's rollout steps for this epoch, by the fraction of epochs or of the budget done.
+            let fraction = budget.map { min(spent() / $0.seconds, 1) } ?? Double(run.epoch) / Double(max(options.epochs, 1))
+            let rollout = closedLoop?.rollout(atFraction: fraction) ?? 0
+            let epochFeedback = rollout > 0 ? closedLoop?.feedback : nil
+            // Fresh seeded noise on the teacher-forced inputs each epoch (a function of seed and epoch, so resuming
+            // sees the same); fed-back steps take their inputs from the network.
+            let epochData = (rollout > 0 ? Self.closedLoopData(training, rolloutSteps: rollout) : training)
+                .addingInputNoise(options.inputNoise, seed: options.seed, epoch: run.epoch,
+                                  teacherForcedSteps: rollout > 0 ? training.lossFromStep + 1 : nil)
             let epochStart = Date()
             while run.batch < batches {
                 let indices = order[(run.batch * options.batchSize)..<min((run.batch + 1) * options.batchSize, training.count)]
-                let loss = step(training, indices: indices, learningRate: eta)
+                if let budget {
+                    // Stop before a batch that would overrun the budget with the closing validation pass; at
+                    // least one batch runs. Before the first validation pass its cost is taken as half a training
+                    // batch per validation batch (forward only is about a third).
+                    let batchSeconds = batchesThisSession > 0 ? trainingSeconds / Double(batchesThisSession) : 0
+                    let validationBatches = Double(((validation?.count ?? 0) + options.batchSize - 1) / options.batchSize)
+                    let reserve = lastValidationSeconds ?? batchSeconds * validationBatches / 2
+                    if run.epoch + run.batch > 0,
+                       !budget.allowsBatch(spent: spent(), batchSeconds: batchSeconds, validationReserve: reserve) {
+                        budgetExhausted = true
+                        break
+                    }
+                    eta = budget.rate(spent: spent(), base: options.learningRate, schedule: options.schedule)
+                }
+                let batchStart = Date()
+                let loss = step(epochData, indices: indices, learningRate: eta, feedback: epochFeedback)
+                trainingSeconds += Date().timeIntervalSince(batchStart)
                 guard loss.isFinite else {
                     throw TrainingError("training diverged: loss \(loss) at epoch \(run.epoch + 1), batch \(run.batch + 1)"
                                         + " (try a smaller learning rate or a clip norm); the last checkpoint is kept")
                 }
-                let counted = Double(indices.count * (training.steps - training.lossFromStep) * training.outputSize)
+                let counted = Double(indices.count * (epochData.steps - epochData.lossFromStep) * epochData.outputSize)
                 run.epochSquaredError += loss * counted
                 run.epochCounted += counted
                 run.batch += 1
                 sequencesThisSession += indices.count; batchesThisSession += 1
                 let elapsed = Date().timeIntervalSince(sessionStart)
-                progress.update(epoch: run.epoch, of: options.epochs, batch: run.batch, of: batches,
+                let epochsShown = budget.map { b in
+                    max(run.epoch + 1, Int((b.seconds / max(spent(), 1e-9) * (Double(run.epoch) + Double(run.batch) / Double(batches))).rounded()))
+                } ?? options.epochs
+                progress.update(epoch: run.epoch, of: epochsShown, batch: run.batch, of: batches,
                                 loss: run.epochSquaredError / run.epochCounted, validationLoss: run.records.last?.validationLoss,
                                 sequencesPerSecond: Double(sequencesThisSession) / max(elapsed, 1e-9),
-                                secondsLeft: elapsed / Double(batchesThisSession) * Double(batchesLeftAtStart - batchesThisSession))
+                                secondsLeft: budget.map { max($0.seconds - spent(), 0) }
+                                    ?? elapsed / Double(batchesThisSession) * Double(batchesLeftAtStart - batchesThisSession))
                 let hookFired = interruptAfterBatches.map { batchesThisSession >= $0 } ?? false
                 if Interrupt.requested || hookFired {
                     run.epochSeconds += Date().timeIntervalSince(epochStart)
@@ -201,10 +222,22 @@ public final class Trainer {
                     return TrainingHistory(records: run.records, interrupted: true, stoppedEarly: false)
                 }
             }
-            // end of epoch: record, validate, early-stopping bookkeeping, checkpoint
-            let validationLoss = validation.map { loss(on: $0) }
+            if budgetExhausted && run.batch == 0 {
+                // The budget ran out between epochs: nothing to record.
+                run.stoppedEarly = true
+                if !run.bestParameters.isEmpty { network.parameters = run.bestParameters }
+                try save()
+                break
+            }
+            // end of epoch (or of the budget, part way through one): record, validate, early-stopping
+            // bookkeeping, checkpoint
+            let validationStart = Date()
+            let validationLoss = validation.map { v in
+                closedLoop.map { c in loss(on: Self.closedLoopData(v, rolloutSteps: c.rolloutSteps), feedback: c.feedback) } ?? loss(on: v)
+            }
+            if validation != nil { lastValidationSeconds = Date().timeIntervalSince(validationStart) }
             run.records.append(EpochRecord(epoch: run.epoch, trainingLoss: run.epochSquaredError / run.epochCounted,
-                                           validationLoss: validationLoss, learningRate: eta,
+                                           validationLoss: validationLoss, learningRate: epochRate,
                                            seconds: run.epochSeconds + Date().timeIntervalSince(epochStart)))
             if let v = validationLoss {
                 if v < run.bestValidationLoss {
@@ -216,13 +249,19 @@ public final class Trainer {
             }
             run.epoch += 1; run.batch = 0; run.epochSquaredError = 0; run.epochCounted = 0; run.epochSeconds = 0
             run.epochShuffler = shuffler
+            if budgetExhausted { run.stoppedEarly = true }
             if run.stoppedEarly || run.epoch == options.epochs {
                 // restore the best weights seen on the validation split
-                if options.patience != nil, !run.bestParameters.isEmpty { network.parameters = run.bestParameters }
+                if options.patience != nil || budget != nil, !run.bestParameters.isEmpty { network.parameters = run.bestParameters }
                 try save()
                 break
             }
-            try save()
+            // By budget, epochs can be short and every second counts: the checkpoint is written at most every
+            // `budgetCheckpointSeconds` (Ctrl-C still saves the exact position); by epochs, after every epoch.
+            if budget == nil || Date().timeIntervalSince(lastSave) >= Self.budgetCheckpointSeconds {
+                try save()
+                lastSave = Date()
+            }
         }
         return TrainingHistory(records: run.records, interrupted: false, stoppedEarly: run.stoppedEarly)
     }
@@ -248,6 +287,14 @@ public final class Trainer {
         if let t = options.truncation, t < 1 { throw TrainingError("truncation must be at least 1 step (got \(t))") }
         if let c = options.clipNorm, !(c > 0) { throw TrainingError("clipNorm must be positive (got \(c))") }
         if let p = options.patience, p < 1 { throw TrainingError("patience must be at least 1 epoch (got \(p))") }
+        if let c = closedLoop, c.rolloutSteps > 0 {
+            guard d.inputSize == d.outputSize, c.feedback.scale.count == d.inputSize else {
+                throw TrainingError("closed-loop training feeds the outputs back as inputs: it needs as many inputs as outputs and feedback scales (got \(d.inputSize), \(d.outputSize) and \(c.feedback.scale.count))")
+            }
+            guard options.truncation == nil else { throw TrainingError("closed-loop training runs whole sequences: it takes no truncation") }
+        }
+        if let b = options.budgetSeconds, !(b > 0 && b.isFinite) { throw TrainingError("the time budget must be positive seconds (got \(b))") }
+        if !(options.inputNoise >= 0 && options.inputNoise.isFinite) { throw TrainingError("input noise σ must be ≥ 0 and finite (got \(options.inputNoise))") }
     }
 }
 
@@ -278,7 +325,7 @@ extension Trainer {
     /// The options that must agree for a resume (epochs may grow; progress display may change).
     private func resumableOptions() -> String {
         var o = options; o.epochs = 0; o.progress = false
-        return canonicalJSON(o)
+        return canonicalJSON(o) + (closedLoop.map { " closed loop " + canonicalJSON($0) } ?? "")
     }
 
     private static func fingerprint(_ d: SequenceDataset?) -> String {
