@@ -56,12 +56,46 @@ final class NormalEquations {
             b.withUnsafeMutableBufferPointer { bp in BLAS.choleskySolve(ap.baseAddress!, order: p, bp.baseAddress!, rightHandSides: q) }
         }
         if info > 0 {
+            // XᵀX is positive semi-definite in exact arithmetic; rounding in its accumulation can leave eigenvalues
+            // slightly below 0 (e.g. degree-4 NG-RC features), which a small λ does not lift. Solve instead with
+            // the eigenvalues of XᵀX clamped at 0: that is the exact ridge solution for the nearest PSD Gram matrix.
+            if lambda > 0, let w = try spectralSolve(ridge: lambda) { return w }
             throw ReservoirError("XᵀX + λI is not positive definite (leading minor \(info) of \(p)) with λ = \(lambda) and \(rows) rows: "
                                  + "increase the ridge parameter or give more data")
         }
         precondition(info == 0, "dposv rejected argument \(-info)")
         var w = [Double](repeating: 0, count: p * q)
         for i in 0..<p { for j in 0..<q { w[i * q + j] = b[j * p + i] } }
+        return w
+    }
+
+    /// W = V diag(1/(max(μ_k, 0) + λ)) Vᵀ R with XᵀX = V diag(μ) Vᵀ (LAPACK dsyevd); nil when dsyevd fails. λ > 0.
+    func spectralSolve(ridge lambda: Double) throws -> [Double]? {
+        let p = features, q = outputs
+        precondition(lambda > 0)
+        var v = [Double](repeating: 0, count: p * p)
+        for k in 0..<(p * p) { v[k] = gram.base[k] }
+        var mu = [Double](repeating: 0, count: p)
+        let info = v.withUnsafeMutableBufferPointer { vp in
+            mu.withUnsafeMutableBufferPointer { BLAS.symmetricEigen(vp.baseAddress!, order: p, values: $0.baseAddress!) }
+        }
+        guard info == 0 else { return nil }
+        // C = Vᵀ R (p, q): column k of V (column-major) is v[k*p ..< (k+1)*p].
+        var w = [Double](repeating: 0, count: p * q)
+        var c = [Double](repeating: 0, count: q)
+        for k in 0..<p {
+            for j in 0..<q { c[j] = 0 }
+            for i in 0..<p {
+                let vik = v[k * p + i]
+                for j in 0..<q { c[j] += vik * crossTerms.base[i * q + j] }
+            }
+            let inverse = 1 / (max(mu[k], 0) + lambda)
+            for i in 0..<p {
+                let f = v[k * p + i] * inverse
+                for j in 0..<q { w[i * q + j] += f * c[j] }
+            }
+        }
+        guard w.allSatisfy(\.isFinite) else { return nil }
         return w
     }
 }

@@ -73,6 +73,15 @@ enum BLAS {
         return Int(LAPACKE_dposv(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "L")), n32, Int32(nrhs), a, n32, b, n32))
     }
 
+    /// Eigen-decomposition A = V diag(μ) Vᵀ of a symmetric (n, n) matrix (LAPACKE_dsyevd, lower triangle read):
+    /// `a` is overwritten by the orthonormal eigenvectors (column-major), `mu` receives the n eigenvalues in
+    /// ascending order. Returns LAPACK's info (0: success).
+    static func symmetricEigen(_ a: UnsafeMutablePointer<Double>, order n: Int, values mu: UnsafeMutablePointer<Double>) -> Int {
+        precondition(n > 0 && n <= Int(Int32.max), "dsyevd order \(n)")
+        let n32 = Int32(n)
+        return Int(LAPACKE_dsyevd(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "V")), CChar(UInt8(ascii: "L")), n32, a, n32, mu))
+    }
+
     /// Eigenvalues wr + i·wi of a general square matrix (LAPACKE_dgeev, no vectors; LAPACKE sizes the workspace).
     /// `a` (n, n) is destroyed (row- or column-major alike: Aᵀ has the same eigenvalues). Returns info (0: success).
     static func eigenvalues(_ a: UnsafeMutablePointer<Double>, order n: Int,
