@@ -111,47 +111,42 @@ public final class VectorField: Sendable {
 
     /// f(t, y) by the interpreted programs, whatever the backend (tests compare the two).
     func evaluateInterpreted(t: Double, state: [Double]) -> [Double] {
-        precondition(state.count == dimension)
-        var out = [Double](repeating: 0, count: dimension)
-        state.withUnsafeBufferPointer { y in
-            out.withUnsafeMutableBufferPointer { interpretRightHandSide(t: t, state: y.baseAddress!, into: $0.baseAddress!) }
-        }
-        return out
+        arrayValue(state) { interpretRightHandSide(t: t, state: $0, into: $1) }
     }
 
     /// The Jacobian by the interpreted programs, whatever the backend.
     func jacobianInterpreted(t: Double, state: [Double]) -> (dfdy: [Double], dfdt: [Double]) {
-        precondition(state.count == dimension)
-        var dfdy = [Double](repeating: 0, count: dimension * dimension)
-        var dfdt = [Double](repeating: 0, count: dimension)
-        state.withUnsafeBufferPointer { y in
-            dfdy.withUnsafeMutableBufferPointer { a in
-                dfdt.withUnsafeMutableBufferPointer { b in
-                    interpretJacobian(t: t, state: y.baseAddress!, dfdy: a.baseAddress!, dfdt: b.baseAddress!)
-                }
-            }
-        }
-        return (dfdy, dfdt)
+        arrayJacobian(state) { interpretJacobian(t: t, state: $0, dfdy: $1, dfdt: $2) }
     }
 
     /// Convenience for tests and non-hot paths.
     public func evaluate(t: Double, state: [Double]) -> [Double] {
-        precondition(state.count == dimension)
-        var out = [Double](repeating: 0, count: dimension)
-        state.withUnsafeBufferPointer { y in out.withUnsafeMutableBufferPointer { evaluate(t: t, state: y.baseAddress!, into: $0.baseAddress!) } }
-        return out
+        arrayValue(state) { evaluate(t: t, state: $0, into: $1) }
     }
 
     /// Convenience for tests and non-hot paths: (dfdy row-major, dfdt).
     public func jacobian(t: Double, state: [Double]) -> (dfdy: [Double], dfdt: [Double]) {
+        arrayJacobian(state) { jacobian(t: t, state: $0, dfdy: $1, dfdt: $2) }
+    }
+
+    /// f(y) into a new array, by a pointer-based evaluation.
+    private func arrayValue(_ state: [Double],
+                            _ body: (UnsafePointer<Double>, UnsafeMutablePointer<Double>) -> Void) -> [Double] {
+        precondition(state.count == dimension)
+        var out = [Double](repeating: 0, count: dimension)
+        state.withUnsafeBufferPointer { y in out.withUnsafeMutableBufferPointer { body(y.baseAddress!, $0.baseAddress!) } }
+        return out
+    }
+
+    /// (∂f/∂y row-major, ∂f/∂t) into new arrays, by a pointer-based evaluation.
+    private func arrayJacobian(_ state: [Double], _ body: (UnsafePointer<Double>, UnsafeMutablePointer<Double>,
+                                                         UnsafeMutablePointer<Double>) -> Void) -> (dfdy: [Double], dfdt: [Double]) {
         precondition(state.count == dimension)
         var dfdy = [Double](repeating: 0, count: dimension * dimension)
         var dfdt = [Double](repeating: 0, count: dimension)
         state.withUnsafeBufferPointer { y in
             dfdy.withUnsafeMutableBufferPointer { a in
-                dfdt.withUnsafeMutableBufferPointer { b in
-                    jacobian(t: t, state: y.baseAddress!, dfdy: a.baseAddress!, dfdt: b.baseAddress!)
-                }
+                dfdt.withUnsafeMutableBufferPointer { b in body(y.baseAddress!, a.baseAddress!, b.baseAddress!) }
             }
         }
         return (dfdy, dfdt)
