@@ -183,7 +183,7 @@ public enum BatchedRolloutRunner {
         return (0..<b).map { Rollout(predicted: predicted[$0], divergedIndex: diverged[$0], seconds: seconds[$0]) }
     }
 
-    /// Threads for the rollouts: `RNNODE_THREADS` when set (1 … 1024), else every active core.
+    /// Threads for the rollouts: `RNNODE_THREADS` when set (1 … 256, as for training), else every active core.
     public static func defaultThreads() throws -> Int { try EchoStateNetwork.defaultThreads() }
 }
 

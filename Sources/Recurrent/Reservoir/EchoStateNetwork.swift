@@ -282,13 +282,14 @@ public final class EchoStateNetwork {
         flush()
     }
 
-    /// Threads for `fit`: `RNNODE_THREADS` when set (a whole number from 1 to 1024), else every active core.
+    /// Threads for `fit`: `RNNODE_THREADS` when set (read and bounded by `Parallelism`, as for training), else
+    /// every active core.
     public static func defaultThreads(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Int {
-        guard let text = environment["RNNODE_THREADS"] else { return max(ProcessInfo.processInfo.activeProcessorCount, 1) }
-        guard let n = Int(text.trimmingCharacters(in: .whitespaces)), (1...1024).contains(n) else {
-            throw ReservoirError("RNNODE_THREADS must be a whole number from 1 to 1024 (got '\(text)')")
+        do {
+            return try Parallelism.environmentThreads(environment) ?? max(ProcessInfo.processInfo.activeProcessorCount, 1)
+        } catch let error as TrainingError {
+            throw ReservoirError(error.message)
         }
-        return n
     }
 
     // MARK: Checkpoints
