@@ -113,7 +113,7 @@ public enum BatchedRolloutRunner {
             for index in groups.indices { runGroup(index) }
         } else {
             // Threads write disjoint slots of `results`.
-            concurrentlyPerform(groups.count, runGroup)
+            Parallelism.forEach(groups.count, runGroup)
         }
         return results.map { $0! }
     }
@@ -185,14 +185,4 @@ public enum BatchedRolloutRunner {
 
     /// Threads for the rollouts: `RNNODE_THREADS` when set (1 … 256, as for training), else every active core.
     public static func defaultThreads() throws -> Int { try EchoStateNetwork.defaultThreads() }
-}
-
-/// Runs `body(0) … body(count − 1)` on Dispatch's worker threads and returns when all are done. The caller
-/// guarantees that the iterations touch disjoint mutable state (the reason the closure may cross threads).
-private func concurrentlyPerform(_ count: Int, _ body: (Int) -> Void) {
-    struct Unchecked: @unchecked Sendable { let body: (Int) -> Void }
-    withoutActuallyEscaping(body) { body in
-        let box = Unchecked(body: body)
-        DispatchQueue.concurrentPerform(iterations: count) { box.body($0) }
-    }
 }

@@ -241,7 +241,7 @@ public final class EchoStateNetwork {
             let saved = BLAS.threads
             BLAS.setThreads(1)
             defer { BLAS.setThreads(saved) }
-            concurrentlyPerform(threadCount, collect)
+            Parallelism.forEach(threadCount, collect)
         }
         let equations = partial[0]
         for g in 1..<threadCount { equations.add(partial[g]) }
@@ -390,15 +390,5 @@ public final class ReservoirBatch {
         var outputs = [Double](repeating: 0, count: batch * c.outputSize)
         inputs.withUnsafeBufferPointer { u in outputs.withUnsafeMutableBufferPointer { step(u.baseAddress!, into: $0.baseAddress!) } }
         return outputs
-    }
-}
-
-/// Runs `body(0) … body(count − 1)` on Dispatch's worker threads and returns when all are done. The caller
-/// guarantees that the iterations touch disjoint mutable state (the reason the closure may cross threads).
-private func concurrentlyPerform(_ count: Int, _ body: (Int) -> Void) {
-    struct Unchecked: @unchecked Sendable { let body: (Int) -> Void }
-    withoutActuallyEscaping(body) { body in
-        let box = Unchecked(body: body)
-        DispatchQueue.concurrentPerform(iterations: count) { box.body($0) }
     }
 }

@@ -49,7 +49,8 @@ public enum Parallelism {
     }
 
     /// Runs `body(k)` for k in 0..<count, concurrently on up to `count` threads; returns when all have finished.
-    static func forEach(_ count: Int, _ body: (Int) -> Void) {
+    /// The caller guarantees that the iterations touch disjoint mutable state.
+    public static func forEach(_ count: Int, _ body: (Int) -> Void) {
         if count == 1 { body(0); return }
         withoutActuallyEscaping(body) { body in
             let shared = UncheckedSendable(body)
