@@ -33,6 +33,7 @@ public enum SummaryReport {
         out += "trajectories is never marked best, and its speed-up is `–`. `≥ x`: still valid at the end of the "
         out += "evaluation window (a lower bound); `†`: computed over the steps before divergence only; `–`: no value.\n"
         out += overview(tables)
+        out += Standings.markdown(tables)
         for experiment in ["solve", "eigen"] {
             let selected = tables.filter { $0.experiment == experiment }
             guard !selected.isEmpty else { continue }
@@ -98,6 +99,13 @@ public enum SummaryReport {
 
         """
         out += "<h2>Overview</h2>\n" + htmlOverview(tables)
+        for (heading, table) in [("The best learned model against the linear baseline (valid prediction time)", Standings.againstLinear(tables)),
+                                 ("Our models against their peers (valid prediction time)", Standings.againstPeers(tables))] {
+            guard let table else { continue }
+            out += "<h3>\(escape(heading))</h3>\n<table>\n<tr>" + table.header.map { "<th>\(escape($0))</th>" }.joined() + "</tr>\n"
+            for row in table.rows { out += "<tr>" + row.map { "<td>\(escape($0))</td>" }.joined() + "</tr>\n" }
+            out += "</table>\n"
+        }
         let overviewPlots = plots.filter { plot in !tables.contains { plot.file.hasPrefix("plots/\($0.subject)-") || plot.file.hasPrefix("\($0.subject)-") } }
         for plot in overviewPlots { out += figure(plot) }
 
