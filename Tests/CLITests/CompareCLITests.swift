@@ -54,8 +54,10 @@ import Testing
         (["--budget", "nan"], "--budget must be positive and finite (got nan)"),
         (["--budget", "inf"], "--budget must be positive and finite (got inf)"),
         (["--budget", "soon"], "--budget"),
+        (["--vpt-threshold", "0"], "--vpt-threshold must be positive and finite (got 0.0)"),
+        (["--vpt-threshold", "nan"], "--vpt-threshold must be positive and finite (got nan)"),
     ])
-    func aBadBudgetIsAUsageError(arguments: [String], message: String) throws {
+    func aBadBudgetOrThresholdIsAUsageError(arguments: [String], message: String) throws {
         let folder = try RNNodeBinary.temporaryFolder()
         let result = try RNNodeBinary.run(["compare", "--problems", "harmonic-oscillator", "--models", "lstm", "--matrices", "none"]
                                           + arguments + ["--out", "out"], in: folder)
