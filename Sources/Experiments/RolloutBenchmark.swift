@@ -1,41 +1,33 @@
-// The measurement behind `rnnode bench rollout`: learned-stepper rollouts of a problem's test trajectories, one
-// trajectory at a time and all together (batched, over threads), against GSL solving the same trajectories.
+// The measurement behind `rnnode bench rollout`: rollouts of a trained learned stepper (any registered model, made as
+// `solve` makes it) over a problem's test trajectories, one at a time and all together (batched, over threads),
+// against GSL solving the same trajectories.
 import Foundation
 import Problems
 import Recurrent
 import Reference
 
-/// The models `bench rollout` can time.
-public enum RolloutBenchmarkModel: String, CaseIterable, Codable, Sendable {
-    case esn, lstm, gru, rnn, linear
-}
-
 /// What to time.
 public struct RolloutBenchmarkConfiguration: Sendable {
-    public var model: RolloutBenchmarkModel
-    /// A catalog name or a problem file.
-    public var problem: String
-    public var trainTrajectories = 4
-    public var testTrajectories = 8
-    public var seed: UInt64 = 0
+    /// The model as `rnnode solve` makes it: problem, model (any registered one), seed, data counts and the
+    /// model's settings and training (`--budget`/`--epochs` for rnn, lstm, gru). `outputDirectory` is not used.
+    public var solve: SolveConfiguration
     /// s: reference states each rollout is warmed up on (as `solve --eval-start`).
     public var warmUp = 100
-    /// The ESN (solve's defaults: 600 units at density 0.02).
-    public var reservoir = ReservoirSettings()
-    /// Hidden units of lstm, gru, rnn (untrained: the cost of a step does not depend on the weights).
-    public var hidden = 64
-    /// k of the linear model.
-    public var window = 16
     /// Threads of the batched rollout (ESN batches run concurrently; the others step one batch).
     public var threads = 1
     /// Timed repetitions of each path; the best is reported.
     public var repetitions = 5
-    /// Where the reference data is cached (DIR/data); nil: generated, not written.
+    /// Where the reference data (DIR/data) and the trained models (DIR/models) are cached, as `solve --out DIR`
+    /// caches them, so a model `solve` trained with the same options is timed without training again; nil: data
+    /// generated and the model trained in a temporary folder, neither kept.
     public var cacheDirectory: URL?
     /// ESN only: a JSON file with the fitted network, the normalisation, the test trajectories and the
     /// sequential rollouts, for a peer to rebuild the same model on the same data (bench/peers/reservoirpy_rollout.py).
     public var exportFile: URL?
-    public init(model: RolloutBenchmarkModel, problem: String) { self.model = model; self.problem = problem }
+    public init(model: ModelKind, problem: String) {
+        solve = SolveConfiguration(problem: problem, model: model)
+        solve.showProgress = false
+    }
 }
 
 public struct RolloutBenchmarkResult: Sendable {
@@ -46,6 +38,12 @@ public struct RolloutBenchmarkResult: Sendable {
     public var stepsPerTrajectory: Int
     public var threads: Int
     public var parameters: Int
+    /// Seconds the timed model took to train or fit (as recorded in its cache file when loaded from there).
+    public var trainSeconds: Double
+    /// Whether the model was loaded from the cache (`cacheDirectory`), trained by an earlier run.
+    public var modelFromCache: Bool
+    /// The cached model's path without its extension; nil when it was trained in a temporary folder.
+    public var modelFile: URL?
     /// Best wall time over the repetitions: all trajectories one after another (`RolloutRunner.run`), and batched
     /// (`BatchedRolloutRunner.run`, with `threads`); warm-up steps included in both.
     public var sequentialSeconds: Double
@@ -70,22 +68,40 @@ public struct RolloutBenchmarkResult: Sendable {
 }
 
 public enum RolloutBenchmark {
-    /// Builds the data (GSL) and the model (ESN and linear fitted as `solve` fits them; the recurrent networks
-    /// freshly initialised), then times each path `repetitions` times, alternating them. The rollouts run in an
-    /// unbounded box (only a non-finite state stops one), so every path does the same number of steps.
-    public static func run(_ c: RolloutBenchmarkConfiguration, log: (String) -> Void = { _ in }) throws -> RolloutBenchmarkResult {
-        precondition(c.repetitions >= 1 && c.threads >= 1 && c.testTrajectories >= 1 && c.trainTrajectories >= 1)
-        let problem = try Catalog.load(c.problem)
+    /// Builds the data (GSL) and the model (trained or fitted as `solve` trains it, through the model registry, or
+    /// loaded from `cacheDirectory`), then times each path `repetitions` times, alternating them. The rollouts run
+    /// in an unbounded box (only a non-finite state stops one), so every path does the same number of steps.
+    public static func run(_ configuration: RolloutBenchmarkConfiguration, log: @escaping (String) -> Void = { _ in }) throws -> RolloutBenchmarkResult {
+        let c = configuration
+        var settings = c.solve
+        precondition(c.repetitions >= 1 && c.threads >= 1 && settings.testTrajectories >= 1 && settings.trainTrajectories >= 1)
+        let problem = try SolvePipeline.problem(for: settings)
         let d = problem.dimension
-        let data = try TrajectoryGenerator.data(for: problem, counts: [.training: c.trainTrajectories, .validation: 0, .test: c.testTrajectories],
-                                                seed: c.seed, cacheRoot: c.cacheDirectory, log: log)
+        let counts: [DataSplit: Int] = [.training: settings.trainTrajectories, .validation: settings.validationTrajectories, .test: settings.testTrajectories]
+        let temporary = c.cacheDirectory == nil
+            ? FileManager.default.temporaryDirectory.appendingPathComponent("rnnode-bench-rollout-\(UUID().uuidString)", isDirectory: true) : nil
+        defer { if let temporary { try? FileManager.default.removeItem(at: temporary) } }
+        let data = try TrajectoryGenerator.data(for: problem, counts: counts, seed: settings.seed,
+                                                cacheRoot: c.cacheDirectory?.appendingPathComponent("data"), log: log)
         let rows = data.times.count
         guard c.warmUp >= 1, c.warmUp < rows - 1 else {
             throw SolveConfigurationError("--warm-up \(c.warmUp) leaves nothing to roll out: \(problem.name) trajectories have \(rows) states; use 1 … \(rows - 2)")
         }
-        let training = data.training.map(\.states)
-        let normalization = Normalization.fit(trajectories: training, dimension: d)
-        let stepper = try makeStepper(c, training: training, dimension: d, normalization: normalization)
+        guard settings.window <= c.warmUp else {
+            throw SolveConfigurationError("--warm-up \(c.warmUp) is shorter than the window \(settings.window) of \(settings.model.rawValue): a rollout starts after the model has seen its window; use --warm-up \(settings.window) or more")
+        }
+        // The rollouts start after the warm-up, like solve's evaluation after --eval-start.
+        settings.evaluationStart = c.warmUp
+        settings.horizon = nil
+        try SolvePipeline.validate(settings, problem: problem)
+        var normalization = Normalization.fit(trajectories: data.training.map(\.states), dimension: d)
+        if let parallel = settings.parallel, parallel.shared { normalization = normalization.pooled(over: try SiteLayout(problem: problem)) }
+        let models = (c.cacheDirectory ?? temporary!).appendingPathComponent("models")
+        let base = try OutputName.file("\(problem.name)-\(settings.model.rawValue)-\(SolvePipeline.modelKey(settings, problem: problem))",
+                                       in: models, what: "problem name")
+        let (model, trainSeconds, fromCache) = try SolvePipeline.trainedModel(settings, problem: problem, data: data, normalization: normalization,
+                                                                              base: base, log: log)
+        let stepper = model.makeStepper()
         let references = data.test.map(\.states)
         let last = rows - 1, steps = last - (c.warmUp - 1)
         let lower = [Double](repeating: -.infinity, count: d), upper = [Double](repeating: .infinity, count: d)
@@ -127,7 +143,7 @@ public enum RolloutBenchmark {
         }
         if let url = c.exportFile {
             guard let reservoir = stepper as? ReservoirStepper else {
-                throw SolveConfigurationError("--export writes an ESN only (got --model \(c.model.rawValue))")
+                throw SolveConfigurationError("--export writes an ESN only (got --model \(settings.model.rawValue))")
             }
             let sequential = references.map {
                 RolloutRunner.run(stepper, reference: $0, dimension: d, warmUp: c.warmUp, last: last,
@@ -141,34 +157,11 @@ public enum RolloutBenchmark {
             try AtomicFile.write(encoder.encode(export), to: url)
         }
         return RolloutBenchmarkResult(problem: problem.name, dimension: d, trajectories: references.count, stepsPerTrajectory: steps,
-                                      threads: c.threads, parameters: stepper.parameterCount, sequentialSeconds: sequentialBest,
-                                      batchedSeconds: batchedBest, referenceSeconds: referenceBest,
+                                      threads: c.threads, parameters: stepper.parameterCount, trainSeconds: trainSeconds,
+                                      modelFromCache: fromCache, modelFile: c.cacheDirectory == nil ? nil : base,
+                                      sequentialSeconds: sequentialBest, batchedSeconds: batchedBest, referenceSeconds: referenceBest,
                                       referenceInternalSteps: internalSteps, largestDifference: largestDifference,
                                       maxResidentBytes: maxResidentBytes())
-    }
-
-    static func makeStepper(_ c: RolloutBenchmarkConfiguration, training: [[Double]], dimension d: Int,
-                            normalization: Normalization) throws -> LearnedStepper {
-        switch c.model {
-        case .esn:
-            var configuration = ReservoirConfiguration(inputSize: d, outputSize: d)
-            let r = c.reservoir
-            configuration.size = r.size; configuration.connectivity = r.connectivity
-            configuration.spectralRadius = r.spectralRadius; configuration.leakRate = r.leakRate
-            configuration.inputScaling = r.inputScaling; configuration.biasScaling = r.biasScaling; configuration.ridge = r.ridge
-            let network = try EchoStateNetwork(configuration: configuration, seed: c.seed)
-            let sequences = TeacherForcing.full(trajectories: training, dimension: d, normalization: normalization)
-            let washout = min(r.washout, max((sequences.inputs.first?.count ?? 0) / d / 2, 0))
-            try network.fit(inputs: sequences.inputs, targets: sequences.targets, warmup: washout, threads: c.threads)
-            return ReservoirStepper(network: network)
-        case .lstm, .gru, .rnn:
-            let cell = CellKind(rawValue: c.model.rawValue)!
-            return RecurrentStepper(network: RecurrentNetwork(
-                configuration: NetworkConfiguration(cell: cell, inputSize: d, hiddenSize: c.hidden, layers: 1, outputSize: d), seed: c.seed))
-        case .linear:
-            return try LinearAutoregressiveStepper.fit(TeacherForcing.full(trajectories: training, dimension: d, normalization: normalization),
-                                                       window: c.window, ridge: 1e-8)
-        }
     }
 }
 

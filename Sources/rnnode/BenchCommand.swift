@@ -121,52 +121,91 @@ struct TrainBenchCommand: ParsableCommand {
 struct RolloutBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rollout",
-        abstract: "Rollout speed of a learned stepper on a problem's test trajectories, against GSL, in Double.",
+        abstract: "Rollout speed of a trained learned stepper on a problem's test trajectories, against GSL, in Double.",
         discussion: """
-            Generates the problem's data with GSL, fits the model (esn, linear; lstm, gru and rnn are timed \
-            untrained: a step costs the same whatever the weights), then times the rollouts of every test \
-            trajectory from the same warm-up: one trajectory after another, and all together (batched; ESN \
-            batches split over --threads), and GSL over the same intervals. Prints steps per second per \
-            trajectory and for the whole batch. bench/peers/reservoirpy_rollout.py compares with reservoirpy.
+            Generates the problem's data with GSL and makes the model as `rnnode solve` makes it, through the same \
+            model registry: every model of `solve --model` works, fitted in closed form (esn, ngrc, linear) or \
+            trained by backpropagation (rnn, lstm, gru: for --budget seconds, solve's default, or --epochs). The \
+            timed model is that trained one. With --out DIR the data and the model are cached in DIR/data and \
+            DIR/models as `solve --out DIR` caches them, so a model solve trained with the same options is timed \
+            without training again. Then times the rollouts of every test trajectory from the same warm-up: one \
+            trajectory after another, and all together (batched; ESN batches split over --threads), and GSL over \
+            the same intervals. Prints steps per second per trajectory and for the whole batch; training time is not \
+            part of any rate. bench/peers/reservoirpy_rollout.py compares with reservoirpy.
             """)
 
-    @Option(help: "Model: esn, lstm, gru, rnn or linear.") var model: String = "esn"
+    @Option(help: "Model: \(ModelRegistry.names.joined(separator: ", ")).") var model: String = "esn"
     @Option(help: "A catalog problem name or a problem .toml file.") var problem: String = "lorenz"
     @Option(help: "Test trajectories rolled out together (the batch).") var testTrajectories: Int = 8
-    @Option(help: "Training trajectories (esn and linear fits).") var trainTrajectories: Int = 4
-    @Option(help: "Reference states each rollout is warmed up on (solve's --eval-start).") var warmUp: Int = 100
-    @Option(help: "ESN reservoir units.") var reservoirSize: Int = 600
-    @Option(help: "Hidden units (lstm, gru, rnn).") var hidden: Int = 64
-    @Option(help: "Threads for the batched rollout and the ESN fit (default: RNNODE_THREADS, else every core).") var threads: Int?
+    @Option(help: "Training trajectories (as solve's --train-trajectories).") var trainTrajectories: Int = 4
+    @Option(help: "Validation trajectories (rnn, lstm, gru: the best weights are kept on them; as solve's).") var validationTrajectories: Int = 1
+    @Option(help: "Reference states each rollout is warmed up on (solve's --eval-start); at least the model's window.") var warmUp: Int = 100
+    @Option(help: "ESN reservoir units (default \(ReservoirSettings().size), as solve).") var reservoirSize: Int?
+    @Option(help: "Hidden units of rnn, lstm, gru (default \(SolveConfiguration(problem: "").hidden), as solve).") var hidden: Int?
+    @Option(help: ArgumentHelp("Training seconds of rnn, lstm, gru (default \(CSV.format(SolveDefaults.budget)), as solve; --epochs wins).", valueName: "SECONDS"))
+    var budget: Double?
+    @Option(help: "Training epochs of rnn, lstm, gru instead of --budget.") var epochs: Int?
+    @Option(help: "Threads for the batched rollout, the ESN fit and training (default: RNNODE_THREADS, else every core).") var threads: Int?
     @Option(help: "Timed repetitions of each path (the best is reported).") var repetitions: Int = 5
-    @Option(help: "Seed of the data and the weights.") var seed: UInt64 = 0
+    @Option(help: "Seed of the data split, the weights and the training order.") var seed: UInt64 = 0
+    @Option(help: ArgumentHelp("Cache the data and the trained model in DIR as `solve --out DIR` does (default: train afresh, keep nothing).", valueName: "DIR"))
+    var out: String?
     @Option(help: "ESN only: write the model, the data and rnnode's rollouts to this JSON file (for the reservoirpy peer).")
     var export: String?
 
     func validate() throws {
-        guard RolloutBenchmarkModel(rawValue: model) != nil else {
-            throw ValidationError("unknown model '\(model)'; choose one of \(RolloutBenchmarkModel.allCases.map(\.rawValue).joined(separator: ", "))")
+        guard ModelKind(rawValue: model) != nil else {
+            throw ValidationError("unknown model '\(model)'; choose one of \(ModelRegistry.names.joined(separator: ", "))")
         }
         try OptionLimits.check("--test-trajectories", testTrajectories, OptionLimits.trajectories)
         try OptionLimits.check("--train-trajectories", trainTrajectories, OptionLimits.trajectories)
+        try OptionLimits.check("--validation-trajectories", validationTrajectories, OptionLimits.validationTrajectories)
         try OptionLimits.check("--warm-up", warmUp, OptionLimits.window)
         try OptionLimits.check("--reservoir-size", reservoirSize, OptionLimits.reservoirSize)
         try OptionLimits.check("--hidden", hidden, OptionLimits.hidden)
+        try OptionLimits.check("--budget", budget)
+        try OptionLimits.check("--epochs", epochs, OptionLimits.epochs)
         try OptionLimits.check("--threads", threads, OptionLimits.threads)
         try OptionLimits.check("--repetitions", repetitions, OptionLimits.iterations)
+        try OptionLimits.checkPath("--out", out)
+        do { _ = try Parallelism.environmentThreads() } catch { throw ValidationError("\(error)") }
         if export != nil && model != "esn" { throw ValidationError("--export writes an ESN only (got --model \(model))") }
+        let c = try configurationValue()
+        do { try c.solve.model.registration.validate(c.solve) } catch let error as SolveConfigurationError {
+            throw ValidationError(error.message)
+        }
+    }
+
+    func configurationValue() throws -> RolloutBenchmarkConfiguration {
+        var c = RolloutBenchmarkConfiguration(model: ModelKind(rawValue: model)!, problem: problem)
+        c.solve.seed = seed
+        c.solve.testTrajectories = testTrajectories; c.solve.trainTrajectories = trainTrajectories
+        c.solve.validationTrajectories = validationTrajectories
+        if let reservoirSize { c.solve.reservoir.size = reservoirSize }
+        if let hidden { c.solve.hidden = hidden }
+        if let budget { c.solve.budget = budget }
+        if let epochs { c.solve.epochs = epochs }
+        c.warmUp = warmUp; c.repetitions = repetitions
+        c.cacheDirectory = out.map { URL(fileURLWithPath: $0, isDirectory: true) }
+        c.exportFile = export.map { URL(fileURLWithPath: $0) }
+        return c
     }
 
     func run() throws {
-        var c = RolloutBenchmarkConfiguration(model: RolloutBenchmarkModel(rawValue: model)!, problem: problem)
-        c.testTrajectories = testTrajectories; c.trainTrajectories = trainTrajectories; c.warmUp = warmUp
-        c.reservoir.size = reservoirSize; c.hidden = hidden; c.repetitions = repetitions; c.seed = seed
+        try Parallelism.configure(option: threads)
+        var c = try configurationValue()
         c.threads = try threads ?? BatchedRolloutRunner.defaultThreads()
-        c.exportFile = export.map { URL(fileURLWithPath: $0) }
-        let r = try RolloutBenchmark.run(c)
+        let r: RolloutBenchmarkResult
+        do {
+            r = try RolloutBenchmark.run(c, log: { Console.reportOrRemember($0) })
+        } catch let error as SolveConfigurationError {
+            throw ValidationError(error.message)
+        }
         func rate(_ v: Double) -> String { String(format: "%.4g", v) }
         try Console.print("rnnode bench rollout: \(model) on \(r.problem) (d = \(r.dimension), \(r.parameters) parameters), "
             + "batch \(r.trajectories) trajectories × \(r.stepsPerTrajectory) steps, warm-up \(warmUp), threads \(r.threads), Double")
+        try Console.print("  model:         " + (r.modelFromCache ? "loaded from \(r.modelFile?.path ?? "the cache")" : "trained now")
+            + " (training took \(rate(r.trainSeconds)) s; not timed below)")
         try Console.print("  one at a time: \(rate(r.sequentialStepsPerSecond)) steps/s  (\(rate(r.sequentialSeconds)) s for all)")
         try Console.print("  batched:       \(rate(r.batchedStepsPerSecondPerTrajectory)) steps/s per trajectory, "
             + "\(rate(r.batchedStepsPerSecond)) steps/s for the batch  (\(rate(r.batchedSeconds)) s, "

@@ -46,12 +46,20 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Tune each solve cell's model first (rnnode solve --tune N).")
     var tune: Int?
 
+    @Option(help: ArgumentHelp("Training seconds of each rnn, lstm and gru cell (rnnode solve --budget; esn, ngrc and linear are fitted in closed form and ignore it); wins over --quick's epochs.", valueName: "SECONDS"))
+    var budget: Double?
+
+    @Option(name: .customLong("vpt-threshold"), help: ArgumentHelp("Threshold on E(t) of every solve cell's valid prediction time (rnnode solve --vpt-threshold; default \(CSV.format(validPredictionThreshold))): the cells are evaluated again, their cached models reused.", valueName: "E"))
+    var vptThreshold: Double?
+
     func validate() throws {
         try OptionLimits.checkPath("--out", out)
         try OptionLimits.check("--seeds", seeds, OptionLimits.seeds)
         try OptionLimits.check("--jobs", jobs, OptionLimits.jobs)
         try OptionLimits.check("--threads", threads, OptionLimits.threads)
         try OptionLimits.check("--tune", tune, OptionLimits.tuneTrials)
+        try OptionLimits.check("--budget", budget)
+        try OptionLimits.check("--vpt-threshold", vptThreshold)
         do { _ = try Parallelism.environmentThreads() } catch { throw ValidationError("\(error)") }
         // `all`, `none` or names: an empty option or item (`--models lstm,`) would silently drop an axis.
         for (option, text) in [("--problems", problems), ("--models", models), ("--matrices", matrices), ("--methods", methods)] {
@@ -70,7 +78,7 @@ struct CompareCommand: ParsableCommand {
                 models: try parseAxis(models, known: Self.allModels, what: "model"),
                 matrices: try parseAxis(matrices, known: try matrixNames(), what: "matrix"),
                 methods: try parseAxis(methods, known: Self.allMethods, what: "method"),
-                seeds: seeds ?? (quick ? 1 : 3), quick: quick, tune: tune)
+                seeds: seeds ?? (quick ? 1 : 3), quick: quick, tune: tune, budget: budget, vptThreshold: vptThreshold)
         } catch let error as GridError {
             throw ValidationError(error.description)
         }

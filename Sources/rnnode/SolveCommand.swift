@@ -130,6 +130,9 @@ struct SolveCommand: ParsableCommand {
     @Option(help: "Arithmetic of rnn, lstm and gru training and rollouts: double or single (Float32; optimizer state stays Double).")
     var precision: Precision = .double
 
+    @Option(name: .customLong("vpt-threshold"), help: ArgumentHelp("The valid prediction time ends when the normalised error E(t) first exceeds E (default \(CSV.format(validPredictionThreshold)), Pathak et al. 2018; the Kuramoto–Sivashinsky literature uses 0.5). Changes the reported vpt rows only (named vpt@E, file names -vpt<E>); the cached model is reused and --tune still scores at \(CSV.format(validPredictionThreshold)).", valueName: "E"))
+    var vptThreshold: Double?
+
     func configurationValue() throws -> SolveConfiguration {
         var c = SolveConfiguration(problem: problem, model: model)
         if quick { c = c.quick() }
@@ -160,6 +163,7 @@ struct SolveCommand: ParsableCommand {
         if let degree { c.ngrc.degree = degree }
         if let noise { c.noise = noise }
         c.tune = tune
+        if let vptThreshold { c.vptThreshold = vptThreshold }
         if groups == nil && (halo != nil || shared) {
             throw ValidationError("--halo and --shared apply to parallel models only: add --groups")
         }
@@ -205,6 +209,7 @@ struct SolveCommand: ParsableCommand {
         try OptionLimits.check("--groups", groups, 1...100_000)
         try OptionLimits.check("--halo", halo, 0...100_000)
         try OptionLimits.check("--tune", tune, OptionLimits.tuneTrials)
+        try OptionLimits.check("--vpt-threshold", vptThreshold)
         let c = try configurationValue()
         do {
             let problem = try SolvePipeline.problem(for: c)

@@ -48,6 +48,24 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("out").path))
     }
 
+    @Test(arguments: [
+        (["--budget", "0"], "--budget must be positive and finite (got 0.0)"),
+        (["--budget=-3"], "--budget must be positive and finite (got -3.0)"),
+        (["--budget", "nan"], "--budget must be positive and finite (got nan)"),
+        (["--budget", "inf"], "--budget must be positive and finite (got inf)"),
+        (["--budget", "soon"], "--budget"),
+        (["--vpt-threshold", "0"], "--vpt-threshold must be positive and finite (got 0.0)"),
+        (["--vpt-threshold", "nan"], "--vpt-threshold must be positive and finite (got nan)"),
+    ])
+    func aBadBudgetOrThresholdIsAUsageError(arguments: [String], message: String) throws {
+        let folder = try RNNodeBinary.temporaryFolder()
+        let result = try RNNodeBinary.run(["compare", "--problems", "harmonic-oscillator", "--models", "lstm", "--matrices", "none"]
+                                          + arguments + ["--out", "out"], in: folder)
+        #expect(!result.signalled && result.status == usageError, "\(arguments): status \(result.status), \(result.stderr)")
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("out").path))
+    }
+
     @Test func sigtermAndSigkillLeaveNoCellRunningAndARerunCountsEachSeedOnce() throws {
         let folder = try RNNodeBinary.temporaryFolder()
         let arguments = ["compare", "--problems", "lorenz", "--models", "lstm,gru", "--matrices", "none", "--quick", "--out", "grid"]

@@ -79,6 +79,21 @@ func solveRejectsBadInput(arguments: [String], message: String) throws {
     #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("errors.csv").path))
 }
 
+@Test(arguments: [
+    (["--vpt-threshold", "0"], "--vpt-threshold must be positive and finite (got 0.0)"),
+    (["--vpt-threshold=-0.5"], "--vpt-threshold must be positive and finite (got -0.5)"),
+    (["--vpt-threshold", "nan"], "--vpt-threshold must be positive and finite (got nan)"),
+    (["--vpt-threshold", "inf"], "--vpt-threshold must be positive and finite (got inf)"),
+    (["--vpt-threshold", "half"], "The value 'half' is invalid for '--vpt-threshold <E>'"),
+])
+func aBadVPTThresholdIsAUsageError(arguments: [String], message: String) throws {
+    let out = try temporaryDirectory()
+    let result = try runSolve(["harmonic-oscillator", "--model", "linear"] + arguments + ["--out", out.path])
+    #expect(result.status == usageError, "status \(result.status), stderr was: \(result.errors)")
+    #expect(result.errors.contains(message), "stderr was: \(result.errors)")
+    #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("errors.csv").path))
+}
+
 @Test func unknownProblemListsTheKnownOnes() throws {
     let result = try runSolve(["no-such-problem"])
     #expect(result.status != 0)

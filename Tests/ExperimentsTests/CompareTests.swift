@@ -100,6 +100,33 @@ func shardsPartitionTheGrid(count: Int) {
     #expect(fake.calls.count == specification.cells().count)
 }
 
+@Test func budgetGoesToTheTrainedSolveCellsAndIsPartOfTheirIdentity() throws {
+    var budgeted = specification
+    budgeted.budget = 7.5
+    let comparison = Comparison(specification: budgeted, directory: temporaryFolder("budget"), runner: FakeRunner().runner)
+    for cell in budgeted.cells() {
+        let arguments = comparison.arguments(for: cell)
+        let trained = cell.experiment == .solve && ModelKind(rawValue: cell.model)!.isRecurrentNetwork
+        #expect(arguments.contains("--budget") == trained, "\(cell.key): \(arguments)")
+        if trained { #expect(arguments.suffix(2) == ["--budget", "7.5"], "\(cell.key): \(arguments)") }
+    }
+
+    // A grid run without a budget, then at 7.5 s: only the trained cells run again (their results depend on it),
+    // and a second run at 7.5 s finds them done.
+    let folder = temporaryFolder("budget-rerun")
+    let fake = FakeRunner()
+    try Comparison(specification: specification, directory: folder, runner: fake.runner).run()
+    fake.calls = []
+    try Comparison(specification: budgeted, directory: folder, runner: fake.runner).run()
+    let trainedKeys = budgeted.cells().filter { $0.experiment == .solve && $0.model == "lstm" }.map(\.key)
+    #expect(fake.calls.sorted() == trainedKeys.sorted())
+    let recorded = try #require(Comparison(specification: budgeted, directory: folder, runner: fake.runner).recordedOutcome(for: budgeted.cells()[0]))
+    #expect(recorded.arguments.suffix(2) == ["--budget", "7.5"])
+    fake.calls = []
+    try Comparison(specification: budgeted, directory: folder, runner: fake.runner).run()
+    #expect(fake.calls.isEmpty)
+}
+
 @Test func interruptedGridStopsLaunchingCells() throws {
     let folder = temporaryFolder("stop")
     let fake = FakeRunner()

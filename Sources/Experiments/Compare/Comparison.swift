@@ -33,11 +33,23 @@ public typealias CellRunner = @Sendable (_ cell: GridCell, _ arguments: [String]
 
 /// The command-line arguments of each cell, default and quick. Kept as data: change the grid here.
 public enum GridSettings {
-    public static func arguments(for cell: GridCell, quick: Bool, tune: Int? = nil) -> [String] {
+    /// The arguments are the cell's identity: a cell recorded with other arguments (another `--tune`, `--budget`
+    /// or `--vpt-threshold`) runs again. `budget` goes only to the models trained by backpropagation through time;
+    /// `vptThreshold` only when it is not the default.
+    public static func arguments(for cell: GridCell, quick: Bool, tune: Int? = nil, budget: Double? = nil,
+                                 vptThreshold: Double? = nil) -> [String] {
         switch cell.experiment {
         case .solve:
-            return ["solve", cell.subject, "--model", cell.model, "--seed", String(cell.seed)]
-                + (quick ? quickSolve : []) + (tune.map { ["--tune", String($0)] } ?? [])
+            var arguments = ["solve", cell.subject, "--model", cell.model, "--seed", String(cell.seed)]
+            if quick { arguments += quickSolve }
+            if let tune { arguments += ["--tune", String(tune)] }
+            if let budget, ModelKind(rawValue: cell.model)?.isRecurrentNetwork == true {
+                arguments += ["--budget", CSV.format(budget)]
+            }
+            if let vptThreshold, vptThreshold != validPredictionThreshold {
+                arguments += ["--vpt-threshold", CSV.format(vptThreshold)]
+            }
+            return arguments
         case .eigen:
             return ["eigen", cell.subject, "--method", cell.model, "--seed", String(cell.seed)]
                 + (quick ? quickEigen : [])
@@ -67,7 +79,10 @@ public final class Comparison: @unchecked Sendable {
     /// This shard's cells, in grid order.
     public var cells: [GridCell] { shard.select(specification.cells()) }
 
-    public func arguments(for cell: GridCell) -> [String] { GridSettings.arguments(for: cell, quick: specification.quick, tune: specification.tune) }
+    public func arguments(for cell: GridCell) -> [String] {
+        GridSettings.arguments(for: cell, quick: specification.quick, tune: specification.tune, budget: specification.budget,
+                               vptThreshold: specification.vptThreshold)
+    }
     /// `DIR/runs/<key>/`; the key must be a single file-name component.
     public func runDirectory(for cell: GridCell) throws -> URL {
         try OutputName.file(cell.key, in: directory.appendingPathComponent("runs", isDirectory: true), what: "cell")

@@ -78,13 +78,13 @@ enum ComparisonPlots {
         var data = "problem " + models.map(dataToken).joined(separator: " ") + "\n"
         var anyVPT = false
         for table in solveTables {
-            let metric = table.values[SummaryMetric.vptLyapunov.name] != nil ? SummaryMetric.vptLyapunov : .vpt
+            let metric = headlineVPTMetrics(solveTables).first { table.values[$0.name] != nil } ?? .vpt
             let values = models.map { model -> String in
                 guard let s = table.values[metric.name]?[model] else { return "NaN" }
                 anyVPT = true
                 return "\(s.median)"
             }
-            data += dataToken(table.subject + (metric == .vptLyapunov ? "(λ)" : "")) + " " + values.joined(separator: " ") + "\n"
+            data += dataToken(table.subject + (metric.unit == SummaryMetric.vptLyapunov.unit ? "(λ)" : "")) + " " + values.joined(separator: " ") + "\n"
         }
         if anyVPT {
             try? AtomicFile.write(data, to: plotsFolder.appendingPathComponent("vpt.dat"))
@@ -100,7 +100,7 @@ enum ComparisonPlots {
                 set ylabel "VPT (Lyapunov times where marked (λ), else time units)"
                 set key outside right
                 set grid ytics
-                set title "Valid prediction time (median over seeds)"
+                set title "Valid prediction time (median over seeds\(vptThresholdNote(solveTables)))"
                 plot \(columns.joined(separator: ", \\\n     "))
 
                 """))

@@ -31,10 +31,17 @@ public struct GridSpecification: Sendable, Equatable {
     public var quick: Bool
     /// `--tune N` for every solve cell; nil: none.
     public var tune: Int?
+    /// `--budget SECONDS` for every solve cell of a network trained by backpropagation (rnn, lstm, gru); the
+    /// models fitted in closed form ignore a budget, so their cells do not get it. nil: solve's default.
+    public var budget: Double?
+    /// `--vpt-threshold E` for every solve cell (only the metric: the cells' cached models are reused); nil or the
+    /// default 0.4: not passed.
+    public var vptThreshold: Double?
 
-    public init(problems: [String], models: [String], matrices: [String], methods: [String], seeds: Int, quick: Bool, tune: Int? = nil) {
+    public init(problems: [String], models: [String], matrices: [String], methods: [String], seeds: Int, quick: Bool,
+                tune: Int? = nil, budget: Double? = nil, vptThreshold: Double? = nil) {
         self.problems = problems; self.models = models; self.matrices = matrices; self.methods = methods
-        self.seeds = seeds; self.quick = quick; self.tune = tune
+        self.seeds = seeds; self.quick = quick; self.tune = tune; self.budget = budget; self.vptThreshold = vptThreshold
     }
 
     /// Every cell, in a fixed order: ODE cells (problem, model, seed), then eigen cells (matrix, method, seed).

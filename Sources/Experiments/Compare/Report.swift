@@ -155,8 +155,8 @@ public enum SummaryReport {
     static func htmlOverview(_ tables: [ComparisonTable]) -> String {
         var out = ""
         let views: [(experiment: String, title: String, metrics: [SummaryMetric])] = [
-            ("solve", "Valid prediction time (Lyapunov times where marked λ, else time units)",
-             [SummaryMetric.vptLyapunov, .vpt]),
+            ("solve", "Valid prediction time (Lyapunov times where marked λ, else time units\(vptThresholdNote(tables)))",
+             headlineVPTMetrics(tables)),
             ("eigen", "Products with A per eigenpair", [SummaryMetric.named("iterations")]),
         ]
         for view in views {
@@ -170,7 +170,7 @@ public enum SummaryReport {
             for subject in selected {
                 guard let metric = view.metrics.first(where: { subject.values[$0.name] != nil }) else { continue }
                 let best = subject.best(metric)
-                let mark = metric.name == SummaryMetric.vptLyapunov.name ? " λ" : ""
+                let mark = metric.unit == SummaryMetric.vptLyapunov.unit ? " λ" : ""
                 out += "<tr><td><a href=\"#\(escape(subject.experiment))-\(escape(subject.subject))\">\(escape(subject.subject))</a></td>"
                 for model in columns {
                     let text = subject.values[metric.name]?[model] == nil ? "–" : overviewText(subject, metric, model, mark: mark)
@@ -208,8 +208,8 @@ public enum SummaryReport {
     static func overview(_ tables: [ComparisonTable]) -> String {
         var out = ""
         let views: [(experiment: String, title: String, metrics: [SummaryMetric])] = [
-            ("solve", "Valid prediction time (Lyapunov times where the problem has an exponent, marked λ; else time units)",
-             [SummaryMetric.vptLyapunov, .vpt]),
+            ("solve", "Valid prediction time (Lyapunov times where the problem has an exponent, marked λ; else time units\(vptThresholdNote(tables)))",
+             headlineVPTMetrics(tables)),
             ("solve", "Relative L2 error at the horizon", [SummaryMetric.relativeL2Final]),
             ("eigen", "Products with A per eigenpair", [SummaryMetric.named("iterations")]),
             ("eigen", "Relative eigenvalue error against GSL", [SummaryMetric.named("rel_error")]),
@@ -227,7 +227,7 @@ public enum SummaryReport {
             for subject in selected {
                 guard let metric = view.metrics.first(where: { subject.values[$0.name] != nil }) else { continue }
                 let best = subject.best(metric)
-                let mark = metric.name == SummaryMetric.vptLyapunov.name ? " λ" : ""
+                let mark = metric.unit == SummaryMetric.vptLyapunov.unit ? " λ" : ""
                 table.append([subject.subject] + columns.map { model in
                     guard subject.values[metric.name]?[model] != nil else { return "–" }
                     let text = overviewText(subject, metric, model, mark: mark)

@@ -80,6 +80,33 @@ public struct SummaryMetric: Sendable, Equatable {
     }
     public static let invariantDriftPrefix = "invariant_drift_"
 
+    /// `vpt`, `vpt_lyapunov` and `vpt_censored` at a threshold on E(t) other than the default 0.4 are other metrics:
+    /// `vpt@0.5`, `vpt_lyapunov@0.5`, `vpt_censored@0.5`, so rows at two thresholds never merge as if equal. At the
+    /// default threshold the entry itself.
+    public static func atThreshold(_ base: SummaryMetric, _ threshold: Double) -> SummaryMetric {
+        precondition(thresholdedVPT.contains(base) && threshold > 0 && threshold.isFinite)
+        guard threshold != validPredictionThreshold else { return base }
+        let suffix = thresholdSeparator + CSV.format(threshold)
+        var metric = base
+        metric.name += suffix
+        metric.censoredBy = base.censoredBy.map { $0 + suffix }
+        metric.definition = base == vpt ? "first time the normalised error E(t) exceeds \(CSV.format(threshold)); ≥ x: still valid at the end of the window"
+            : base.definition + " (E(t) threshold \(CSV.format(threshold)))"
+        return metric
+    }
+    /// The metrics that depend on the VPT threshold.
+    public static let thresholdedVPT: [SummaryMetric] = [vptLyapunov, vpt, vptCensored]
+    public static let thresholdSeparator = "@"
+
+    /// The base metric and threshold of a name `vpt…@E`; nil for any other name.
+    public static func thresholdParts(_ name: String) -> (base: SummaryMetric, threshold: Double)? {
+        let parts = name.split(separator: Character(thresholdSeparator), omittingEmptySubsequences: false)
+        guard parts.count == 2, let base = thresholdedVPT.first(where: { $0.name == parts[0] }),
+              let threshold = Double(parts[1]), threshold > 0, threshold.isFinite, threshold != validPredictionThreshold
+        else { return nil }
+        return (base, threshold)
+    }
+
     /// Every fixed-name row of the solve experiment, in errors.csv order (invariant drifts come per problem).
     public static let solveCatalog: [SummaryMetric] = [
         rmse, relativeL2Final, maxAbs, vpt, vptLyapunov, vptCensored, divergedFraction, divergedAt, divergedAtFirst,
@@ -128,6 +155,7 @@ public struct SummaryMetric: Sendable, Equatable {
     /// plain lower-is-better metric.
     public static func named(_ name: String) -> SummaryMetric {
         if let known = (solveCatalog + eigenCatalog).first(where: { $0.name == name }) { return known }
+        if let (base, threshold) = thresholdParts(name) { return atThreshold(base, threshold) }
         if name.hasPrefix(invariantDriftPrefix) { return invariantDrift(String(name.dropFirst(invariantDriftPrefix.count))) }
         if name.hasPrefix("reference_" + invariantDriftPrefix) {
             return referenceInvariantDrift(String(name.dropFirst(("reference_" + invariantDriftPrefix).count)))
@@ -239,6 +267,10 @@ public func summaryTables(from rows: [ErrorRow]) -> [ComparisonTable] {
         var metrics = experiment == "eigen" ? SummaryMetric.eigen : SummaryMetric.solve
         let drifts = Set(group.map(\.metric).filter { $0.hasPrefix(SummaryMetric.invariantDriftPrefix) && !isSpreadMetric($0) })
         metrics.insert(contentsOf: drifts.sorted().map { SummaryMetric.named($0) }, at: min(3, metrics.count))
+        // VPT at other thresholds (`vpt@0.5`, …): rows of their own, after the default ones.
+        if experiment != "eigen" {
+            metrics.insert(contentsOf: thresholdedVPTMetrics(in: group.map(\.metric)), at: min(3, metrics.count))
+        }
         var values: [String: [String: SummaryStatistic]] = [:]
         var units: [String: String] = [:]
         for metric in metrics {
@@ -254,6 +286,34 @@ public func summaryTables(from rows: [ErrorRow]) -> [ComparisonTable] {
                                    values: values, units: units))
     }
     return tables
+}
+
+/// The VPT metrics at non-default thresholds among `names` (spreads left out), by threshold, then in the order
+/// vpt_lyapunov, vpt, vpt_censored.
+func thresholdedVPTMetrics(in names: [String]) -> [SummaryMetric] {
+    let found = Set(names.filter { !isSpreadMetric($0) }).compactMap(SummaryMetric.thresholdParts)
+    let thresholds = Set(found.map(\.threshold)).sorted()
+    return thresholds.flatMap { threshold in
+        SummaryMetric.thresholdedVPT.filter { base in found.contains { $0.base == base && $0.threshold == threshold } }
+            .map { SummaryMetric.atThreshold($0, threshold) }
+    }
+}
+
+/// The valid prediction times a report shows for a subject, best first: in Lyapunov times, then in time units, at
+/// the default threshold, then at the others found in `tables` (a grid run with `--vpt-threshold`).
+public func headlineVPTMetrics(_ tables: [ComparisonTable]) -> [SummaryMetric] {
+    let others = thresholdedVPTMetrics(in: tables.flatMap { $0.values.keys }).filter { $0.unit != SummaryMetric.vptCensored.unit }
+    return [SummaryMetric.vptLyapunov, .vpt] + others
+}
+
+/// The thresholds on E(t) of the VPT rows in `tables`, ascending: ", E(t) threshold 0.5" for a title ("" when only
+/// the default is there).
+public func vptThresholdNote(_ tables: [ComparisonTable]) -> String {
+    let names = tables.flatMap { $0.values.keys }
+    var thresholds = Set(thresholdedVPTMetrics(in: names).compactMap { SummaryMetric.thresholdParts($0.name)?.threshold })
+    guard !thresholds.isEmpty else { return "" }
+    if names.contains(SummaryMetric.vpt.name) { thresholds.insert(validPredictionThreshold) }
+    return ", E(t) threshold " + thresholds.sorted().map(CSV.format).joined(separator: " or ")
 }
 
 func isSpreadMetric(_ name: String) -> Bool { name.hasSuffix("_q25") || name.hasSuffix("_q75") }

@@ -2,7 +2,8 @@
 // with known-answer tests in ExperimentsTests/MetricsTests.
 import Foundation
 
-/// The threshold on the normalised error E(t) that ends the valid prediction time (Pathak et al. 2018 use 0.4).
+/// The default threshold on the normalised error E(t) that ends the valid prediction time (Pathak et al. 2018 use
+/// 0.4; the Kuramoto–Sivashinsky literature often 0.5). `--vpt-threshold` changes it for the reported metrics only.
 public let validPredictionThreshold = 0.4
 
 /// What the metrics of one test trajectory are computed from. Row n of `reference`/`predicted` is the state at
@@ -36,9 +37,10 @@ public struct TrajectoryMetrics: Sendable, Equatable {
     public var relativeL2Final: Double
     /// Largest |ŷ_i − y_i| over the valid steps.
     public var maxAbs: Double
-    /// Valid prediction time: first time after the start at which E(t) > 0.4 (or the rollout diverged).
+    /// Valid prediction time: first time after the start at which E(t) > the threshold (0.4 unless
+    /// `--vpt-threshold`), or the rollout diverged.
     public var validPredictionTime: Double
-    /// True when E(t) stayed ≤ 0.4 to the horizon: the VPT is then the horizon, a lower bound.
+    /// True when E(t) stayed ≤ the threshold to the horizon: the VPT is then the horizon, a lower bound.
     public var validPredictionCensored: Bool
     /// Time after the start at which the rollout diverged, nil when it did not.
     public var divergedAt: Double?
@@ -93,10 +95,12 @@ public enum Metrics {
         return (zip(centre, half).map { $0 - $1 }, zip(centre, half).map { $0 + $1 })
     }
 
-    /// All metrics of one trajectory. `invariants(t, state)` gives the invariant values (empty when none).
-    public static func evaluate(_ c: RolloutComparison, invariants: (Double, [Double]) -> [Double] = { _, _ in [] })
-        -> TrajectoryMetrics
+    /// All metrics of one trajectory, the VPT at `threshold` on E(t). `invariants(t, state)` gives the invariant
+    /// values (empty when none).
+    public static func evaluate(_ c: RolloutComparison, threshold: Double = validPredictionThreshold,
+                                invariants: (Double, [Double]) -> [Double] = { _, _ in [] }) -> TrajectoryMetrics
     {
+        precondition(threshold > 0 && threshold.isFinite)
         let d = c.dimension
         let valid = c.validCount
         let errors = normalizedError(c)
@@ -123,7 +127,7 @@ public enum Metrics {
         }
         var errorsForVPT = errors
         if let diverged = c.divergedIndex { for n in diverged..<errorsForVPT.count { errorsForVPT[n] = .infinity } }
-        let vpt = validPredictionTime(errors: errorsForVPT, times: c.times)
+        let vpt = validPredictionTime(errors: errorsForVPT, times: c.times, threshold: threshold)
 
         func state(_ array: [Double], _ n: Int) -> [Double] { Array(array[(n * d)..<((n + 1) * d)]) }
         let initial = invariants(c.times[0], state(c.reference, 0))

@@ -125,6 +125,9 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
     public var parallel: ParallelSettings?
     /// `--tune N`: trials of the search over the model's knobs before training (Tuning.swift); nil: no tuning.
     public var tune: Int?
+    /// The threshold on the normalised error E(t) that ends the valid prediction time. It changes the reported
+    /// VPT rows only (named `vpt@E` etc. when not the default), never the trained model or its cache key.
+    public var vptThreshold: Double = validPredictionThreshold
     /// Where results, data and models go.
     public var outputDirectory: String = "results"
     /// Ignore a cached model and train again.
@@ -189,6 +192,7 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
         ]
         s.merge(model.registration.settings(self)) { _, modelValue in modelValue }
         if noise > 0 { s["noise"] = CSV.format(noise) }
+        s["vpt_threshold"] = CSV.format(vptThreshold)
         if let parallel {
             s["groups"] = "\(parallel.groups)"; s["halo"] = "\(parallel.halo)"; s["shared"] = "\(parallel.shared)"
         }

@@ -73,6 +73,9 @@ public enum SolvePipeline {
         if c.sequenceSteps < 1 || c.batchSize < 1 || !(c.learningRate > 0) { try fail("sequence steps, batch size and learning rate must be positive") }
         try c.model.registration.validate(c)
         if !(c.noise >= 0) || !c.noise.isFinite { try fail("--noise must be ≥ 0 and finite (got \(c.noise))") }
+        if !(c.vptThreshold > 0) || !c.vptThreshold.isFinite {
+            try fail("--vpt-threshold must be positive and finite (got \(c.vptThreshold))")
+        }
         try Tuning.validate(c)
         if let parallel = c.parallel {
             try ParallelPartition.validate(parallel, layout: try SiteLayout(problem: problem))
@@ -161,7 +164,7 @@ public enum SolvePipeline {
             let comparison = RolloutComparison(
                 dimension: d, times: times, reference: Array(trajectory.states[((s - 1) * d)..<((last + 1) * d)]),
                 predicted: rollout.predicted, divergedIndex: rollout.divergedIndex, scale: normalization.stateScale)
-            let m = Metrics.evaluate(comparison) { t, y in problem.invariantValues(t: t, state: y) }
+            let m = Metrics.evaluate(comparison, threshold: c.vptThreshold) { t, y in problem.invariantValues(t: t, state: y) }
             // GSL at the loosest tolerance that is as accurate at the horizon as the rollout (none for a diverged one).
             if m.divergedAt == nil, m.relativeL2Final.isFinite, gsl.failure == nil {
                 matched.append(ToleranceLadder.match(
@@ -210,7 +213,8 @@ public enum SolvePipeline {
         // 6. Files.
         if c.writeFiles, let first = firstComparison {
             let stem = fileStem(c, problem: problem)
-            files += try writeTrajectory(first, problem: problem, model: c.model, stem: stem, directory: out, notes: &notes)
+            files += try writeTrajectory(first, problem: problem, model: c.model, stem: stem, directory: out,
+                                         vptThreshold: c.vptThreshold, notes: &notes)
             let manifestURL = out.appendingPathComponent("\(stem)-manifest.json")
             var settings = c.settings
             settings["data_key"] = data.key
@@ -237,9 +241,12 @@ public enum SolvePipeline {
                            notes: notes, modelFromCache: fromCache, modelKey: trainingKey)
     }
 
-    /// `<problem>-<model>` (plus `-seed<S>` for a non-zero seed): the stem of a cell's output files.
+    /// `<problem>-<model>` (plus `-seed<S>` for a non-zero seed, `-vpt<E>` for a VPT threshold other than the
+    /// default): the stem of a cell's output files, so a run at another threshold does not overwrite the manifest
+    /// of one at the default.
     public static func fileStem(_ c: SolveConfiguration, problem: Problem) -> String {
         "\(problem.name)-\(c.model.rawValue)" + (c.seed == 0 ? "" : "-seed\(c.seed)")
+            + (c.vptThreshold == validPredictionThreshold ? "" : "-vpt\(CSV.format(c.vptThreshold))")
     }
 
     /// The command line that reproduces the cell.
@@ -262,6 +269,7 @@ public enum SolvePipeline {
         }
         if let horizon = c.horizon { parts += ["--horizon", CSV.format(horizon)] }
         if c.evaluationStart != SolveDefaults.evaluationStart { parts += ["--eval-start", "\(c.evaluationStart)"] }
+        if c.vptThreshold != validPredictionThreshold { parts += ["--vpt-threshold", CSV.format(c.vptThreshold)] }
         for o in c.overrides { parts += ["--set", o.description] }
         return parts.joined(separator: " ")
     }
@@ -276,6 +284,7 @@ public enum SolvePipeline {
         settings["test_trajectories"] = nil
         settings["horizon"] = nil
         settings["evaluation_start"] = nil
+        settings["vpt_threshold"] = nil  // a metric, not the model: another threshold reuses the cached model
         let description = "model format 2\n" + dataSpec.description + "\n" + settings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\n")
         return StableHash.hex(description)
     }
@@ -356,6 +365,8 @@ public enum SolvePipeline {
                          lyapunov: Double?, trainSeconds: Double, parameters: Int) -> [ErrorRow] {
         var rows: [ErrorRow] = []
         typealias M = SummaryMetric
+        let vpt = M.atThreshold(M.vpt, c.vptThreshold), vptLyapunov = M.atThreshold(M.vptLyapunov, c.vptThreshold)
+        let vptCensored = M.atThreshold(M.vptCensored, c.vptThreshold)
         func row(_ metric: SummaryMetric, _ value: Double) {
             rows.append(ErrorRow(experiment: experiment, problem: problem.name, model: c.model.rawValue, seed: c.seed,
                                  metric: metric.name, value: value, unit: metric.unit))
@@ -370,11 +381,11 @@ public enum SolvePipeline {
         quartiles(M.rmse, metrics.map(\.rmse))
         quartiles(M.relativeL2Final, metrics.map(\.relativeL2Final))
         quartiles(M.maxAbs, metrics.map(\.maxAbs))
-        quartiles(M.vpt, metrics.map(\.validPredictionTime))
+        quartiles(vpt, metrics.map(\.validPredictionTime))
         if let lyapunov {
-            quartiles(M.vptLyapunov, metrics.map { $0.validPredictionTime * lyapunov })
+            quartiles(vptLyapunov, metrics.map { $0.validPredictionTime * lyapunov })
         }
-        row(M.vptCensored, Double(metrics.filter(\.validPredictionCensored).count) / Double(max(metrics.count, 1)))
+        row(vptCensored, Double(metrics.filter(\.validPredictionCensored).count) / Double(max(metrics.count, 1)))
         for (k, name) in invariantNames.enumerated() {
             quartiles(M.invariantDrift(name), metrics.map { $0.invariantDrift[k] })
             quartiles(M.referenceInvariantDrift(name), metrics.map { $0.referenceInvariantDrift[k] })
@@ -416,7 +427,7 @@ public enum SolvePipeline {
     // MARK: Trajectory CSV and plots
 
     static func writeTrajectory(_ comparison: RolloutComparison, problem: Problem, model: ModelKind, stem: String,
-                                directory: URL, notes: inout [String]) throws -> [URL] {
+                                directory: URL, vptThreshold: Double = validPredictionThreshold, notes: inout [String]) throws -> [URL] {
         let d = comparison.dimension
         let variables = problem.variables
         let errors = Metrics.normalizedError(comparison)
@@ -471,7 +482,7 @@ public enum SolvePipeline {
         var errorScript = Gnuplot.preamble(svgName: errorSVG, title: "\(problem.name), \(model.rawValue): normalised error E(t) against GSL")
         errorScript += "set logscale y\nset format y '10^{%L}'\nset xlabel 't'\nset ylabel 'E(t)'\n"
         errorScript += "plot \(Gnuplot.quote(csvName)) using 1:($\(2 + 2 * d) > 0 ? $\(2 + 2 * d) : 1/0) skip 1 with lines lw 2 lc rgb '#d62728' title \(Gnuplot.quote(model.rawValue)), "
-            + "\(validPredictionThreshold) with lines dt 2 lc rgb 'black' title 'VPT threshold 0.4'\n"
+            + "\(vptThreshold) with lines dt 2 lc rgb 'black' title 'VPT threshold \(CSV.format(vptThreshold))'\n"
         files += try render(errorScript, name: errorSVG, stem: "\(stem)-error", directory: directory, notes: &notes)
         return files
     }

@@ -191,10 +191,12 @@ public enum Tuning {
             let rollouts = BatchedRolloutRunner.run(model.makeStepper(), references: data.validation.map(\.states), dimension: d,
                                                     warmUp: s, last: last, normalization: normalization,
                                                     lower: box.lower, upper: box.upper, threads: try BatchedRolloutRunner.defaultThreads())
+            // Always at the default threshold: `--vpt-threshold` changes what is reported, never the chosen model.
             let vpts = zip(data.validation, rollouts).map { trajectory, rollout in
                 Metrics.evaluate(RolloutComparison(dimension: d, times: times, reference: Array(trajectory.states[((s - 1) * d)..<((last + 1) * d)]),
                                                    predicted: rollout.predicted, divergedIndex: rollout.divergedIndex,
-                                                   scale: normalization.stateScale)).validPredictionTime
+                                                   scale: normalization.stateScale),
+                                 threshold: validPredictionThreshold).validPredictionTime
             }
             let value = median(vpts)
             guard value.isFinite else { return (-.infinity, "not finite") }
