@@ -25,13 +25,16 @@ def main():
     p.add_argument("--out", default="results")
     p.add_argument("--window", type=int, default=16, help="warm-up states k, as rnnode's --window")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--units", type=int, default=600)
+    p.add_argument("--units", type=int, default=1000)
     p.add_argument("--sr", type=float, default=0.9)
     p.add_argument("--lr", type=float, default=1.0)
     p.add_argument("--input-scaling", type=float, default=0.3)
     p.add_argument("--connectivity", type=float, default=0.02)
-    p.add_argument("--bias", type=float, default=0.3, help="bias uniform in ±bias, as rnnode's bias scaling")
-    p.add_argument("--ridge", type=float, default=1e-6)
+    p.add_argument("--bias", type=float, default=0.6, help="bias uniform in ±bias, as rnnode's bias scaling")
+    p.add_argument("--ridge", type=float, default=1e-10)
+    p.add_argument("--readout", default="pathak", choices=["linear", "pathak", "quadratic"],
+                   help="features the readout sees besides [1; u], as rnnode's --readout: x; x with every even "
+                        "unit squared (Pathak 2018); or x and x*x (default pathak)")
     p.add_argument("--washout", type=int, default=100)
     p.add_argument("--eval-start", type=int, default=100,
                    help="s: warm up on the first s reference states and score from there, as rnnode's --eval-start (≥ --window)")
@@ -54,6 +57,16 @@ def main():
                           bias=uniform(low=-a.bias, high=a.bias), seed=a.seed)
     readout = Ridge(ridge=a.ridge)
 
+    def readout_features(x):
+        """What the readout sees of the states x (rows: time or one state): rnnode's --readout."""
+        if a.readout == "pathak":
+            x = x.copy()
+            x[..., ::2] = x[..., ::2] ** 2
+            return x
+        if a.readout == "quadratic":
+            return np.concatenate([x, x * x], axis=-1)
+        return x
+
     started = time.perf_counter()
     features, targets = [], []
     for trajectory in splits["train"]:
@@ -61,7 +74,7 @@ def main():
             reservoir.reset()
         u = norm.z(trajectory[:-1])
         x = reservoir.run(u)
-        features.append(np.hstack([u, x])[a.washout:])
+        features.append(np.hstack([u, readout_features(x)])[a.washout:])
         targets.append(norm.g(trajectory)[a.washout:])
     readout.fit(np.concatenate(features), np.concatenate(targets))
     train_seconds = time.perf_counter() - started
@@ -72,10 +85,10 @@ def main():
 
     def advance(z):
         x = reservoir.step(z)
-        return readout.step(np.concatenate([z, x]))
+        return readout.step(np.concatenate([z, readout_features(x)], axis=-1))
 
     per, seconds = common.evaluate(meta, splits, norm, a.eval_start, reset, advance, a.horizon_steps)
-    parameters = (1 + len(meta["variables"]) + a.units) * len(meta["variables"])
+    parameters = (1 + len(meta["variables"]) + a.units * (2 if a.readout == "quadratic" else 1)) * len(meta["variables"])
     rows = common.rows_for(per, common.largest_exponent(meta, a.data), train_seconds, seconds, parameters)
     common.append_rows(a.out, meta["problem"], "reservoirpy-esn", a.seed, rows)
     for name, value, unit in rows:
