@@ -97,6 +97,15 @@ struct SolveCommand: ParsableCommand {
     @Option(name: .customLong("input-scaling"), help: "ESN input weight scale (default \(ReservoirSettings().inputScaling)).")
     var inputScaling: Double?
 
+    @Option(name: .customLong("bias-scaling"), help: "ESN bias scale: b uniform in ±scale (default \(ReservoirSettings().biasScaling)).")
+    var biasScaling: Double?
+
+    @Option(help: ArgumentHelp("ESN readout features: linear [1; u; x], pathak [1; u; x̃] with every even unit squared (Pathak et al. 2018), quadratic [1; u; x; x∘x] (default \(ReservoirSettings().readout.rawValue)).", valueName: "linear|pathak|quadratic"))
+    var readout: ReservoirReadout?
+
+    @Option(name: .customLong("input-weights"), help: ArgumentHelp("ESN W_in: dense (every entry in ±--input-scaling) or one (each unit driven by one input, Pathak et al. 2018; default \(ReservoirSettings().inputWeights.rawValue)).", valueName: "dense|one"))
+    var inputWeights: ReservoirInputWeights?
+
     @Option(help: "Ridge λ of the readout of esn, ngrc or linear (defaults: \(CSV.format(ReservoirSettings().ridge)), \(CSV.format(NextGenerationSettings().ridge)) and 1e-8).")
     var ridge: Double?
 
@@ -157,6 +166,9 @@ struct SolveCommand: ParsableCommand {
         if let spectralRadius { c.reservoir.spectralRadius = spectralRadius }
         if let leakRate { c.reservoir.leakRate = leakRate }
         if let inputScaling { c.reservoir.inputScaling = inputScaling }
+        if let biasScaling { c.reservoir.biasScaling = biasScaling }
+        if let readout { c.reservoir.readout = readout }
+        if let inputWeights { c.reservoir.inputWeights = inputWeights }
         if let ridge { c.reservoir.ridge = ridge; c.linearRidge = ridge; c.ngrc.ridge = ridge }
         if let delays { c.ngrc.delays = delays }
         if let skip { c.ngrc.skip = skip }
@@ -200,6 +212,7 @@ struct SolveCommand: ParsableCommand {
         try OptionLimits.check("--connectivity", connectivity, atMost: 1)
         try OptionLimits.check("--leak-rate", leakRate, atMost: 1)
         try OptionLimits.check("--input-scaling", inputScaling, positive: false)
+        try OptionLimits.check("--bias-scaling", biasScaling, positive: false)
         try OptionLimits.check("--ridge", ridge, positive: false)
         try OptionLimits.check("--noise", noise, positive: false)
         try OptionLimits.check("--budget", budget)
@@ -260,6 +273,9 @@ struct SolveCommand: ParsableCommand {
         try Console.print("wrote: " + result.files.map(\.path).joined(separator: ", "))
     }
 }
+
+extension ReservoirReadout: ExpressibleByArgument {}
+extension ReservoirInputWeights: ExpressibleByArgument {}
 
 extension ModelKind: ExpressibleByArgument {
     public init?(argument: String) { self.init(rawValue: argument) }

@@ -188,11 +188,8 @@ public final class ReservoirStepper: LearnedStepper {
         self.state = network.makeState()
     }
 
-    /// The readout W_out: outputs × (1 + inputs + reservoir).
-    public var parameterCount: Int {
-        let c = network.configuration
-        return c.outputSize * (1 + c.inputSize + c.size)
-    }
+    /// The readout W_out: outputs × features.
+    public var parameterCount: Int { network.configuration.outputSize * network.featureCount }
     public func reset() { state = network.makeState() }
     public func advance(_ z: [Double]) -> [Double] { network.step(z, state: &state) }
 }
@@ -200,7 +197,7 @@ public final class ReservoirStepper: LearnedStepper {
 final class TrainedEchoStateNetwork: TrainedModel {
     let network: EchoStateNetwork
     init(network: EchoStateNetwork) { self.network = network }
-    var parameterCount: Int { let c = network.configuration; return c.outputSize * (1 + c.inputSize + c.size) }
+    var parameterCount: Int { network.configuration.outputSize * network.featureCount }
     func makeStepper() -> LearnedStepper { ReservoirStepper(network: network) }
     func checkpoint(metadata: [String: [Double]]) -> Checkpoint { network.checkpoint(metadata: metadata) }
 }
@@ -215,24 +212,25 @@ enum EchoStateModel {
                     "spectral_radius": CSV.format(r.spectralRadius), "leak_rate": CSV.format(r.leakRate),
                     "input_scaling": CSV.format(r.inputScaling), "bias_scaling": CSV.format(r.biasScaling),
                     "ridge": CSV.format(r.ridge), "washout": "\(r.washout)"]
+                // Named only when not the original linear readout and dense W_in, so earlier models keep their keys.
+                .merging(r.readout == .linear ? [:] : ["readout": r.readout.rawValue]) { $1 }
+                .merging(r.inputWeights == .dense ? [:] : ["input_weights": r.inputWeights.rawValue]) { $1 }
         },
         validate: { c in
             try ModelRegistration.requireDoublePrecision(c)
             let r = c.reservoir
             if r.size < 1 || !(r.connectivity > 0 && r.connectivity <= 1) || !(r.spectralRadius > 0)
-                || !(r.leakRate > 0 && r.leakRate <= 1) || !(r.ridge >= 0) || r.washout < 0 {
-                throw SolveConfigurationError("reservoir settings out of range: size ≥ 1, 0 < connectivity ≤ 1, spectral radius > 0, 0 < leak ≤ 1, ridge ≥ 0")
+                || !(r.leakRate > 0 && r.leakRate <= 1) || !(r.ridge >= 0) || r.washout < 0
+                || !(r.inputScaling >= 0 && r.inputScaling.isFinite) || !(r.biasScaling >= 0 && r.biasScaling.isFinite) {
+                throw SolveConfigurationError("reservoir settings out of range: size ≥ 1, 0 < connectivity ≤ 1, spectral radius > 0, 0 < leak ≤ 1, ridge ≥ 0, input and bias scaling ≥ 0")
             }
         },
         train: { request in
             let c = request.configuration, r = c.reservoir
-            var configuration = ReservoirConfiguration(inputSize: request.training.inputSize, outputSize: request.training.outputSize)
-            configuration.size = r.size; configuration.connectivity = r.connectivity
-            configuration.spectralRadius = r.spectralRadius; configuration.leakRate = r.leakRate
-            configuration.inputScaling = r.inputScaling; configuration.biasScaling = r.biasScaling; configuration.ridge = r.ridge
+            let configuration = r.configuration(inputSize: request.training.inputSize, outputSize: request.training.outputSize)
             let network = try EchoStateNetwork(configuration: configuration, seed: c.seed)
             let washout = min(r.washout, max((request.training.inputs.first.map { $0.count / request.training.inputSize } ?? 0) / 2, 0))
-            request.log("fitting esn readout (reservoir \(r.size), spectral radius \(SummaryTable.format(network.measuredSpectralRadius))) on \(request.training.inputs.count) sequences")
+            request.log("fitting esn readout (reservoir \(r.size), spectral radius \(SummaryTable.format(network.measuredSpectralRadius)), \(r.readout.rawValue) features) on \(request.training.inputs.count) sequences")
             try network.fit(inputs: request.training.inputs, targets: request.training.targets, warmup: washout)
             return TrainedEchoStateNetwork(network: network)
         },
@@ -244,10 +242,11 @@ enum EchoStateModel {
             return TrainedEchoStateNetwork(network: network)
         },
         memory: { c, inputs, _ in
-            // XᵀX of the features [1; u; x] once per fitting thread and once for the Cholesky solve; the CSR
+            // XᵀX of the P features once per fitting thread and once for the Cholesky solve; the CSR
             // reservoir, its Arnoldi basis (at most 1501 vectors) or its dense copy (N ≤ 1024) are smaller.
-            let p = Double(c.reservoir.size) + 1 + Double(inputs), threads = Double((try? EchoStateNetwork.defaultThreads()) ?? 1)
-            return [("the ridge normal equations ((--reservoir-size + 1 + inputs)² per thread, plus one)", p * p * 8 * (threads + 1))]
+            let p = Double(c.reservoir.configuration(inputSize: inputs, outputSize: inputs).featureCount)
+            let threads = Double((try? EchoStateNetwork.defaultThreads()) ?? 1)
+            return [("the ridge normal equations (features² per thread, plus one; features: --reservoir-size + 1 + inputs, with --readout quadratic twice the units)", p * p * 8 * (threads + 1))]
         },
         knobs: [
             TuningKnob(name: "reservoir_size", lower: 200, upper: 2000, logarithmic: true, integer: true) { $0.reservoir.size = Int($1) },
@@ -255,8 +254,13 @@ enum EchoStateModel {
             TuningKnob(name: "leak_rate", lower: 0.05, upper: 1, logarithmic: true, integer: false) { $0.reservoir.leakRate = $1 },
             TuningKnob(name: "input_scaling", lower: 0.01, upper: 2, logarithmic: true, integer: false) { $0.reservoir.inputScaling = $1 },
             TuningKnob(name: "bias_scaling", lower: 0, upper: 1, logarithmic: false, integer: false) { $0.reservoir.biasScaling = $1 },
-            TuningKnob(name: "ridge", lower: 1e-10, upper: 1e-2, logarithmic: true, integer: false) { $0.reservoir.ridge = $1 },
-            TuningKnob(name: "noise", lower: 1e-5, upper: 1e-1, logarithmic: true, integer: false) { $0.noise = $1 },
+            TuningKnob(name: "ridge", lower: 1e-12, upper: 1e-2, logarithmic: true, integer: false) { $0.reservoir.ridge = $1 },
+            // Down to 1e-9 (about none): on Lorenz-63 the readout prefers no noise to 1e-5.
+            TuningKnob(name: "noise", lower: 1e-9, upper: 1e-1, logarithmic: true, integer: false) { $0.noise = $1 },
+            // The index into `ReservoirReadout.allCases`: 0 linear, 1 pathak, 2 quadratic.
+            TuningKnob(name: "readout", lower: 0, upper: Double(ReservoirReadout.allCases.count - 1), logarithmic: false, integer: true) {
+                $0.reservoir.readout = ReservoirReadout.allCases[min(max(Int($1), 0), ReservoirReadout.allCases.count - 1)]
+            },
         ])
 }
 

@@ -3,6 +3,27 @@
 // Reference: Jaeger (2001), "The echo state approach"; Lukoševičius (2012), "A practical guide to applying ESNs".
 import Foundation
 
+/// What the readout sees of the reservoir state x (the state itself is never changed).
+public enum ReservoirReadout: String, Codable, CaseIterable, Sendable {
+    /// F = [1; u; x].
+    case linear
+    /// F = [1; u; x̃] with x̃_i = x_i² for even i and x_i for odd i (Pathak et al. 2017, Chaos 27 121102; 2018,
+    /// PRL 120 024102): squaring half the units breaks the odd symmetry x → −x of tanh, which a linear readout of
+    /// a reservoir driven without bias cannot, and which Lorenz-63's (x, y, z) → (−x, −y, z) does not share.
+    case pathak
+    /// F = [1; u; x; x∘x].
+    case quadratic
+}
+
+/// How W_in is drawn.
+public enum ReservoirInputWeights: String, Codable, CaseIterable, Sendable {
+    /// Every entry uniform in ±inputScaling.
+    case dense
+    /// Every unit driven by exactly one input (Pathak et al. 2018): ⌊N/I⌋ or ⌈N/I⌉ units per input, assigned in
+    /// random order, each weight uniform in ±inputScaling.
+    case one
+}
+
 public struct ReservoirConfiguration: Codable, Equatable, Sendable {
     public var inputSize: Int
     public var outputSize: Int
@@ -15,19 +36,49 @@ public struct ReservoirConfiguration: Codable, Equatable, Sendable {
     public var biasScaling: Double = 0.0
     /// Ridge (Tikhonov) regularisation λ of the readout.
     public var ridge: Double = 1e-6
+    /// The readout's features.
+    public var readout: ReservoirReadout = .linear
+    /// The pattern of W_in.
+    public var inputWeights: ReservoirInputWeights = .dense
     public init(inputSize: Int, outputSize: Int) { self.inputSize = inputSize; self.outputSize = outputSize }
+
+    /// P: the number of features F the readout sees.
+    public var featureCount: Int { 1 + inputSize + (readout == .quadratic ? 2 : 1) * size }
+
+    private enum CodingKeys: String, CodingKey {
+        case inputSize, outputSize, size, connectivity, spectralRadius, leakRate, inputScaling, biasScaling, ridge, readout, inputWeights
+    }
+
+    /// Configurations saved before `readout` and `inputWeights` existed read as `linear` and `dense`.
+    public init(from decoder: Decoder) throws {
+        let k = try decoder.container(keyedBy: CodingKeys.self)
+        inputSize = try k.decode(Int.self, forKey: .inputSize)
+        outputSize = try k.decode(Int.self, forKey: .outputSize)
+        size = try k.decode(Int.self, forKey: .size)
+        connectivity = try k.decode(Double.self, forKey: .connectivity)
+        spectralRadius = try k.decode(Double.self, forKey: .spectralRadius)
+        leakRate = try k.decode(Double.self, forKey: .leakRate)
+        inputScaling = try k.decode(Double.self, forKey: .inputScaling)
+        biasScaling = try k.decode(Double.self, forKey: .biasScaling)
+        ridge = try k.decode(Double.self, forKey: .ridge)
+        readout = try k.decodeIfPresent(ReservoirReadout.self, forKey: .readout) ?? .linear
+        inputWeights = try k.decodeIfPresent(ReservoirInputWeights.self, forKey: .inputWeights) ?? .dense
+    }
 }
 
-/// x_t = (1 − a) x_{t−1} + a tanh(W_in u_t + W x_{t−1} + b),  y_t = W_out [1; u_t; x_t]
+/// x_t = (1 − a) x_{t−1} + a tanh(W_in u_t + W x_{t−1} + b),  y_t = W_out F(u_t, x_t) with F = [1; u_t; x_t]
+/// or the `ReservoirReadout` variants of it.
 public final class EchoStateNetwork {
     public let configuration: ReservoirConfiguration
     /// W (N, N) in CSR form: sparse random entries, scaled to the requested spectral radius.
     let reservoir: SparseMatrix
-    /// W_in (N, I) row-major, uniform in ±inputScaling.
+    /// W_in (N, I) row-major, uniform in ±inputScaling (with `.one`, a single non-zero entry per row).
     let inputWeights: [Double]
+    /// With `.one`: the input that drives each unit (the column of its row's entry, 0 for an all-zero row).
+    private let inputColumn: [Int]?
     /// b (N), uniform in ±biasScaling.
     let bias: [Double]
-    /// W_outᵀ (1 + I + N, O) row-major (the ridge solution); zero until `fit`.
+    /// W_outᵀ (P, O) row-major (the ridge solution); zero until `fit`.
     var readout: [Double]
     private let radius: Double
     /// Scratch for `step` (batch 1); `fit` and `ReservoirBatch` bring their own.
@@ -37,7 +88,8 @@ public final class EchoStateNetwork {
     public var measuredSpectralRadius: Double { radius }
     /// Whether `fit` has set the readout.
     public private(set) var isFitted = false
-    var featureCount: Int { 1 + configuration.inputSize + configuration.size }
+    /// P: the number of features (1 + I + N, or 1 + I + 2N with the quadratic readout).
+    public var featureCount: Int { configuration.featureCount }
     /// Stored entries of W (its density times N²).
     public var reservoirNonZeroCount: Int { reservoir.nonZeroCount }
 
@@ -83,10 +135,20 @@ public final class EchoStateNetwork {
         let scaled = matrix(values.map { $0 * factor })
         let radius = dense ? try Self.spectralRadius(of: scaled.dense, order: n) : unscaled * factor
         var inputStream = Xoshiro256StarStar(seed: seed, stream: 2), biasStream = Xoshiro256StarStar(seed: seed, stream: 3)
-        self.init(configuration: c, reservoir: scaled,
-                  inputWeights: (0..<(n * c.inputSize)).map { _ in inputStream.nextSymmetric(c.inputScaling) },
+        let inputWeights: [Double]
+        switch c.inputWeights {
+        case .dense:
+            inputWeights = (0..<(n * c.inputSize)).map { _ in inputStream.nextSymmetric(c.inputScaling) }
+        case .one:
+            // Units r·I/N (rounded down) in a random order: each input drives ⌊N/I⌋ or ⌈N/I⌉ units.
+            let order = inputStream.permutation(n)
+            var weights = [Double](repeating: 0, count: n * c.inputSize)
+            for row in 0..<n { weights[row * c.inputSize + order[row] * c.inputSize / n] = inputStream.nextSymmetric(c.inputScaling) }
+            inputWeights = weights
+        }
+        self.init(configuration: c, reservoir: scaled, inputWeights: inputWeights,
                   bias: (0..<n).map { _ in biasStream.nextSymmetric(c.biasScaling) },
-                  readout: [Double](repeating: 0, count: (1 + c.inputSize + n) * c.outputSize),
+                  readout: [Double](repeating: 0, count: c.featureCount * c.outputSize),
                   radius: radius)
     }
 
@@ -94,6 +156,10 @@ public final class EchoStateNetwork {
                  readout: [Double], radius: Double) {
         self.configuration = configuration; self.reservoir = reservoir; self.inputWeights = inputWeights
         self.bias = bias; self.readout = readout; self.radius = radius
+        let i = configuration.inputSize
+        inputColumn = configuration.inputWeights == .one
+            ? (0..<configuration.size).map { row in (0..<i).first { inputWeights[row * i + $0] != 0 } ?? 0 }
+            : nil
         workspace = ReservoirWorkspace(configuration: configuration, batch: 1)
     }
 
@@ -131,10 +197,15 @@ public final class EchoStateNetwork {
     /// Advances B reservoirs at once and fills the features:
     ///   Z = b·1ᵀ + W_in·U + W·X      (N, B): b broadcast, W_in (N, I) dense, W (N, N) CSR (SpMM; SpMV for B = 1)
     ///   X ← (1 − a)·X + a·tanh(Z)    (N, B), tanh by `FastTanh` (within 5u·|tanh z|; no libm call)
-    ///   F = [1ᵀ; U; X]               (1 + I + N, B)
+    ///   F = [1ᵀ; U; X]               (1 + I + N, B)   linear readout
+    ///   F = [1ᵀ; U; X̃]               X̃ = X with its even rows squared (pathak readout)
+    ///   F = [1ᵀ; U; X; X∘X]          (1 + I + 2N, B)  (quadratic readout)
     /// with U (I, B) read from `u` laid out (B, I) row-major (row b: trajectory b's input) and X (N, B) row-major
-    /// (column b: trajectory b's state). Every entry is summed in the same order for every B (the bias, then W_in's
-    /// terms by j, then W's entries by column), so a trajectory's numbers do not depend on the batch it is stepped in.
+    /// (column b: trajectory b's state); the readout's variants change F only, never X. Every entry is summed in
+    /// the same order for every B (the bias, then W_in's terms by j, then W's entries by column), so a trajectory's
+    /// numbers do not depend on the batch it is stepped in. With one input per unit, W_in's row holds one non-zero
+    /// entry and only its term is added: the skipped terms are exact zeros, so the sums are the same as the dense
+    /// loop's for finite inputs.
     func advance(_ u: UnsafePointer<Double>, state x: UnsafeMutablePointer<Double>, workspace ws: ReservoirWorkspace) {
         let n = configuration.size, i = configuration.inputSize, a = configuration.leakRate, b = ws.batch
         let z = ws.preActivation.base, f = ws.features.base
@@ -142,30 +213,47 @@ public final class EchoStateNetwork {
         for column in 0..<b { f[column] = 1 }
         for j in 0..<i { for column in 0..<b { f[(1 + j) * b + column] = u[column * i + j] } }
         let inputs = UnsafePointer(f + b)
-        bias.withUnsafeBufferPointer { bias in
-            inputWeights.withUnsafeBufferPointer { win in
-                for row in 0..<n {
-                    let zr = z + row * b, wr = win.baseAddress! + row * i
-                    func block<V: SIMD>(_: V.Type, _ column: Int) where V.Scalar == Double {
-                        var sum = V(repeating: bias[row])
-                        for j in 0..<i { sum += V(repeating: wr[j]) * V.load(inputs + j * b + column) }
-                        sum.store(zr + column)
-                    }
-                    var column = 0
-                    while column + 8 <= b { block(SIMD8<Double>.self, column); column += 8 }
-                    if column + 4 <= b { block(SIMD4<Double>.self, column); column += 4 }
-                    while column < b {
-                        var sum = bias[row]
-                        for j in 0..<i { sum += wr[j] * inputs[j * b + column] }
-                        zr[column] = sum
-                        column += 1
+        if let inputColumn {
+            for row in 0..<n {
+                let zr = z + row * b, weight = inputWeights[row * i + inputColumn[row]], ur = inputs + inputColumn[row] * b
+                for column in 0..<b { zr[column] = bias[row] + weight * ur[column] }
+            }
+        } else {
+            bias.withUnsafeBufferPointer { bias in
+                inputWeights.withUnsafeBufferPointer { win in
+                    for row in 0..<n {
+                        let zr = z + row * b, wr = win.baseAddress! + row * i
+                        func block<V: SIMD>(_: V.Type, _ column: Int) where V.Scalar == Double {
+                            var sum = V(repeating: bias[row])
+                            for j in 0..<i { sum += V(repeating: wr[j]) * V.load(inputs + j * b + column) }
+                            sum.store(zr + column)
+                        }
+                        var column = 0
+                        while column + 8 <= b { block(SIMD8<Double>.self, column); column += 8 }
+                        if column + 4 <= b { block(SIMD4<Double>.self, column); column += 4 }
+                        while column < b {
+                            var sum = bias[row]
+                            for j in 0..<i { sum += wr[j] * inputs[j * b + column] }
+                            zr[column] = sum
+                            column += 1
+                        }
                     }
                 }
             }
         }
         reservoir.multiplyAdd(batch: x, into: z, batch: b)
         for k in 0..<(n * b) { x[k] = (1 - a) * x[k] + a * FastTanh.tanh(z[k]) }
-        (f + (1 + i) * b).update(from: x, count: n * b)
+        let states = f + (1 + i) * b
+        states.update(from: x, count: n * b)
+        switch configuration.readout {
+        case .linear:
+            break
+        case .pathak:
+            for row in stride(from: 0, to: n, by: 2) { for k in (row * b)..<((row + 1) * b) { states[k] = x[k] * x[k] } }
+        case .quadratic:
+            let squares = states + n * b
+            for k in 0..<(n * b) { squares[k] = x[k] * x[k] }
+        }
     }
 
     /// Y = W_out·F for the features of the last `advance`: y (B, O) row-major, y_{bo} = Σ_p W_outᵀ[p, o]·F[p, b]
@@ -194,7 +282,7 @@ public final class EchoStateNetwork {
         }
     }
 
-    /// One step: advance the reservoir with input u and return the readout y = W_out [1; u; x].
+    /// One step: advance the reservoir with input u and return the readout y = W_out F(u, x).
     public func step(_ input: [Double], state: inout [Double]) -> [Double] {
         precondition(input.count == configuration.inputSize && state.count == configuration.size,
                      "ESN step: input \(input.count) (expected \(configuration.inputSize)), state \(state.count) (expected \(configuration.size))")
@@ -249,7 +337,7 @@ public final class EchoStateNetwork {
         isFitted = true
     }
 
-    /// Runs the given sequences teacher-forced and adds their feature rows [1; u_t; x_t] (t ≥ warmup) and targets
+    /// Runs the given sequences teacher-forced and adds their feature rows F(u_t, x_t) (t ≥ warmup) and targets
     /// to `equations`, in blocks of 512 rows. Uses only its own state and scratch (safe on any thread).
     private func collectFeatures(inputs: [[Double]], targets: [[Double]], sequences: Range<Int>, warmup: Int,
                                  into equations: NormalEquations) {
@@ -317,7 +405,7 @@ public final class EchoStateNetwork {
         do { try Self.validate(c) } catch let e as ReservoirError {
             throw CheckpointError(file: checkpoint.file, problem: .malformed(e.message))
         }
-        let n = c.size
+        let n = c.size, i = c.inputSize
         let w: SparseMatrix
         if checkpoint.arrays["reservoir.W"] != nil {
             w = SparseMatrix(dense: try checkpoint.array("reservoir.W", count: n * n), rows: n, columns: n)
@@ -336,16 +424,20 @@ public final class EchoStateNetwork {
             }
             w = sparse
         }
-        self.init(configuration: c, reservoir: w,
-                  inputWeights: try checkpoint.array("reservoir.W_in", count: n * c.inputSize),
+        let inputWeights = try checkpoint.array("reservoir.W_in", count: n * i)
+        if c.inputWeights == .one, let row = (0..<n).first(where: { row in (0..<i).filter { inputWeights[row * i + $0] != 0 }.count > 1 }) {
+            throw CheckpointError(file: checkpoint.file, problem: .malformed(
+                "row \(row) of reservoir.W_in has more than one non-zero entry, but the configuration says one input per unit"))
+        }
+        self.init(configuration: c, reservoir: w, inputWeights: inputWeights,
                   bias: try checkpoint.array("reservoir.b", count: n),
-                  readout: try checkpoint.array("reservoir.W_out", count: (1 + c.inputSize + n) * c.outputSize),
+                  readout: try checkpoint.array("reservoir.W_out", count: c.featureCount * c.outputSize),
                   radius: try checkpoint.array("reservoir.spectralRadius", count: 1)[0])
         isFitted = true
     }
 }
 
-/// Scratch for stepping B reservoirs: the pre-activations Z (N, B) and the features F (1 + I + N, B).
+/// Scratch for stepping B reservoirs: the pre-activations Z (N, B) and the features F (P, B).
 final class ReservoirWorkspace {
     let batch: Int
     let preActivation: Buffer<Double>
@@ -354,7 +446,7 @@ final class ReservoirWorkspace {
         precondition(batch >= 1, "reservoir batch \(batch)")
         self.batch = batch
         preActivation = Buffer<Double>(count: c.size * batch)
-        features = Buffer<Double>(count: (1 + c.inputSize + c.size) * batch)
+        features = Buffer<Double>(count: c.featureCount * batch)
     }
 }
 
