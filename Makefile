@@ -36,11 +36,14 @@ test: deps
 bench: build
 	$(MAKE) -C bench
 
-## The documented baseline: the default grid (SEEDS seeds), its summary copied to results/baseline/ with the
-## revision that made it, and README's results table regenerated from it. Resumable: rerun after an interruption.
+## The documented baseline: the default grid (SEEDS seeds) on the scalar catalog problems (the array problems
+## have their own tables in README), the peers' rows merged in when $(PEERS_OUT) holds them (`make peers`), its
+## summary copied to results/baseline/ with the revision that made it, and README's results table regenerated
+## from it. Resumable: rerun after an interruption.
 SEEDS ?= 3
 baseline: build
-	$(BIN) compare --seeds $(SEEDS) --jobs 2 --out results/compare-default
+	$(BIN) compare --problems $(RUN_PROBLEMS) --seeds $(SEEDS) --jobs 2 --out results/compare-default
+	if [ -f $(PEERS_OUT)/peers/errors.csv ]; then $(BIN) merge results/compare-default $(PEERS_OUT)/peers --out results/compare-default; fi
 	mkdir -p results/baseline
 	cp results/compare-default/summary.md results/compare-default/summary.csv results/baseline/
 	git rev-parse HEAD > results/baseline/REVISION
@@ -51,10 +54,10 @@ baseline: build
 ## Optional: PEERS_PYTHON needs numpy, reservoirpy and torch; not part of `make test`. Resumable.
 PEERS_OUT    ?= /tmp/rnnode-peers
 PEERS_PYTHON ?= python3
-PEERS_SEEDS  ?= 0-4
-PEERS_BUDGET ?= 60
-PEERS_THREADS ?= 2
-PEERS_JOBS   ?= 1
+PEERS_SEEDS  ?= 1-$(SEEDS)
+PEERS_BUDGET ?= 40
+PEERS_THREADS ?= 1
+PEERS_JOBS   ?= 2
 peers: build
 	python3 bench/peers/all_problems.py --out $(PEERS_OUT) --rnnode $(BIN) --python $(PEERS_PYTHON) \
 	  --seeds $(PEERS_SEEDS) --budget $(PEERS_BUDGET) --threads $(PEERS_THREADS) --jobs $(PEERS_JOBS)

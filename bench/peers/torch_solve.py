@@ -59,13 +59,13 @@ def main():
     p.add_argument("--cell", default="lstm", choices=["rnn", "lstm", "gru"])
     p.add_argument("--window", type=int, default=16)
     p.add_argument("--sequence-steps", type=int, default=16)
-    p.add_argument("--hidden", type=int, default=64)
+    p.add_argument("--hidden", type=int, default=32)
     p.add_argument("--layers", type=int, default=1)
     p.add_argument("--epochs", type=int, default=30, help="epochs when no --budget is given")
     p.add_argument("--budget", type=float, default=None, metavar="SECONDS",
                    help="train for this many wall-clock seconds (cosine schedule over the budget, best validation weights kept)")
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--learning-rate", type=float, default=3e-3)
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--learning-rate", type=float, default=1e-2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1,
                    help="torch.set_num_threads and OMP/OPENBLAS/MKL_NUM_THREADS (set before torch loads; default 1)")
