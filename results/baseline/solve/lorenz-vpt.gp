@@ -13,4 +13,5 @@ plot '../runs/solve-lorenz-rnn-s1/lorenz-rnn-seed1-trajectory.csv' every ::1 usi
      '../runs/solve-lorenz-lstm-s1/lorenz-lstm-seed1-trajectory.csv' every ::1 using 1:8 with lines lw 1.5 title 'lstm' noenhanced, \
      '../runs/solve-lorenz-gru-s1/lorenz-gru-seed1-trajectory.csv' every ::1 using 1:8 with lines lw 1.5 title 'gru' noenhanced, \
      '../runs/solve-lorenz-esn-s1/lorenz-esn-seed1-trajectory.csv' every ::1 using 1:8 with lines lw 1.5 title 'esn' noenhanced, \
+     '../runs/solve-lorenz-ngrc-s1/lorenz-ngrc-seed1-trajectory.csv' every ::1 using 1:8 with lines lw 1.5 title 'ngrc' noenhanced, \
      '../runs/solve-lorenz-linear-s1/lorenz-linear-seed1-trajectory.csv' every ::1 using 1:8 with lines lw 1.5 title 'linear' noenhanced
