@@ -62,6 +62,33 @@ extension RecurrentStepper: BatchSteppable {
     public var batchesRunConcurrently: Bool { false }
 }
 
+/// B histories of one NG-RC model, each stepped with `NextGenerationReservoir.step` in place (one feature
+/// scratch for the batch, no allocation per step): identical to B separate `NextGenerationStepper`s (the same
+/// arithmetic row by row).
+final class NextGenerationBatchStepper: BatchStepper {
+    let model: NextGenerationReservoir
+    let batch: Int
+    private var states: [NextGenerationReservoir.State]
+    private var phi: [Double]
+    init(model: NextGenerationReservoir, batch: Int) {
+        self.model = model; self.batch = batch
+        states = (0..<batch).map { _ in model.makeState() }
+        phi = [Double](repeating: 0, count: model.featureCount)
+    }
+    func advance(_ z: UnsafePointer<Double>, into g: UnsafeMutablePointer<Double>) {
+        let i = model.configuration.inputSize, o = model.configuration.outputSize
+        phi.withUnsafeMutableBufferPointer { f in
+            for b in 0..<batch { model.step(z + b * i, state: &states[b], features: f.baseAddress!, into: g + b * o) }
+        }
+    }
+}
+
+extension NextGenerationStepper: BatchSteppable {
+    public func makeBatchStepper(batch: Int) -> BatchStepper { NextGenerationBatchStepper(model: model, batch: batch) }
+    /// Each batch owns its histories; the model is only read.
+    public var batchesRunConcurrently: Bool { true }
+}
+
 // MARK: The runner
 
 public enum BatchedRolloutRunner {

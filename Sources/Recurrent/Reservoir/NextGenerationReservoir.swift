@@ -139,17 +139,31 @@ public final class NextGenerationReservoir {
     /// One step: feeds u_n and returns y_n = W_out φ_n.
     public func step(_ input: [Double], state: inout State) -> [Double] {
         precondition(input.count == configuration.inputSize, "NG-RC step: input \(input.count) (expected \(configuration.inputSize))")
-        let p = featureCount, o = configuration.outputSize
-        var phi = [Double](repeating: 0, count: p)
-        input.withUnsafeBufferPointer { push($0.baseAddress!, &state) }
-        phi.withUnsafeMutableBufferPointer { features(state, into: $0.baseAddress!) }
-        var y = [Double](repeating: 0, count: o)
-        for r in 0..<p {
-            let f = phi[r]
-            if f == 0 { continue }
-            for q in 0..<o { y[q] += f * readout[r * o + q] }
+        var phi = [Double](repeating: 0, count: featureCount)
+        var y = [Double](repeating: 0, count: configuration.outputSize)
+        input.withUnsafeBufferPointer { u in
+            phi.withUnsafeMutableBufferPointer { f in
+                y.withUnsafeMutableBufferPointer { step(u.baseAddress!, state: &state, features: f.baseAddress!, into: $0.baseAddress!) }
+            }
         }
         return y
+    }
+
+    /// `step` in caller-owned memory (the same arithmetic): feeds u_n (inputSize), writes y_n (outputSize);
+    /// φ (featureCount) is scratch.
+    public func step(_ input: UnsafePointer<Double>, state: inout State, features phi: UnsafeMutablePointer<Double>,
+                     into y: UnsafeMutablePointer<Double>) {
+        let p = featureCount, o = configuration.outputSize
+        push(input, &state)
+        features(state, into: phi)
+        y.update(repeating: 0, count: o)
+        readout.withUnsafeBufferPointer { w in
+            for r in 0..<p {
+                let f = phi[r]
+                if f == 0 { continue }
+                for q in 0..<o { y[q] += f * w[r * o + q] }
+            }
+        }
     }
 
     /// Teacher-forced fit of the readout on sequences (each row-major (steps, inputSize) with targets
