@@ -62,9 +62,9 @@ extension RecurrentStepper: BatchSteppable {
     public var batchesRunConcurrently: Bool { false }
 }
 
-/// B histories of one NG-RC model, each stepped with `NextGenerationReservoir.step` in place (one feature
-/// scratch for the batch, no allocation per step): identical to B separate `NextGenerationStepper`s (the same
-/// arithmetic row by row).
+/// B histories of one NG-RC model: the features of every row, then one GEMM for the readout of the batch
+/// (`NextGenerationReservoir.step(batch:…)`). Equal to B separate `NextGenerationStepper`s up to the order of the
+/// readout's sums; a history holds inputs only, so those roundings never feed back into the model.
 final class NextGenerationBatchStepper: BatchStepper {
     let model: NextGenerationReservoir
     let batch: Int
@@ -73,13 +73,10 @@ final class NextGenerationBatchStepper: BatchStepper {
     init(model: NextGenerationReservoir, batch: Int) {
         self.model = model; self.batch = batch
         states = (0..<batch).map { _ in model.makeState() }
-        phi = [Double](repeating: 0, count: model.featureCount)
+        phi = [Double](repeating: 0, count: batch * model.featureCount)
     }
     func advance(_ z: UnsafePointer<Double>, into g: UnsafeMutablePointer<Double>) {
-        let i = model.configuration.inputSize, o = model.configuration.outputSize
-        phi.withUnsafeMutableBufferPointer { f in
-            for b in 0..<batch { model.step(z + b * i, state: &states[b], features: f.baseAddress!, into: g + b * o) }
-        }
+        phi.withUnsafeMutableBufferPointer { model.step(batch: z, states: &states, features: $0.baseAddress!, into: g) }
     }
 }
 

@@ -149,6 +149,22 @@ public final class NextGenerationReservoir {
         return y
     }
 
+    /// B rows at once: row b of `inputs` (B, inputSize) is fed to `states[b]`, row b of Φ (B, featureCount, caller's
+    /// scratch) gets its features, and Y = Φ W_out (B, outputSize) comes from one GEMM. Equal to `step` row by row
+    /// up to the order of the readout's sums: |ΔY_bq| ≤ 2γ_p Σ_r |Φ_br W_rq| (p = featureCount).
+    public func step(batch inputs: UnsafePointer<Double>, states: inout [State], features phi: UnsafeMutablePointer<Double>,
+                     into outputs: UnsafeMutablePointer<Double>) {
+        let b = states.count, i = configuration.inputSize, p = featureCount, o = configuration.outputSize
+        for r in 0..<b {
+            push(inputs + r * i, &states[r])
+            features(states[r], into: phi + r * p)
+        }
+        readout.withUnsafeBufferPointer { w in
+            Double.gemm(transposeA: false, transposeB: false, m: b, n: o, k: p, alpha: 1, phi, p, w.baseAddress!, o,
+                        beta: 0, outputs, o)
+        }
+    }
+
     /// `step` in caller-owned memory (the same arithmetic): feeds u_n (inputSize), writes y_n (outputSize);
     /// φ (featureCount) is scratch.
     public func step(_ input: UnsafePointer<Double>, state: inout State, features phi: UnsafeMutablePointer<Double>,
