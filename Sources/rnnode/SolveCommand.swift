@@ -124,6 +124,9 @@ struct SolveCommand: ParsableCommand {
     @Option(help: "σ of Gaussian noise, in z-units, on the inputs of the teacher-forced fit (esn, ngrc, linear: once; rnn, lstm, gru: afresh each epoch; default 0).")
     var noise: Double?
 
+    @Flag(help: "With --noise (esn, ngrc, linear): fit the increment from the noisy input to the true next state, so the step map pulls perturbed states back (for stiff problems such as kuramoto-sivashinsky).")
+    var denoising = false
+
     @Option(help: "Parallel local models: cut the sites of the problem's array variables into g patches, one model each.")
     var groups: Int?
 
@@ -174,6 +177,7 @@ struct SolveCommand: ParsableCommand {
         if let skip { c.ngrc.skip = skip }
         if let degree { c.ngrc.degree = degree }
         if let noise { c.noise = noise }
+        c.denoising = denoising
         c.tune = tune
         if let vptThreshold { c.vptThreshold = vptThreshold }
         if groups == nil && (halo != nil || shared) {

@@ -53,6 +53,8 @@ private func temporaryDirectory() throws -> URL {
     (["harmonic-oscillator", "--model", "ngrc", "--window", "5"], "--window 5 does not apply to ngrc"),
     (["harmonic-oscillator", "--model", "ngrc", "--degree", "0"], "--degree must be at least 1 (got 0)"),
     (["harmonic-oscillator", "--model", "esn", "--noise=-1"], "--noise must be non-negative"),
+    (["harmonic-oscillator", "--model", "esn", "--denoising"], "--denoising needs input noise: add --noise"),
+    (["harmonic-oscillator", "--model", "gru", "--noise", "0.01", "--denoising"], "--denoising applies to the ridge fits"),
     (["harmonic-oscillator", "--window=-3"], "--window must be at least 1 (got -3)"),
     (["harmonic-oscillator", "--window", "0"], "--window must be at least 1 (got 0)"),
     (["harmonic-oscillator", "--horizon", "1e9"], "is beyond the available data"),

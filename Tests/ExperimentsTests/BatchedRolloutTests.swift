@@ -150,3 +150,88 @@ func batchedEchoStateRolloutsEqualSingleOnes(_ threads: Int) throws {
     }
     #expect(e.joined().max()! < 1e-12, "the bound must stay far below a mixed-up state's O(1) error")
 }
+
+/// Travelling waves on a ring of `sites` sites (N, sites), of different amplitudes and speeds.
+private func ringWaves(count: Int, rows: Int, sites: Int) -> [[Double]] {
+    (0..<count).map { j in
+        let amplitude = 0.6 + 0.3 * Double(j), speed = 0.8 + 0.1 * Double(j)
+        return (0..<rows).flatMap { n -> [Double] in
+            let t = 0.05 * Double(n)
+            return (0..<sites).map { i in
+                let x = 2 * Double.pi * Double(i) / Double(sites)
+                return amplitude * sin(x - speed * t + Double(j)) + 0.2 * cos(2 * x + 0.5 * t)
+            }
+        }
+    }
+}
+
+/// Parallel models through the runner: with every patch (and, shared, every patch of every trajectory) in one
+/// batch, each trajectory gets the bits of its own one-at-a-time rollout through the plain `ParallelStepper`,
+/// for a shared and an unshared model, patches of unequal size, periodic and zero boundaries. (ngrc's batch
+/// readout is one GEMM, equal to rounding: `batchedNextGenerationStepsEqualSingleStepsToRounding`.)
+@Test(arguments: [ModelKind.esn])
+func batchedParallelRolloutsEqualSingleOnes(_ model: ModelKind) throws {
+    let sites = 6, rows = 140, k = 12, last = 120
+    let data = ringWaves(count: 5, rows: rows, sites: sites)
+    let normalization = Normalization.fit(trajectories: data, dimension: sites)
+    var c = SolveConfiguration(problem: "ring", model: model)
+    c.reservoir.size = 40; c.reservoir.connectivity = 0.2; c.reservoir.washout = 10
+    c.ngrc.degree = 2; c.ngrc.ridge = 1e-6
+    c.showProgress = false
+    let training = TeacherForcing.full(trajectories: Array(data.prefix(2)), dimension: sites, normalization: normalization)
+    let request = TrainingRequest(configuration: c, training: training, validation: nil, metadata: [:],
+                                  resumeURL: FileManager.default.temporaryDirectory.appendingPathComponent("rnnode-parallel-batch-\(UInt32.random(in: 0 ... .max)).training"),
+                                  log: { _ in })
+    for (periodic, settings) in [(true, ParallelSettings(groups: 3, halo: 1, shared: true)),
+                                 (false, ParallelSettings(groups: 4, halo: 2, shared: false))] {
+        let layout = try SiteLayout(arrays: [.init(name: "u", offset: 0, count: sites, periodic: periodic)], dimension: sites)
+        let patches = ParallelPartition.patches(settings, layout: layout, normalization: normalization)
+        let trained = try ParallelTrainedModel.train(model.registration, request: request, patches: patches, shared: settings.shared,
+                                                     resumeURL: { _ in request.resumeURL }, threads: 1)
+        let stepper = trained.makeStepper()
+        #expect(stepper is BatchSteppable, "\(model.rawValue): every part steps batches, so the parallel model does")
+        let plain = ParallelStepper(parts: patches.indices.map { (trained.models[trained.models.count == 1 ? 0 : $0].makeStepper(), patches[$0]) },
+                                    dimension: sites, parameterCount: trained.parameterCount)
+        for (lower, upper) in [([Double](repeating: -.infinity, count: sites), [Double](repeating: .infinity, count: sites)),
+                               ([Double](repeating: -1.0, count: sites), [Double](repeating: 1.0, count: sites))] {
+            let single = data.map { RolloutRunner.run(plain, reference: $0, dimension: sites, warmUp: k, last: last,
+                                                      normalization: normalization, lower: lower, upper: upper) }
+            for threads in [1, 2] {
+                let batched = BatchedRolloutRunner.run(stepper, references: data, dimension: sites, warmUp: k, last: last,
+                                                       normalization: normalization, lower: lower, upper: upper, threads: threads)
+                expectSameRollouts(batched, single, "\(model.rawValue), \(settings), box \(upper[0]), \(threads) threads")
+            }
+        }
+    }
+}
+
+/// NG-RC at batch B against B single steppers fed the same inputs (open loop: a history holds inputs only, so the
+/// two keep identical features and differ only in the readout's sums): |Δy_q| ≤ 2γ_p Σ_r |φ_r W_rq|.
+@Test func batchedNextGenerationStepsEqualSingleStepsToRounding() throws {
+    let sites = 5, batch = 4, steps = 12
+    let data = ringWaves(count: batch, rows: 200, sites: sites)
+    let normalization = Normalization.fit(trajectories: data, dimension: sites)
+    var configuration = NextGenerationConfiguration(inputSize: sites, outputSize: sites)
+    configuration.delays = 2; configuration.skip = 2; configuration.degree = 3; configuration.ridge = 1e-8
+    let model = try NextGenerationReservoir(configuration: configuration)
+    let training = TeacherForcing.full(trajectories: data, dimension: sites, normalization: normalization)
+    try model.fit(inputs: training.inputs, targets: training.targets)
+    let stepper = NextGenerationStepper(model: model).makeBatchStepper(batch: batch)
+    var singles = (0..<batch).map { _ in model.makeState() }, probes = singles
+    let p = Double(model.featureCount), u = Double.ulpOfOne / 2, gamma = p * u / (1 - p * u)
+    var g = [Double](repeating: 0, count: batch * sites)
+    for n in 0..<steps {
+        let z = (0..<batch).flatMap { b in normalization.normalizedState(Array(data[b][(n * sites)..<((n + 1) * sites)])) }
+        z.withUnsafeBufferPointer { zp in g.withUnsafeMutableBufferPointer { stepper.advance(zp.baseAddress!, into: $0.baseAddress!) } }
+        for b in 0..<batch {
+            let row = Array(z[(b * sites)..<((b + 1) * sites)])
+            let single = model.step(row, state: &singles[b])
+            let phi = model.featureVector(after: row, state: &probes[b])
+            for q in 0..<sites {
+                var magnitude = 0.0
+                for r in phi.indices { magnitude += abs(phi[r] * model.readout[r * sites + q]) }
+                #expect(abs(g[b * sites + q] - single[q]) <= 2 * gamma * magnitude * (1 + 4 * u), "step \(n), row \(b), output \(q)")
+            }
+        }
+    }
+}

@@ -74,6 +74,26 @@ private func sineData(dimension d: Int, sequences: Int, steps: Int) -> TeacherFo
     #expect(abs(mean) < 6 * sigma / n.squareRoot())
 }
 
+/// `--denoising`: the same input noise ε, and each target moved by −ε·ratio (the increment from the noisy input).
+@Test func denoisingMovesEachTargetByTheInputNoiseTimesTheRatio() {
+    let data = sineData(dimension: 3, sequences: 2, steps: 300)
+    let ratio = [2.0, 0.5, 7.0]
+    let plain = data.addingNoise(0.05, seed: 3), denoising = data.addingNoise(0.05, seed: 3, correctingTargets: ratio)
+    #expect(denoising.inputs == plain.inputs)
+    let u = Double.ulpOfOne / 2
+    for s in data.inputs.indices {
+        for k in data.inputs[s].indices {
+            // ε is recovered as the rounded difference of the inputs (within u|u_noisy|); the target's update and
+            // the check's subtraction round once each more.
+            let epsilon = denoising.inputs[s][k] - data.inputs[s][k]
+            let expected = data.targets[s][k] - epsilon * ratio[k % 3]
+            let bound = 4 * u * (abs(data.targets[s][k]) + abs(denoising.inputs[s][k]) * ratio[k % 3] + abs(expected))
+            #expect(abs(denoising.targets[s][k] - expected) <= bound, "sequence \(s), entry \(k)")
+        }
+    }
+    #expect(data.addingNoise(0, seed: 3, correctingTargets: ratio).targets == data.targets)
+}
+
 /// A small run on the harmonic oscillator.
 private func smallConfiguration(_ model: ModelKind, out: URL) -> SolveConfiguration {
     var c = SolveConfiguration(problem: packageRoot.appendingPathComponent("problems/harmonic-oscillator.toml").path, model: model)

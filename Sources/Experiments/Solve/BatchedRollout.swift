@@ -62,6 +62,30 @@ extension RecurrentStepper: BatchSteppable {
     public var batchesRunConcurrently: Bool { false }
 }
 
+/// B histories of one NG-RC model: the features of every row, then one GEMM for the readout of the batch
+/// (`NextGenerationReservoir.step(batch:…)`). Equal to B separate `NextGenerationStepper`s up to the order of the
+/// readout's sums; a history holds inputs only, so those roundings never feed back into the model.
+final class NextGenerationBatchStepper: BatchStepper {
+    let model: NextGenerationReservoir
+    let batch: Int
+    private var states: [NextGenerationReservoir.State]
+    private var phi: [Double]
+    init(model: NextGenerationReservoir, batch: Int) {
+        self.model = model; self.batch = batch
+        states = (0..<batch).map { _ in model.makeState() }
+        phi = [Double](repeating: 0, count: batch * model.featureCount)
+    }
+    func advance(_ z: UnsafePointer<Double>, into g: UnsafeMutablePointer<Double>) {
+        phi.withUnsafeMutableBufferPointer { model.step(batch: z, states: &states, features: $0.baseAddress!, into: g) }
+    }
+}
+
+extension NextGenerationStepper: BatchSteppable {
+    public func makeBatchStepper(batch: Int) -> BatchStepper { NextGenerationBatchStepper(model: model, batch: batch) }
+    /// Each batch owns its histories; the model is only read.
+    public var batchesRunConcurrently: Bool { true }
+}
+
 // MARK: The runner
 
 public enum BatchedRolloutRunner {

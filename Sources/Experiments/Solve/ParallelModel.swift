@@ -141,6 +141,90 @@ public final class ParallelStepper: LearnedStepper {
     }
 }
 
+/// A `ParallelStepper` whose models can step batches: B trajectories advance together, the rows of model m's
+/// batch being (trajectory b, patch k of the patches m serves) at row b·P_m + k. With a shared model that is one
+/// batch of B·g rows per step; otherwise one batch of B rows per patch. Gathering a patch's inputs and scattering
+/// its outputs reuse buffers allocated once. Equal to B separate `ParallelStepper`s wherever the models' batch
+/// steppers equal their single steppers (bit for bit for `esn`).
+public final class BatchableParallelStepper: LearnedStepper, BatchSteppable {
+    let single: ParallelStepper
+    let models: [BatchSteppable]
+    let patches: [Patch]
+
+    init(_ single: ParallelStepper, models: [BatchSteppable], patches: [Patch]) {
+        precondition(models.count == 1 || models.count == patches.count)
+        self.single = single; self.models = models; self.patches = patches
+    }
+
+    public var parameterCount: Int { single.parameterCount }
+    public func reset() { single.reset() }
+    public func advance(_ z: [Double]) -> [Double] { single.advance(z) }
+
+    public func makeBatchStepper(batch: Int) -> BatchStepper {
+        let served: [[Int]] = models.count == 1 ? [Array(patches.indices)] : patches.indices.map { [$0] }
+        return ParallelBatchStepper(batch: batch, dimension: single.dimension, patches: patches,
+                                    steppers: models.indices.map { models[$0].makeBatchStepper(batch: batch * served[$0].count) },
+                                    served: served)
+    }
+    public var batchesRunConcurrently: Bool { models.allSatisfy(\.batchesRunConcurrently) }
+}
+
+/// B trajectories of a parallel model: batch stepper m serves patches `served[m]` (all of one input and output
+/// size), its row b·P_m + k being trajectory b's patch `served[m][k]`.
+final class ParallelBatchStepper: BatchStepper {
+    let batch: Int
+    let dimension: Int
+    let steppers: [BatchStepper]
+    /// Per batch stepper: the input column of z (or −1 for the fill) and the fill, for every (row, input).
+    private let gather: [(columns: [Int], fill: [Double], width: Int)]
+    /// Per batch stepper: the column of ĝ written by every (row, output).
+    private let scatter: [(columns: [Int], width: Int)]
+    private var inputs: [[Double]]
+    private var outputs: [[Double]]
+
+    init(batch: Int, dimension: Int, patches: [Patch], steppers: [BatchStepper], served: [[Int]]) {
+        precondition(steppers.count == served.count)
+        self.batch = batch; self.dimension = dimension; self.steppers = steppers
+        var gather: [(columns: [Int], fill: [Double], width: Int)] = [], scatter: [(columns: [Int], width: Int)] = []
+        for (m, list) in served.enumerated() {
+            let width = patches[list[0]].inputColumns.count, outWidth = patches[list[0]].outputColumns.count
+            precondition(list.allSatisfy { patches[$0].inputColumns.count == width && patches[$0].outputColumns.count == outWidth })
+            precondition(steppers[m].batch == batch * list.count)
+            var columns: [Int] = [], fill: [Double] = [], outColumns: [Int] = []
+            for b in 0..<batch {
+                for j in list {
+                    let p = patches[j]
+                    for (k, column) in p.inputColumns.enumerated() {
+                        columns.append(column.map { b * dimension + $0 } ?? -1); fill.append(p.fill[k])
+                    }
+                    for column in p.outputColumns { outColumns.append(b * dimension + column) }
+                }
+            }
+            gather.append((columns, fill, width)); scatter.append((outColumns, outWidth))
+        }
+        self.gather = gather; self.scatter = scatter
+        inputs = gather.map { [Double](repeating: 0, count: $0.columns.count) }
+        outputs = scatter.map { [Double](repeating: 0, count: $0.columns.count) }
+    }
+
+    func advance(_ z: UnsafePointer<Double>, into g: UnsafeMutablePointer<Double>) {
+        for m in steppers.indices {
+            let (columns, fill, _) = gather[m]
+            inputs[m].withUnsafeMutableBufferPointer { u in
+                columns.withUnsafeBufferPointer { c in
+                    for r in 0..<c.count { u[r] = c[r] >= 0 ? z[c[r]] : fill[r] }
+                }
+                outputs[m].withUnsafeMutableBufferPointer { y in
+                    steppers[m].advance(UnsafePointer(u.baseAddress!), into: y.baseAddress!)
+                    scatter[m].columns.withUnsafeBufferPointer { c in
+                        for r in 0..<c.count { g[c[r]] = y[r] }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The trained models of every patch (one when shared).
 public final class ParallelTrainedModel: TrainedModel {
     public let models: [TrainedModel]
@@ -153,9 +237,14 @@ public final class ParallelTrainedModel: TrainedModel {
     }
 
     public var parameterCount: Int { models.reduce(0) { $0 + $1.parameterCount } }
+    /// A `BatchableParallelStepper` when every model's stepper can step a batch (rollouts then advance all
+    /// trajectories and, with a shared model, all patches in one batch), else the plain `ParallelStepper`.
     public func makeStepper() -> LearnedStepper {
-        ParallelStepper(parts: patches.indices.map { (models[models.count == 1 ? 0 : $0].makeStepper(), patches[$0]) },
-                        dimension: dimension, parameterCount: parameterCount)
+        let stepper = ParallelStepper(parts: patches.indices.map { (models[models.count == 1 ? 0 : $0].makeStepper(), patches[$0]) },
+                                      dimension: dimension, parameterCount: parameterCount)
+        let batchable = models.compactMap { $0.makeStepper() as? BatchSteppable }
+        guard batchable.count == models.count else { return stepper }
+        return BatchableParallelStepper(stepper, models: batchable, patches: patches)
     }
     /// One checkpoint per model: see `checkpoints(metadata:)`.
     public func checkpoint(metadata: [String: [Double]]) -> Checkpoint {

@@ -135,6 +135,10 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
     /// σ of the Gaussian noise (z-units) added to the inputs of the teacher-forced fit: once for the ridge fits
     /// (esn, ngrc, linear), afresh every epoch for the recurrent networks; 0: none.
     public var noise: Double = 0
+    /// `--denoising`: with input noise ε on a ridge fit, the target is the increment from the noisy input to the true
+    /// next state, g̃ = g − ε σ_y/σ_Δ (z-units), instead of the clean g: the fitted step map pulls a perturbed state
+    /// back towards the data (its Jacobian off the data is damped, not neutral), which a stiff system's map needs.
+    public var denoising = false
     /// Parallel local models over the sites of the problem's array variables; nil: one model of the whole state.
     public var parallel: ParallelSettings?
     /// `--tune N`: trials of the search over the model's knobs before training (Tuning.swift); nil: no tuning.
@@ -206,6 +210,7 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
         ]
         s.merge(model.registration.settings(self)) { _, modelValue in modelValue }
         if noise > 0 { s["noise"] = CSV.format(noise) }
+        if denoising { s["denoising"] = "true" }
         s["vpt_threshold"] = CSV.format(vptThreshold)
         if let parallel {
             s["groups"] = "\(parallel.groups)"; s["halo"] = "\(parallel.halo)"; s["shared"] = "\(parallel.shared)"

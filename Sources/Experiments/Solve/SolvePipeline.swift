@@ -73,6 +73,10 @@ public enum SolvePipeline {
         if c.sequenceSteps < 1 || c.batchSize < 1 || !(c.learningRate > 0) { try fail("sequence steps, batch size and learning rate must be positive") }
         try c.model.registration.validate(c)
         if !(c.noise >= 0) || !c.noise.isFinite { try fail("--noise must be ≥ 0 and finite (got \(c.noise))") }
+        if c.denoising && !(c.noise > 0) { try fail("--denoising needs input noise: add --noise σ (σ > 0)") }
+        if c.denoising && c.model.isRecurrentNetwork {
+            try fail("--denoising applies to the ridge fits (esn, ngrc, linear), not to \(c.model.rawValue)")
+        }
         if !(c.vptThreshold > 0) || !c.vptThreshold.isFinite {
             try fail("--vpt-threshold must be positive and finite (got \(c.vptThreshold))")
         }
@@ -263,6 +267,7 @@ public enum SolvePipeline {
         }
         if c.model.isRecurrentNetwork && c.rolloutSteps > 0 { parts += ["--rollout-steps", "\(c.rolloutSteps)"] }
         if c.noise > 0 { parts += ["--noise", CSV.format(c.noise)] }
+        if c.denoising { parts += ["--denoising"] }
         if let tune = c.tune { parts += ["--tune", "\(tune)"] }
         if let parallel = c.parallel {
             parts += ["--groups", "\(parallel.groups)", "--halo", "\(parallel.halo)"] + (parallel.shared ? ["--shared"] : [])
@@ -330,7 +335,8 @@ public enum SolvePipeline {
         let clock = ContinuousClock()
         let started = clock.now
         let training = TeacherForcing.full(trajectories: data.training.map(\.states), dimension: d, normalization: normalization)
-            .addingNoise(c.model.isRecurrentNetwork ? 0 : c.noise, seed: c.seed)  // the trainer draws its own each epoch
+            .addingNoise(c.model.isRecurrentNetwork ? 0 : c.noise, seed: c.seed,  // the trainer draws its own each epoch
+                         correctingTargets: c.denoising ? normalization.denoisingRatio : nil)
         let validation = data.validation.isEmpty ? nil
             : TeacherForcing.full(trajectories: data.validation.map(\.states), dimension: d, normalization: normalization)
         let request = TrainingRequest(configuration: c, training: training, validation: validation,

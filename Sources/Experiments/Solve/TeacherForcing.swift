@@ -45,12 +45,19 @@ public struct TeacherForcing: Sendable {
     /// The inputs plus independent N(0, σ²) noise (z-units), targets unchanged: the model learns to step from
     /// slightly perturbed states to the true increment, which damps errors that leave the training manifold.
     /// The noise is a function of `seed` alone (one named stream), so the same seed gives the same data.
-    public func addingNoise(_ sigma: Double, seed: UInt64) -> TeacherForcing {
+    /// With `ratio` (σ_y/σ_Δ per column, `Normalization.denoisingRatio`; inputs and targets of one size) each
+    /// target becomes the increment from the noisy input to the true next state, g − ε·ratio (`--denoising`).
+    public func addingNoise(_ sigma: Double, seed: UInt64, correctingTargets ratio: [Double]? = nil) -> TeacherForcing {
         guard sigma > 0 else { return self }
+        precondition(ratio == nil || (ratio!.count == inputSize && inputSize == outputSize))
         var generator = SplitMix64.stream("teacher-forcing noise", seed: seed)
         var noisy = self
         for s in noisy.inputs.indices {
-            for k in noisy.inputs[s].indices { noisy.inputs[s][k] += sigma * generator.nextNormal() }
+            for k in noisy.inputs[s].indices {
+                let e = sigma * generator.nextNormal()
+                noisy.inputs[s][k] += e
+                if let ratio { noisy.targets[s][k] -= e * ratio[k % inputSize] }
+            }
         }
         return noisy
     }
@@ -80,4 +87,9 @@ public struct TeacherForcing: Sendable {
         }
         return TeacherForcing(inputSize: inputColumns.count, outputSize: outputColumns.count, inputs: inputs, targets: targets)
     }
+}
+
+extension Normalization {
+    /// σ_y/σ_Δ per component: an input error ε (z-units) is an increment error of ε·σ_y/σ_Δ (`--denoising`).
+    public var denoisingRatio: [Double] { zip(stateScale, incrementScale).map { $0 / $1 } }
 }

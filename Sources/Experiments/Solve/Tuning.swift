@@ -175,7 +175,7 @@ public enum Tuning {
             try SolvePipeline.validate(c, problem: problem)
             let d = data.dimension
             let training = TeacherForcing.full(trajectories: data.training.map(\.states), dimension: d, normalization: normalization)
-                .addingNoise(c.noise, seed: c.seed)
+                .addingNoise(c.noise, seed: c.seed, correctingTargets: c.denoising ? normalization.denoisingRatio : nil)
             let validation = TeacherForcing.full(trajectories: data.validation.map(\.states), dimension: d, normalization: normalization)
             let resume = FileManager.default.temporaryDirectory.appendingPathComponent("rnnode-tune-\(getpid()).training")
             unlink(resume.path)

@@ -139,17 +139,47 @@ public final class NextGenerationReservoir {
     /// One step: feeds u_n and returns y_n = W_out φ_n.
     public func step(_ input: [Double], state: inout State) -> [Double] {
         precondition(input.count == configuration.inputSize, "NG-RC step: input \(input.count) (expected \(configuration.inputSize))")
-        let p = featureCount, o = configuration.outputSize
-        var phi = [Double](repeating: 0, count: p)
-        input.withUnsafeBufferPointer { push($0.baseAddress!, &state) }
-        phi.withUnsafeMutableBufferPointer { features(state, into: $0.baseAddress!) }
-        var y = [Double](repeating: 0, count: o)
-        for r in 0..<p {
-            let f = phi[r]
-            if f == 0 { continue }
-            for q in 0..<o { y[q] += f * readout[r * o + q] }
+        var phi = [Double](repeating: 0, count: featureCount)
+        var y = [Double](repeating: 0, count: configuration.outputSize)
+        input.withUnsafeBufferPointer { u in
+            phi.withUnsafeMutableBufferPointer { f in
+                y.withUnsafeMutableBufferPointer { step(u.baseAddress!, state: &state, features: f.baseAddress!, into: $0.baseAddress!) }
+            }
         }
         return y
+    }
+
+    /// B rows at once: row b of `inputs` (B, inputSize) is fed to `states[b]`, row b of Φ (B, featureCount, caller's
+    /// scratch) gets its features, and Y = Φ W_out (B, outputSize) comes from one GEMM. Equal to `step` row by row
+    /// up to the order of the readout's sums: |ΔY_bq| ≤ 2γ_p Σ_r |Φ_br W_rq| (p = featureCount).
+    public func step(batch inputs: UnsafePointer<Double>, states: inout [State], features phi: UnsafeMutablePointer<Double>,
+                     into outputs: UnsafeMutablePointer<Double>) {
+        let b = states.count, i = configuration.inputSize, p = featureCount, o = configuration.outputSize
+        for r in 0..<b {
+            push(inputs + r * i, &states[r])
+            features(states[r], into: phi + r * p)
+        }
+        readout.withUnsafeBufferPointer { w in
+            Double.gemm(transposeA: false, transposeB: false, m: b, n: o, k: p, alpha: 1, phi, p, w.baseAddress!, o,
+                        beta: 0, outputs, o)
+        }
+    }
+
+    /// `step` in caller-owned memory (the same arithmetic): feeds u_n (inputSize), writes y_n (outputSize);
+    /// φ (featureCount) is scratch.
+    public func step(_ input: UnsafePointer<Double>, state: inout State, features phi: UnsafeMutablePointer<Double>,
+                     into y: UnsafeMutablePointer<Double>) {
+        let p = featureCount, o = configuration.outputSize
+        push(input, &state)
+        features(state, into: phi)
+        y.update(repeating: 0, count: o)
+        readout.withUnsafeBufferPointer { w in
+            for r in 0..<p {
+                let f = phi[r]
+                if f == 0 { continue }
+                for q in 0..<o { y[q] += f * w[r * o + q] }
+            }
+        }
     }
 
     /// Teacher-forced fit of the readout on sequences (each row-major (steps, inputSize) with targets
