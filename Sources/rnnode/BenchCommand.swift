@@ -154,9 +154,7 @@ struct RolloutBenchCommand: ParsableCommand {
     var export: String?
 
     func validate() throws {
-        guard ModelKind(rawValue: model) != nil else {
-            throw ValidationError("unknown model '\(model)'; choose one of \(ModelRegistry.names.joined(separator: ", "))")
-        }
+        do { _ = try ModelKind.parse(model) } catch let error as SolveConfigurationError { throw ValidationError(error.message) }
         try OptionLimits.check("--test-trajectories", testTrajectories, OptionLimits.trajectories)
         try OptionLimits.check("--train-trajectories", trainTrajectories, OptionLimits.trajectories)
         try OptionLimits.check("--validation-trajectories", validationTrajectories, OptionLimits.validationTrajectories)

@@ -95,8 +95,8 @@ public enum Standings {
                                                theirs.median, censored: table.isCensored(metric, peer), factor: 1)
                 // A model that diverged on half of its rollouts does not match a peer that did not.
                 if table.failedMostly(model) && !table.failedMostly(peer) { verdict = .no }
-                func text(_ name: String) -> String { vptText(table, metric, name) + (table.failedMostly(name) ? " (diverged)" : "") }
-                out.append([table.subject, model, text(model), peer, text(peer), ratio, verdict.rawValue])
+                out.append([table.subject, model, SummaryReport.overviewText(table, metric, model), peer,
+                            SummaryReport.overviewText(table, metric, peer), ratio, verdict.rawValue])
             }
         }
         return out.rows.isEmpty ? nil : out
