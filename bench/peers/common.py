@@ -157,6 +157,23 @@ class Normalization:
         return self.dmean + self.dscale * g
 
 
+READOUTS = ("linear", "pathak", "quadratic")
+
+
+def readout_features(x, readout):
+    """What an ESN readout sees of the states x (rows: time steps, or one state), as rnnode's --readout: `linear` x;
+    `pathak` x with every even unit (0, 2, ...) squared (Pathak et al. 2018); `quadratic` x and x*x."""
+    if readout == "pathak":
+        x = np.array(x, copy=True)
+        x[..., ::2] = x[..., ::2] ** 2
+        return x
+    if readout == "quadratic":
+        return np.concatenate([x, x * x], axis=-1)
+    if readout == "linear":
+        return x
+    raise ValueError(f"unknown readout {readout!r} (known: {', '.join(READOUTS)})")
+
+
 def rollout(reference, k, last, norm, reset, advance):
     """Warm up on reference rows 0..k-1, then y_{n+1} = y_n + dy(g_n) fed back, to row `last`. k is the common
     evaluation start s (rnnode's --eval-start), so every model is scored over rows s-1..last.

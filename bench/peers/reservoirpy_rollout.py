@@ -25,6 +25,8 @@ import numpy as np
 import scipy.sparse
 from reservoirpy.nodes import Reservoir, Ridge
 
+import common
+
 
 def rnnode_bench(a, export=None):
     command = [a.rnnode, "bench", "rollout", "--model", "esn", "--problem", a.problem, "--test-trajectories",
@@ -38,7 +40,8 @@ def rnnode_bench(a, export=None):
 
 
 def build(model):
-    """reservoirpy nodes holding rnnode's arrays: x' = (1 - a) x + a tanh(W x + W_in u + b), y = W_out [u; x] + b_out."""
+    """reservoirpy nodes holding rnnode's arrays: x' = (1 - a) x + a tanh(W x + W_in u + b), y = W_out [u; F(x)] + b_out
+    with F rnnode's readout features (`common.readout_features`)."""
     c, arrays = model["configuration"], model["arrays"]
     n, i, o = c["size"], c["inputSize"], c["outputSize"]
     w = scipy.sparse.csr_matrix((np.array(arrays["reservoir.W.values"]),
@@ -46,13 +49,15 @@ def build(model):
                                  np.array(arrays["reservoir.W.row_start"], dtype=np.int64)), shape=(n, n))
     win = np.array(arrays["reservoir.W_in"]).reshape(n, i)
     reservoir = Reservoir(W=w, Win=win, bias=np.array(arrays["reservoir.b"]), lr=c["leakRate"], input_dim=i)
-    wout = np.array(arrays["reservoir.W_out"]).reshape(1 + i + n, o)   # rows: 1, u, x
-    readout = Ridge(Wout=wout[1:], bias=wout[0], input_dim=i + n, output_dim=o)
+    features = n * (2 if c.get("readout", "linear") == "quadratic" else 1)
+    wout = np.array(arrays["reservoir.W_out"]).reshape(1 + i + features, o)   # rows: 1, u, F(x)
+    readout = Ridge(Wout=wout[1:], bias=wout[0], input_dim=i + features, output_dim=o)
     return reservoir, readout
 
 
 def rollout_all(model, reservoir, readout):
     """Every test trajectory: warm-up on rows 0 .. s-1, then y_{n+1} = y_n + mu_d + sigma_d g_n fed back to `last`."""
+    kind = model["configuration"].get("readout", "linear")
     norm = model["normalization"]
     mean, scale = np.array(norm["stateMean"]), np.array(norm["stateScale"])
     dmean, dscale = np.array(norm["incrementMean"]), np.array(norm["incrementScale"])
@@ -64,7 +69,7 @@ def rollout_all(model, reservoir, readout):
             reservoir.reset()
         for n in range(s):
             z = (y[n] - mean) / scale
-            g = readout.step(np.concatenate([z, reservoir.step(z)]))
+            g = readout.step(np.concatenate([z, common.readout_features(reservoir.step(z), kind)], axis=-1))
         current = y[s - 1].copy()
         predicted = [current]
         for r in range(1, last - s + 2):
@@ -72,7 +77,7 @@ def rollout_all(model, reservoir, readout):
             predicted.append(current)
             if r < last - s + 1:
                 z = (current - mean) / scale
-                g = readout.step(np.concatenate([z, reservoir.step(z)]))
+                g = readout.step(np.concatenate([z, common.readout_features(reservoir.step(z), kind)], axis=-1))
         results.append(np.array(predicted))
     return results
 

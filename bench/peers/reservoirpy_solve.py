@@ -32,7 +32,7 @@ def main():
     p.add_argument("--connectivity", type=float, default=0.02)
     p.add_argument("--bias", type=float, default=0.6, help="bias uniform in ±bias, as rnnode's bias scaling")
     p.add_argument("--ridge", type=float, default=1e-10)
-    p.add_argument("--readout", default="pathak", choices=["linear", "pathak", "quadratic"],
+    p.add_argument("--readout", default="pathak", choices=common.READOUTS,
                    help="features the readout sees besides [1; u], as rnnode's --readout: x; x with every even "
                         "unit squared (Pathak 2018); or x and x*x (default pathak)")
     p.add_argument("--washout", type=int, default=100)
@@ -57,16 +57,6 @@ def main():
                           bias=uniform(low=-a.bias, high=a.bias), seed=a.seed)
     readout = Ridge(ridge=a.ridge)
 
-    def readout_features(x):
-        """What the readout sees of the states x (rows: time or one state): rnnode's --readout."""
-        if a.readout == "pathak":
-            x = x.copy()
-            x[..., ::2] = x[..., ::2] ** 2
-            return x
-        if a.readout == "quadratic":
-            return np.concatenate([x, x * x], axis=-1)
-        return x
-
     started = time.perf_counter()
     features, targets = [], []
     for trajectory in splits["train"]:
@@ -74,7 +64,7 @@ def main():
             reservoir.reset()
         u = norm.z(trajectory[:-1])
         x = reservoir.run(u)
-        features.append(np.hstack([u, readout_features(x)])[a.washout:])
+        features.append(np.hstack([u, common.readout_features(x, a.readout)])[a.washout:])
         targets.append(norm.g(trajectory)[a.washout:])
     readout.fit(np.concatenate(features), np.concatenate(targets))
     train_seconds = time.perf_counter() - started
@@ -85,7 +75,7 @@ def main():
 
     def advance(z):
         x = reservoir.step(z)
-        return readout.step(np.concatenate([z, readout_features(x)], axis=-1))
+        return readout.step(np.concatenate([z, common.readout_features(x, a.readout)], axis=-1))
 
     per, seconds = common.evaluate(meta, splits, norm, a.eval_start, reset, advance, a.horizon_steps)
     parameters = (1 + len(meta["variables"]) + a.units * (2 if a.readout == "quadratic" else 1)) * len(meta["variables"])
