@@ -166,8 +166,8 @@ public enum RolloutBenchmark {
 }
 
 /// What `--export` writes (JSON): the ESN's configuration and arrays (checkpoint names: W in CSR as
-/// reservoir.W.row_start / .columns / .values, reservoir.W_in (N, I), reservoir.b, reservoir.W_out ((1 + I + N), O)
-/// for the features [1; u; x]), the normalisation, the test trajectories (each (N, d) row-major), the warm-up s,
+/// reservoir.W.row_start / .columns / .values, reservoir.W_in (N, I), reservoir.b, reservoir.W_out (P, O)
+/// for the features [1; u; F(x)] of the configuration's readout), the normalisation, the test trajectories (each (N, d) row-major), the warm-up s,
 /// the last index, and rnnode's rollouts (rows s − 1 … last).
 struct RolloutExport: Encodable {
     var problem: String
