@@ -94,7 +94,7 @@ public enum RolloutBenchmark {
         settings.evaluationStart = c.warmUp
         settings.horizon = nil
         try SolvePipeline.validate(settings, problem: problem)
-        var normalization = Normalization.fit(trajectories: data.training.map(\.states), dimension: d)
+        var normalization = Normalization.fit(trajectories: data.training.map(\.states), dimension: d, periods: problem.periods)
         if let parallel = settings.parallel, parallel.shared { normalization = normalization.pooled(over: try SiteLayout(problem: problem)) }
         let models = (c.cacheDirectory ?? temporary!).appendingPathComponent("models")
         let base = try OutputName.file("\(problem.name)-\(settings.model.rawValue)-\(SolvePipeline.modelKey(settings, problem: problem))",

@@ -9,6 +9,7 @@ final class CompiledProblem: Sendable {
     let time: TimeSpan
     let sampling: [ClosedRange<Double>]?
     let transient: Double
+    let periods: [Double?]
     let vectorField: VectorField
     let invariants: [(name: String, expression: Expression)]
     let exact: [Expression]?
@@ -141,6 +142,16 @@ final class CompiledProblem: Sendable {
         }
         transient = try source.transient.map { t throws(ProblemError) in try constant(t, key: "sampling.transient") } ?? 0
         guard transient >= 0 else { throw source.error("sampling.transient", "transient must be ≥ 0, got \(transient)") }
+        var periods: [Double?] = []
+        for (k, definition) in source.periods.enumerated() {
+            let key = "periodic.\(v[k])"
+            let period = try definition.map { p throws(ProblemError) in try constant(p, key: key) }
+            if let period, !(period > 0) {
+                throw source.error(key, "period must be positive, got \(period)", hint: "an angle in radians has period \"2 * pi\"")
+            }
+            periods += [Double?](repeating: period, count: arrays[k]?.count ?? 1)
+        }
+        self.periods = periods
 
         /// The state component of element `k` of array `read.array`, checked against its size.
         func element(_ k: Int, _ read: ArrayRead, key: String) throws(ProblemError) -> Int {

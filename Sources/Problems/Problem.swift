@@ -20,6 +20,9 @@ public struct Problem: Sendable {
     public var sampling: [ClosedRange<Double>]?
     /// Time to integrate from a sampled state before it is used (0 when absent).
     public var transient: Double
+    /// Per state component, the period of an angle (the file's `[periodic]` table; nil for the others): the
+    /// learned models see it reduced to [−P/2, P/2), and errors are measured on the circle.
+    public var periods: [Double?]
     /// Largest Lyapunov exponent, when the file gives one.
     public var lyapunov: Double?
 
@@ -76,6 +79,7 @@ public struct Problem: Sendable {
         reference = source.reference
         sampling = built.sampling
         transient = built.transient
+        periods = built.periods
         lyapunov = source.lyapunov
     }
 

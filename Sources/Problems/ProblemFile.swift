@@ -26,6 +26,8 @@ struct ProblemSource: Sendable {
     var transient: Definition?
     var invariants: [(name: String, text: String)]
     var exact: [String]?
+    /// Period of each variable that is an angle (the `[periodic]` table), nil for the others.
+    var periods: [Definition?]
     /// Sites of each variable, nil for a scalar (the `[dimensions]` table).
     var sizes: [Int?]
     /// Boundary rule of each array variable, nil for a scalar (the `[boundary]` table).
@@ -102,7 +104,7 @@ let reservedNames: Set<String> = Set(["t", "t_0", "pi", "e"] + Function.allCases
 
 enum ProblemFileReader {
     static let topLevelKeys = ["name", "title", "variables", "dimensions", "boundary", "lyapunov", "parameters",
-                               "equations", "initial", "time", "reference", "sampling", "invariants", "exact"]
+                               "equations", "initial", "time", "reference", "sampling", "periodic", "invariants", "exact"]
 
     static func read(_ text: String, file: String) throws(ProblemError) -> ProblemSource {
         let lines = KeyLines(text)
@@ -357,6 +359,15 @@ enum ProblemFileReader {
             }
         }
 
+        // Periodic variables (angles): a period each.
+        var periods = [Definition?](repeating: nil, count: variables.count)
+        if let values = try perVariable("periodic", required: false, what: "period") {
+            for (k, v) in variables.enumerated() {
+                guard let value = values[v] else { continue }
+                periods[k] = try definition(value, key: "periodic.\(v)", fail: fail)
+            }
+        }
+
         // Invariants.
         var invariants: [(name: String, text: String)] = []
         if let t = try table("invariants", required: false) {
@@ -395,7 +406,7 @@ enum ProblemFileReader {
         return ProblemSource(file: file, lines: lines, name: name, title: title, variables: variables,
                              lyapunov: lyapunov, parameters: parameters, equations: equations, initial: initial,
                              time: (start, end, step), reference: reference, sampling: sampling,
-                             transient: transient, invariants: invariants, exact: exact, sizes: sizes,
+                             transient: transient, invariants: invariants, exact: exact, periods: periods, sizes: sizes,
                              boundaries: boundaries, initialLists: initialLists)
     }
 

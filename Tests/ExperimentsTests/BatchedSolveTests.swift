@@ -31,14 +31,15 @@ private let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathCompon
     #expect(cached)
     #expect(stepper is BatchSteppable)
     let last = SolvePipeline.lastIndex(horizon: 5, problem: problem), s = c.evaluationStart
-    let box = Metrics.allowedBox(minimum: normalization.minimum, maximum: normalization.maximum)
     let times = Array(data.times[(s - 1)...last])
     #expect(result.trajectories.count == 4)
     for (index, trajectory) in data.test.enumerated() {
+        let box = Metrics.allowedBox(normalization: normalization, reference: trajectory.states, dimension: d, last: last)
         let rollout = RolloutRunner.run(stepper, reference: trajectory.states, dimension: d, warmUp: s, last: last,
                                         normalization: normalization, lower: box.lower, upper: box.upper)
         let comparison = RolloutComparison(dimension: d, times: times, reference: Array(trajectory.states[((s - 1) * d)..<((last + 1) * d)]),
-                                           predicted: rollout.predicted, divergedIndex: rollout.divergedIndex, scale: normalization.stateScale)
+                                           predicted: rollout.predicted, divergedIndex: rollout.divergedIndex, scale: normalization.stateScale,
+                                           periods: normalization.periods)
         let alone = Metrics.evaluate(comparison) { t, y in problem.invariantValues(t: t, state: y) }
         let batched = result.trajectories[index]
         #expect(batched.rmse == alone.rmse && batched.maxAbs == alone.maxAbs, "trajectory \(index): rmse \(batched.rmse) vs \(alone.rmse)")

@@ -64,6 +64,34 @@ private func comparison(errors: [Double], step: Double = 0.1, scale: Double = 2,
     #expect(Metrics.divergenceIndex(predicted: [0, 1, 0, 0, .nan, 0], dimension: 2, lower: box.lower, upper: box.upper) == 2)
 }
 
+@Test func theAllowedBoxCoversTheReferenceAsWellAsTheTrainingRange() {
+    // Training data in [0, 1]; a reference that rotates away to 50 (as a pendulum's θ does).
+    let normalization = Normalization.fit(trajectories: [[0, 0.5, 1]], dimension: 1)
+    let reference = (0...50).map(Double.init)
+    let box = Metrics.allowedBox(normalization: normalization, reference: reference, dimension: 1, last: 50)
+    #expect(box.lower == [25 - 250] && box.upper == [25 + 250])
+    // Only rows 0 … last count.
+    let early = Metrics.allowedBox(normalization: normalization, reference: reference, dimension: 1, last: 1)
+    #expect(early.lower == [0.5 - 5] && early.upper == [0.5 + 5])
+    // A stepper that reproduces the reference's unit increments follows it past 10× the training range without
+    // being called diverged; against the training range alone it would have been stopped at 5.5.
+    final class Unit: LearnedStepper {
+        let normalization: Normalization
+        init(_ n: Normalization) { normalization = n }
+        var parameterCount: Int { 0 }
+        func reset() {}
+        func advance(_ z: [Double]) -> [Double] { [(1 - normalization.incrementMean[0]) / normalization.incrementScale[0]] }
+    }
+    let following = RolloutRunner.run(Unit(normalization), reference: reference, dimension: 1, warmUp: 2, last: 50,
+                                      normalization: normalization, lower: box.lower, upper: box.upper)
+    #expect(following.divergedIndex == nil)
+    #expect(zip(following.predicted, reference[1...]).allSatisfy { abs($0 - $1) < 1e-12 })
+    let trainingOnly = Metrics.allowedBox(minimum: normalization.minimum, maximum: normalization.maximum)
+    let stopped = RolloutRunner.run(Unit(normalization), reference: reference, dimension: 1, warmUp: 2, last: 50,
+                                    normalization: normalization, lower: trainingOnly.lower, upper: trainingOnly.upper)
+    #expect(stopped.divergedIndex == 5)
+}
+
 @Test func rolloutStopsAtDivergenceWithoutCrashing() {
     // A stepper that always predicts a huge increment leaves the box on its first step.
     final class Exploding: LearnedStepper {
@@ -154,4 +182,38 @@ private func comparison(errors: [Double], step: Double = 0.1, scale: Double = 2,
     #expect(model.advance([3]) == [132])   // 2 + 30 + 100
     model.reset()
     #expect(model.advance([0]) == [100])
+}
+
+@Test func anglesAreReducedForTheModelsAndComparedOnTheCircle() {
+    let p = 2 * Double.pi
+    #expect(abs(Normalization.reduced(3 * p + 0.25, period: p) - 0.25) < 1e-14)
+    #expect(abs(Normalization.reduced(-p / 2 - 0.1, period: p) - (p / 2 - 0.1)) < 1e-15)
+    #expect(Normalization.reduced(p / 2, period: p) == -p / 2)
+    #expect(Normalization.reduced(7.5, period: 0) == 7.5)
+    // θ turning steadily (two turns), ω constant: the state moments of θ are those of the reduced angle, its
+    // increments and range unwrapped; ω is untouched.
+    let rows = 400
+    let trajectory = (0..<rows).flatMap { n -> [Double] in [Double(n) * 2 * p / Double(rows), 1] }
+    let n = Normalization.fit(trajectories: [trajectory], dimension: 2, periods: [p, nil])
+    #expect(n.periods == [p, 0])
+    #expect(abs(n.stateMean[0]) < 0.02 && abs(n.stateScale[0] - p / 12.0.squareRoot()) < 0.02)
+    #expect(abs(n.incrementMean[0] - 2 * p / Double(rows)) < 1e-12 && n.maximum[0] > 2 * p - 0.1)
+    // The same configuration one turn later is the same input.
+    #expect(abs(n.z(1 + p, 0) - n.z(1, 0)) < 1e-12 && n.z(1 + p, 1) != n.z(1, 1))
+    #expect(Normalization(metadata: n.metadata) == n)
+    let plain = Normalization.fit(trajectories: [trajectory], dimension: 2)
+    #expect(plain.metadata["period"] == nil && Normalization(metadata: plain.metadata) == plain)
+    // A prediction a whole turn ahead is no error on the circle; off by half a turn it is the largest.
+    let reference: [Double] = [0.5, 1, 0.6, 1, 0.7, 1]
+    let aheadByATurn: [Double] = [0.5, 1, 0.6 + p, 1, 0.7 - p, 1]
+    let turned = RolloutComparison(dimension: 2, times: [0, 1, 2], reference: reference, predicted: aheadByATurn,
+                                   divergedIndex: nil, scale: [1, 1], periods: [p, 0])
+    let m = Metrics.evaluate(turned)
+    #expect(m.rmse < 1e-14 && m.relativeL2Final < 1e-14 && m.validPredictionCensored)
+    let unwrapped = Metrics.evaluate(RolloutComparison(dimension: 2, times: [0, 1, 2], reference: reference, predicted: aheadByATurn,
+                                                       divergedIndex: nil, scale: [1, 1]))
+    #expect(unwrapped.validPredictionTime == 1 && !unwrapped.validPredictionCensored)
+    let halfTurn = RolloutComparison(dimension: 2, times: [0, 1, 2], reference: reference,
+                                     predicted: [0.5, 1, 0.6 + p / 2, 1, 0.7 + 3 * p / 2, 1], divergedIndex: nil, scale: [1, 1], periods: [p, 0])
+    #expect(abs(Metrics.evaluate(halfTurn).maxAbs - p / 2) < 1e-12)
 }

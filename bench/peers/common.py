@@ -129,11 +129,22 @@ def largest_exponent(meta, data_dir):
     return value if value > 0 and value > 3 * error else None
 
 
-class Normalization:
-    """z = (y - mu)/sigma per component; increments g = (dy - mu_d)/sigma_d; training statistics only."""
+def reduced(y, periods):
+    """Angles (period P > 0) reduced to [-P/2, P/2), as rnnode's Normalization.reduced; other components as they are."""
+    if periods is None:
+        return y
+    p = np.asarray(periods, dtype=float)
+    safe = np.where(p > 0, p, 1.0)
+    return np.where(p > 0, y - safe * np.floor(y / safe + 0.5), y)
 
-    def __init__(self, trajectories):
-        states = np.concatenate(trajectories)
+
+class Normalization:
+    """z = (y - mu)/sigma per component (angles reduced first); increments g = (dy - mu_d)/sigma_d (unwrapped);
+    training statistics only. `periods`: data.json's `periods` (None: nothing periodic)."""
+
+    def __init__(self, trajectories, periods=None):
+        self.periods = periods
+        states = reduced(np.concatenate(trajectories), periods)
         increments = np.concatenate([np.diff(t, axis=0) for t in trajectories])
 
         def scale(x):
@@ -143,12 +154,11 @@ class Normalization:
 
         self.mean, self.scale = scale(states)
         self.dmean, self.dscale = scale(increments)
-        self.minimum, self.maximum = states.min(axis=0), states.max(axis=0)
-        centre, half = (self.minimum + self.maximum) / 2, np.maximum((self.maximum - self.minimum) * 5, 1e-12)
-        self.lower, self.upper = centre - half, centre + half
+        unwrapped = np.concatenate(trajectories)
+        self.minimum, self.maximum = unwrapped.min(axis=0), unwrapped.max(axis=0)
 
     def z(self, y):
-        return (y - self.mean) / self.scale
+        return (reduced(y, self.periods) - self.mean) / self.scale
 
     def g(self, trajectory):
         return (np.diff(trajectory, axis=0) - self.dmean) / self.dscale
@@ -181,6 +191,11 @@ def rollout(reference, k, last, norm, reset, advance):
     started = time.perf_counter()
     d = reference.shape[1]
     predicted = np.full((last - k + 2, d), np.nan)
+    # The allowed box, as rnnode's: the training range and this reference's own range (rows 0..last), widened 10x.
+    low = np.minimum(norm.minimum, reference[:last + 1].min(axis=0))
+    high = np.maximum(norm.maximum, reference[:last + 1].max(axis=0))
+    centre, half = (low + high) / 2, np.maximum((high - low) * 5, 1e-12)
+    lower, upper = centre - half, centre + half
     reset()
     for n in range(k):
         g = advance(norm.z(reference[n]))
@@ -189,7 +204,7 @@ def rollout(reference, k, last, norm, reset, advance):
     diverged = None
     for r in range(1, last - k + 2):
         current = current + norm.dy(g)
-        if not np.all(np.isfinite(current)) or np.any(current < norm.lower) or np.any(current > norm.upper):
+        if not np.all(np.isfinite(current)) or np.any(current < lower) or np.any(current > upper):
             diverged = r
             break
         predicted[r] = current
@@ -198,10 +213,10 @@ def rollout(reference, k, last, norm, reset, advance):
     return predicted, diverged, time.perf_counter() - started
 
 
-def metrics(times, reference, predicted, diverged, scale):
-    """The per-trajectory metrics of rnnode's Metrics.evaluate (invariants aside)."""
+def metrics(times, reference, predicted, diverged, scale, periods=None):
+    """The per-trajectory metrics of rnnode's Metrics.evaluate (invariants aside); angles' errors on the circle."""
     valid = diverged if diverged is not None else len(times)
-    err = predicted - reference
+    err = reduced(predicted - reference, periods)
     e = np.sqrt(np.mean((err / scale) ** 2, axis=1))
     e = np.where(np.isfinite(e), e, np.inf)
     if diverged is not None:
@@ -211,7 +226,7 @@ def metrics(times, reference, predicted, diverged, scale):
     body = err[1:valid]
     rmse = float(np.sqrt(np.mean(body ** 2))) if body.size else 0.0
     max_abs = float(np.max(np.abs(body))) if body.size else 0.0
-    rel = float(np.linalg.norm(err[-1]) / np.linalg.norm(reference[-1])) if diverged is None else float("inf")
+    rel = float(np.linalg.norm(err[-1]) / np.linalg.norm(reduced(reference[-1], periods))) if diverged is None else float("inf")
     return dict(rmse=rmse, rel_l2_final=rel, max_abs=max_abs, vpt=vpt, censored=censored,
                 diverged_at=None if diverged is None else times[diverged] - times[0])
 
@@ -270,6 +285,7 @@ def evaluate(meta, splits, norm, k, reset, advance, horizon_steps=None):
     per, seconds = [], []
     for trajectory in splits["test"]:
         predicted, diverged, s = rollout(trajectory, k, last, norm, reset, advance)
-        per.append(metrics(times[k - 1:last + 1], trajectory[k - 1:last + 1], predicted, diverged, norm.scale))
+        per.append(metrics(times[k - 1:last + 1], trajectory[k - 1:last + 1], predicted, diverged, norm.scale,
+                           norm.periods))
         seconds.append(s)
     return per, seconds

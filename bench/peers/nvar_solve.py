@@ -96,7 +96,7 @@ def main():
 
     meta, splits = common.load_or_exit(a.data)
     common.check_evaluation(meta, a.eval_start, a.horizon_steps)
-    norm = common.Normalization(splits["train"])
+    norm = common.Normalization(splits["train"], meta.get("periods"))
     d = len(meta["variables"])
     features = Features(a.delays, a.skip, a.degree)
     rng = np.random.default_rng(a.seed)

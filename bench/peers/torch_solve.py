@@ -86,7 +86,7 @@ def main():
     torch.set_default_dtype(torch.float64)
     meta, splits = common.load_or_exit(a.data)
     common.check_evaluation(meta, a.eval_start, a.horizon_steps)
-    norm = common.Normalization(splits["train"])
+    norm = common.Normalization(splits["train"], meta.get("periods"))
     d, k = len(meta["variables"]), a.window
     model = Stepper(a.cell, d, a.hidden, a.layers)
     x, y = sequences(splits["train"], norm, k, a.sequence_steps)

@@ -29,7 +29,7 @@ public enum SummaryReport {
         var out = "# \(title)\n\n"
         out += "Median over seeds, with the interquartile range in brackets when there is more than one seed; "
         out += "the best value of each row is in bold. `inf` is the error of rollouts that diverged (non-finite, or "
-        out += "beyond 10× the training range) before the horizon; a model that diverged on at least half of the test "
+        out += "beyond 10× the range of the training data and its reference) before the horizon; a model that diverged on at least half of the test "
         out += "trajectories is never marked best, and its speed-up is `–`. `≥ x`: still valid at the end of the "
         out += "evaluation window (a lower bound); `†`: computed over the steps before divergence only; `–`: no value.\n"
         out += overview(tables)

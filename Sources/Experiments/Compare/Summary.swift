@@ -48,7 +48,7 @@ public struct SummaryMetric: Sendable, Equatable {
     public static let vptCensored = SummaryMetric("vpt_censored", unit: "fraction", rankable: false,
                                                   definition: "share of test trajectories still valid at the end of the window (their VPT is a lower bound)")
     public static let divergedFraction = SummaryMetric("diverged_fraction", unit: "fraction",
-                                                       definition: "share of rollouts that became non-finite or left 10× the training range")
+                                                       definition: "share of rollouts that became non-finite or left 10× the range of the training data and its reference")
     public static let divergedAt = SummaryMetric("diverged_at", unit: "time", rankable: false,
                                                  definition: "time of divergence after the rollout start (diverged rollouts only)")
     public static let divergedAtFirst = SummaryMetric("diverged_at_first", unit: "time", rankable: false,

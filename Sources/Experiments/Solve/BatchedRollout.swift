@@ -108,11 +108,19 @@ public enum BatchedRolloutRunner {
     /// core) compares like with like.
     public static func run(_ stepper: LearnedStepper, references: [[Double]], dimension d: Int, warmUp k: Int, last: Int,
                            normalization: Normalization, lower: [Double], upper: [Double], threads: Int = 1) -> [Rollout] {
+        run(stepper, references: references, dimension: d, warmUp: k, last: last, normalization: normalization,
+            boxes: references.map { _ in (lower, upper) }, threads: threads)
+    }
+
+    /// As above, with its own allowed box for each trajectory of `references` (`Metrics.allowedBox(normalization:…)`).
+    public static func run(_ stepper: LearnedStepper, references: [[Double]], dimension d: Int, warmUp k: Int, last: Int,
+                           normalization: Normalization, boxes: [(lower: [Double], upper: [Double])], threads: Int = 1) -> [Rollout] {
         precondition(threads >= 1, "rollout threads \(threads)")
+        precondition(boxes.count == references.count)
         guard let batched = stepper as? BatchSteppable, references.count > 1 else {
-            return references.map {
-                RolloutRunner.run(stepper, reference: $0, dimension: d, warmUp: k, last: last,
-                                  normalization: normalization, lower: lower, upper: upper)
+            return zip(references, boxes).map { reference, box in
+                RolloutRunner.run(stepper, reference: reference, dimension: d, warmUp: k, last: last,
+                                  normalization: normalization, lower: box.lower, upper: box.upper)
             }
         }
         // Contiguous groups: one per thread when batches may run concurrently, each cut to at most maximumBatch.
@@ -130,7 +138,7 @@ public enum BatchedRolloutRunner {
         let runGroup = { (index: Int) in
             let range = groups[index]
             let rollouts = runBatch(batched.makeBatchStepper(batch: range.count), references: Array(references[range]), dimension: d,
-                                    warmUp: k, last: last, normalization: normalization, lower: lower, upper: upper)
+                                    warmUp: k, last: last, normalization: normalization, boxes: Array(boxes[range]))
             for (offset, rollout) in rollouts.enumerated() { results[range.lowerBound + offset] = rollout }
         }
         if groupCount == 1 {
@@ -144,9 +152,9 @@ public enum BatchedRolloutRunner {
 
     /// One batch: trajectory b of `references` is row b of every batched step.
     static func runBatch(_ stepper: BatchStepper, references: [[Double]], dimension d: Int, warmUp k: Int, last: Int,
-                         normalization: Normalization, lower: [Double], upper: [Double]) -> [Rollout] {
+                         normalization: Normalization, boxes: [(lower: [Double], upper: [Double])]) -> [Rollout] {
         let b = references.count
-        precondition(stepper.batch == b && k >= 1 && last >= k && references.allSatisfy { $0.count >= (last + 1) * d })
+        precondition(stepper.batch == b && boxes.count == b && k >= 1 && last >= k && references.allSatisfy { $0.count >= (last + 1) * d })
         let clock = ContinuousClock()
         let steps = last - (k - 1)
         var predicted = references.map { _ in [Double](repeating: .nan, count: (steps + 1) * d) }
@@ -165,7 +173,7 @@ public enum BatchedRolloutRunner {
         for n in 0..<k {
             let started = clock.now
             for j in 0..<b {
-                for i in 0..<d { z[j * d + i] = (references[j][n * d + i] - normalization.stateMean[i]) / normalization.stateScale[i] }
+                for i in 0..<d { z[j * d + i] = normalization.z(references[j][n * d + i], i) }
             }
             let share = (clock.now - started).seconds / Double(b)
             for j in 0..<b { seconds[j] += share }
@@ -179,6 +187,7 @@ public enum BatchedRolloutRunner {
             var stillRunning: [Int] = []
             for j in running {
                 var outside = false
+                let (lower, upper) = boxes[j]
                 for i in 0..<d {
                     let c = j * d + i
                     current[c] += normalization.incrementMean[i] + normalization.incrementScale[i] * g[c]
@@ -194,7 +203,7 @@ public enum BatchedRolloutRunner {
             }
             if r < steps {
                 for j in stillRunning {
-                    for i in 0..<d { z[j * d + i] = (current[j * d + i] - normalization.stateMean[i]) / normalization.stateScale[i] }
+                    for i in 0..<d { z[j * d + i] = normalization.z(current[j * d + i], i) }
                 }
             }
             // The bookkeeping of this step is shared by the trajectories it served.

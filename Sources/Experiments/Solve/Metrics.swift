@@ -18,11 +18,23 @@ public struct RolloutComparison: Sendable {
     public var divergedIndex: Int?
     /// σ_i: training standard deviation of each component (the scale of E(t)).
     public var scale: [Double]
+    /// P_i of an angle (0: not periodic): its errors are measured on the circle, ŷ_i − y_i reduced to [−P/2, P/2).
+    public var periods: [Double]
 
-    public init(dimension: Int, times: [Double], reference: [Double], predicted: [Double], divergedIndex: Int?, scale: [Double]) {
+    /// `periods` nil: no component is periodic.
+    public init(dimension: Int, times: [Double], reference: [Double], predicted: [Double], divergedIndex: Int?, scale: [Double],
+                periods: [Double]? = nil) {
         precondition(reference.count == times.count * dimension && predicted.count == reference.count && scale.count == dimension)
         self.dimension = dimension; self.times = times; self.reference = reference; self.predicted = predicted
         self.divergedIndex = divergedIndex; self.scale = scale
+        self.periods = periods ?? [Double](repeating: 0, count: dimension)
+        precondition(self.periods.count == dimension)
+    }
+
+    /// ŷ_i − y_i at row n, reduced to [−P_i/2, P_i/2) for an angle.
+    @inline(__always)
+    func error(_ n: Int, _ i: Int) -> Double {
+        Normalization.reduced(predicted[n * dimension + i] - reference[n * dimension + i], period: periods[i])
     }
 
     /// Rows with a valid (finite, in-range) prediction: 0 ..< validCount.
@@ -33,7 +45,8 @@ public struct RolloutComparison: Sendable {
 public struct TrajectoryMetrics: Sendable, Equatable {
     /// Root mean square error over the valid rollout steps after the start and all components (original units).
     public var rmse: Double
-    /// ‖ŷ(T) − y(T)‖₂ / ‖y(T)‖₂ at the horizon; +∞ when the rollout diverged before it.
+    /// ‖ŷ(T) − y(T)‖₂ / ‖y(T)‖₂ at the horizon (an angle's difference and value reduced to [−P/2, P/2)); +∞ when
+    /// the rollout diverged before it.
     public var relativeL2Final: Double
     /// Largest |ŷ_i − y_i| over the valid steps.
     public var maxAbs: Double
@@ -51,13 +64,14 @@ public struct TrajectoryMetrics: Sendable, Equatable {
 }
 
 public enum Metrics {
-    /// E(t_n) = sqrt((1/d) Σ_i ((ŷ_i − y_i)/σ_i)²) for every row; +∞ where the prediction is not finite.
+    /// E(t_n) = sqrt((1/d) Σ_i ((ŷ_i − y_i)/σ_i)²) for every row (angles' differences on the circle); +∞ where
+    /// the prediction is not finite.
     public static func normalizedError(_ comparison: RolloutComparison) -> [Double] {
         let d = comparison.dimension
         return (0..<comparison.times.count).map { n in
             var sum = 0.0
             for i in 0..<d {
-                let e = (comparison.predicted[n * d + i] - comparison.reference[n * d + i]) / comparison.scale[i]
+                let e = comparison.error(n, i) / comparison.scale[i]
                 sum += e * e
             }
             return sum.isFinite ? (sum / Double(d)).squareRoot() : .infinity
@@ -88,7 +102,23 @@ public enum Metrics {
         return nil
     }
 
-    /// The allowed box: the training range [min_i, max_i] widened about its centre to `factor` times its width.
+    /// The allowed box of one rollout: the union of the training range [min_i, max_i] and the range of its own
+    /// reference over rows 0 … `last` (row-major (N, d)), widened about its centre to `factor` times its width. A
+    /// rollout that follows a reference which itself leaves the training range (a pendulum that rotates, so that θ
+    /// grows without bound) is then not called diverged; one that runs away from both still is.
+    public static func allowedBox(normalization: Normalization, reference: [Double], dimension d: Int, last: Int,
+                                  factor: Double = 10) -> (lower: [Double], upper: [Double]) {
+        precondition(reference.count >= (last + 1) * d && normalization.dimension == d)
+        var minimum = normalization.minimum, maximum = normalization.maximum
+        for n in 0...last {
+            for i in 0..<d where reference[n * d + i].isFinite {
+                minimum[i] = min(minimum[i], reference[n * d + i]); maximum[i] = max(maximum[i], reference[n * d + i])
+            }
+        }
+        return allowedBox(minimum: minimum, maximum: maximum, factor: factor)
+    }
+
+    /// The range [min_i, max_i] widened about its centre to `factor` times its width.
     public static func allowedBox(minimum: [Double], maximum: [Double], factor: Double = 10) -> (lower: [Double], upper: [Double]) {
         let half = zip(minimum, maximum).map { max(($1 - $0) * factor / 2, 1e-12) }
         let centre = zip(minimum, maximum).map { ($0 + $1) / 2 }
@@ -107,7 +137,7 @@ public enum Metrics {
         var squared = 0.0, count = 0, maxAbs = 0.0
         for n in 1..<max(valid, 1) {
             for i in 0..<d {
-                let e = c.predicted[n * d + i] - c.reference[n * d + i]
+                let e = c.error(n, i)
                 squared += e * e
                 count += 1
                 maxAbs = max(maxAbs, abs(e))
@@ -119,8 +149,8 @@ public enum Metrics {
         if c.divergedIndex == nil {
             var num = 0.0, den = 0.0
             for i in 0..<d {
-                let y = c.reference[last * d + i]
-                num += (c.predicted[last * d + i] - y) * (c.predicted[last * d + i] - y)
+                let y = Normalization.reduced(c.reference[last * d + i], period: c.periods[i]), e = c.error(last, i)
+                num += e * e
                 den += y * y
             }
             relativeL2Final = (num / max(den, .leastNormalMagnitude)).squareRoot()

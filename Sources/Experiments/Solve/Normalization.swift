@@ -1,5 +1,7 @@
 // Z-scoring with training statistics: states y ↦ (y − μ)/σ, increments Δy ↦ (Δy − μ_Δ)/σ_Δ, per component,
-// plus the training range (for the divergence box). Computed from the training trajectories only.
+// plus the training range (part of the divergence box). Computed from the training trajectories only. An angle
+// (a component with a period P) is reduced to [−P/2, P/2) before it is z-scored, so a model sees the same input
+// for the same configuration however many turns the trajectory has made; its increments are the unwrapped ones.
 import Foundation
 
 public struct Normalization: Codable, Equatable, Sendable {
@@ -9,12 +11,27 @@ public struct Normalization: Codable, Equatable, Sendable {
     public var incrementScale: [Double]
     public var minimum: [Double]
     public var maximum: [Double]
+    /// Per component, the period P of an angle; 0 for a component that is not periodic.
+    public var periods: [Double]
 
     public var dimension: Int { stateMean.count }
 
+    /// y reduced to [−P/2, P/2) for a component of period P > 0, else y: y − P·⌊y/P + 1/2⌋.
+    @inline(__always)
+    public static func reduced(_ y: Double, period: Double) -> Double {
+        period > 0 ? y - period * (y / period + 0.5).rounded(.down) : y
+    }
+
+    /// z_i = (y_i reduced − μ_i)/σ_i.
+    @inline(__always)
+    public func z(_ y: Double, _ i: Int) -> Double { (Normalization.reduced(y, period: periods[i]) - stateMean[i]) / stateScale[i] }
+
     /// Means and (population) standard deviations of the states and of the one-step increments y_{n+1} − y_n over
-    /// every training trajectory (row-major (steps, d)); a zero deviation is replaced by 1.
-    public static func fit(trajectories: [[Double]], dimension d: Int) -> Normalization {
+    /// every training trajectory (row-major (steps, d)); a zero deviation is replaced by 1. A component with a
+    /// period in `periods` has its state moments taken over the reduced angle, its increments and range unwrapped.
+    public static func fit(trajectories: [[Double]], dimension d: Int, periods: [Double?]? = nil) -> Normalization {
+        precondition(periods == nil || periods!.count == d)
+        let period = periods?.map { $0 ?? 0 } ?? [Double](repeating: 0, count: d)
         var sum = [Double](repeating: 0, count: d), sumSquares = sum, incrementSum = sum, incrementSquares = sum
         var minimum = [Double](repeating: .infinity, count: d), maximum = [Double](repeating: -.infinity, count: d)
         var states = 0, increments = 0
@@ -22,8 +39,8 @@ public struct Normalization: Codable, Equatable, Sendable {
             let rows = trajectory.count / d
             for n in 0..<rows {
                 for i in 0..<d {
-                    let y = trajectory[n * d + i]
-                    sum[i] += y; sumSquares[i] += y * y
+                    let y = trajectory[n * d + i], r = reduced(y, period: period[i])
+                    sum[i] += r; sumSquares[i] += r * r
                     minimum[i] = min(minimum[i], y); maximum[i] = max(maximum[i], y)
                     if n + 1 < rows {
                         let delta = trajectory[(n + 1) * d + i] - y
@@ -47,7 +64,7 @@ public struct Normalization: Codable, Equatable, Sendable {
         let (stateMean, stateScale) = moments(sum, sumSquares, states)
         let (incrementMean, incrementScale) = moments(incrementSum, incrementSquares, increments)
         return Normalization(stateMean: stateMean, stateScale: stateScale, incrementMean: incrementMean,
-                             incrementScale: incrementScale, minimum: minimum, maximum: maximum)
+                             incrementScale: incrementScale, minimum: minimum, maximum: maximum, periods: period)
     }
 
     /// Statistics pooled over the sites of each array of `layout` (for one model shared by every patch): each
@@ -68,18 +85,19 @@ public struct Normalization: Codable, Equatable, Sendable {
             pool(incrementMean, incrementScale, columns, into: &pooled.incrementMean, &pooled.incrementScale)
             let low = columns.map { minimum[$0] }.min()!, high = columns.map { maximum[$0] }.max()!
             for i in columns { pooled.minimum[i] = low; pooled.maximum[i] = high }
+            // Sites of one array share its period (one `[periodic]` entry per variable).
         }
         return pooled
     }
 
-    /// z = (y − μ)/σ, written into `z`.
+    /// z = (y − μ)/σ (angles reduced first), written into `z`.
     @inline(__always)
     public func normalizeState(_ y: UnsafePointer<Double>, into z: inout [Double]) {
-        for i in 0..<dimension { z[i] = (y[i] - stateMean[i]) / stateScale[i] }
+        for i in 0..<dimension { z[i] = self.z(y[i], i) }
     }
 
     public func normalizedState(_ y: [Double]) -> [Double] {
-        (0..<dimension).map { (y[$0] - stateMean[$0]) / stateScale[$0] }
+        (0..<dimension).map { z(y[$0], $0) }
     }
 
     /// g = (Δy − μ_Δ)/σ_Δ.
@@ -92,23 +110,34 @@ public struct Normalization: Codable, Equatable, Sendable {
         (0..<dimension).map { incrementMean[$0] + incrementScale[$0] * g[$0] }
     }
 
-    /// As checkpoint metadata arrays.
+    /// As checkpoint metadata arrays (`period` only when a component is periodic, so that other checkpoints keep
+    /// their old form).
     public var metadata: [String: [Double]] {
-        ["state_mean": stateMean, "state_scale": stateScale, "increment_mean": incrementMean,
-         "increment_scale": incrementScale, "minimum": minimum, "maximum": maximum]
+        var m = ["state_mean": stateMean, "state_scale": stateScale, "increment_mean": incrementMean,
+                 "increment_scale": incrementScale, "minimum": minimum, "maximum": maximum]
+        if periods.contains(where: { $0 > 0 }) { m["period"] = periods }
+        return m
     }
 
-    /// From checkpoint metadata arrays; nil when any is missing or the lengths disagree.
+    /// From checkpoint metadata arrays; nil when any is missing or the lengths disagree. No `period`: none periodic.
     public init?(metadata: [String: [Double]]) {
         guard let a = metadata["state_mean"], let b = metadata["state_scale"], let c = metadata["increment_mean"],
               let d = metadata["increment_scale"], let e = metadata["minimum"], let f = metadata["maximum"],
-              Set([a.count, b.count, c.count, d.count, e.count, f.count]).count == 1 else { return nil }
-        self.init(stateMean: a, stateScale: b, incrementMean: c, incrementScale: d, minimum: e, maximum: f)
+              Set([a.count, b.count, c.count, d.count, e.count, f.count, metadata["period"]?.count ?? a.count]).count == 1,
+              metadata["period"]?.allSatisfy({ $0 >= 0 && $0.isFinite }) ?? true else { return nil }
+        self.init(stateMean: a, stateScale: b, incrementMean: c, incrementScale: d, minimum: e, maximum: f,
+                  periods: metadata["period"])
     }
 
+    /// `periods` nil: no component is periodic.
     public init(stateMean: [Double], stateScale: [Double], incrementMean: [Double], incrementScale: [Double],
-                minimum: [Double], maximum: [Double]) {
+                minimum: [Double], maximum: [Double], periods: [Double]? = nil) {
         self.stateMean = stateMean; self.stateScale = stateScale; self.incrementMean = incrementMean
         self.incrementScale = incrementScale; self.minimum = minimum; self.maximum = maximum
+        self.periods = periods ?? [Double](repeating: 0, count: stateMean.count)
+        precondition(self.periods.count == stateMean.count)
     }
+
+    /// Whether any component is an angle.
+    public var hasPeriodicComponents: Bool { periods.contains { $0 > 0 } }
 }

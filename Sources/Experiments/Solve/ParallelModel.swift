@@ -105,7 +105,7 @@ public enum ParallelPartition {
                         inputs.append(a.offset + ((site % n) + n) % n); fill.append(0)
                     } else {
                         let nearest = a.offset + min(max(site, 0), n - 1)
-                        inputs.append(nil); fill.append(-normalization.stateMean[nearest] / normalization.stateScale[nearest])
+                        inputs.append(nil); fill.append(normalization.z(0, nearest))
                     }
                 }
             }

@@ -44,7 +44,7 @@ public enum RolloutRunner {
             if outside { diverged = r; break }
             for i in 0..<d { predicted[r * d + i] = current[i] }
             if r < steps {
-                for i in 0..<d { z[i] = (current[i] - normalization.stateMean[i]) / normalization.stateScale[i] }
+                for i in 0..<d { z[i] = normalization.z(current[i], i) }
                 g = stepper.advance(z)
             }
         }

@@ -74,6 +74,9 @@ public enum SolvePipeline {
         try c.model.registration.validate(c)
         if !(c.noise >= 0) || !c.noise.isFinite { try fail("--noise must be ≥ 0 and finite (got \(c.noise))") }
         if c.denoising && !(c.noise > 0) { try fail("--denoising needs input noise: add --noise σ (σ > 0)") }
+        if c.rolloutSteps > 0, let k = problem.periods.firstIndex(where: { $0 != nil }) {
+            try fail("--rollout-steps feeds the unreduced state back in training, but \(problem.name)'s \(problem.variables[k]) is an angle ([periodic]); train without it")
+        }
         if c.denoising && c.model.isRecurrentNetwork {
             try fail("--denoising applies to the ridge fits (esn, ngrc, linear), not to \(c.model.rawValue)")
         }
@@ -122,7 +125,7 @@ public enum SolvePipeline {
         let data = try TrajectoryGenerator.data(for: problem, counts: counts, seed: c.seed,
                                                 cacheRoot: out.appendingPathComponent("data"), log: log)
         notes += data.notes
-        var normalization = Normalization.fit(trajectories: data.training.map(\.states), dimension: d)
+        var normalization = Normalization.fit(trajectories: data.training.map(\.states), dimension: d, periods: problem.periods)
         // One model for every patch sees every site alike: pool the statistics over the sites.
         if let parallel = c.parallel, parallel.shared { normalization = normalization.pooled(over: try SiteLayout(problem: problem)) }
         // `--tune N`: the model's knobs chosen on the validation split (Tuning.swift), or reused from the cache.
@@ -143,7 +146,7 @@ public enum SolvePipeline {
         // 3. Evaluation on the held-out test trajectories.
         let horizon = c.horizon ?? (problem.time.end - problem.time.start)
         let last = lastIndex(horizon: horizon, problem: problem)
-        let box = Metrics.allowedBox(minimum: normalization.minimum, maximum: normalization.maximum)
+        let boxes = data.test.map { Metrics.allowedBox(normalization: normalization, reference: $0.states, dimension: d, last: last) }
         let (stepperKind, tolerances) = try problem.referenceStepper()
         let system = problem.odeSystem
         // Every model of the problem is warmed up on y_0 … y_{s−1} and scored over t_{s−1} … horizon.
@@ -156,7 +159,7 @@ public enum SolvePipeline {
         // All test rollouts advance together (BatchedRollout.swift: same results as one by one; `seconds` is each
         // trajectory's share of the batch's time).
         let rollouts = BatchedRolloutRunner.run(stepper, references: data.test.map(\.states), dimension: d, warmUp: s, last: last,
-                                                normalization: normalization, lower: box.lower, upper: box.upper,
+                                                normalization: normalization, boxes: boxes,
                                                 threads: try BatchedRolloutRunner.defaultThreads())
         for (index, trajectory) in data.test.enumerated() {
             let rollout = rollouts[index]
@@ -167,7 +170,8 @@ public enum SolvePipeline {
             if let failure = gsl.failure { notes.append("test trajectory \(index): timing solve failed: \(failure)") }
             let comparison = RolloutComparison(
                 dimension: d, times: times, reference: Array(trajectory.states[((s - 1) * d)..<((last + 1) * d)]),
-                predicted: rollout.predicted, divergedIndex: rollout.divergedIndex, scale: normalization.stateScale)
+                predicted: rollout.predicted, divergedIndex: rollout.divergedIndex, scale: normalization.stateScale,
+                periods: normalization.periods)
             let m = Metrics.evaluate(comparison, threshold: c.vptThreshold) { t, y in problem.invariantValues(t: t, state: y) }
             // GSL at the loosest tolerance that is as accurate at the horizon as the rollout (none for a diverged one).
             if m.divergedAt == nil, m.relativeL2Final.isFinite, gsl.failure == nil {
@@ -179,7 +183,7 @@ public enum SolvePipeline {
                 matched.append(nil)
             }
             if let at = m.divergedAt {
-                let message = "test trajectory \(index): \(c.model.rawValue) rollout diverged at t = \(SummaryTable.format(times[0] + at)) (\(SummaryTable.format(at)) after its start): non-finite or beyond 10× the training range; metrics use the steps before"
+                let message = "test trajectory \(index): \(c.model.rawValue) rollout diverged at t = \(SummaryTable.format(times[0] + at)) (\(SummaryTable.format(at)) after its start): non-finite or beyond 10× the range of the training data and this reference; metrics use the steps before"
                 notes.append(message)
                 log(message)
             }
@@ -290,7 +294,10 @@ public enum SolvePipeline {
         settings["horizon"] = nil
         settings["evaluation_start"] = nil
         settings["vpt_threshold"] = nil  // a metric, not the model: another threshold reuses the cached model
-        let description = "model format 2\n" + dataSpec.description + "\n" + settings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\n")
+        // The file's text covers its `[periodic]` table; a problem built in code states its periods here.
+        let periods = problem.file == nil && problem.periods.contains(where: { $0 != nil })
+            ? "\nperiods " + problem.periods.map { $0.map { CSV.format($0) } ?? "-" }.joined(separator: " ") : ""
+        let description = "model format 2\n" + dataSpec.description + periods + "\n" + settings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\n")
         return StableHash.hex(description)
     }
 

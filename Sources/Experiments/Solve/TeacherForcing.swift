@@ -22,7 +22,7 @@ public struct TeacherForcing: Sendable {
     /// Steps over all sequences.
     public var totalSteps: Int { inputs.indices.reduce(0) { $0 + steps($1) } }
 
-    /// z_n = (y_n − μ)/σ and g_n = (y_{n+1} − y_n − μ_Δ)/σ_Δ for n = 0 … N−2 of every trajectory (row-major (N, d)).
+    /// z_n = (y_n − μ)/σ (angles reduced first: `Normalization.z`) and g_n = (y_{n+1} − y_n − μ_Δ)/σ_Δ for n = 0 … N−2 of every trajectory (row-major (N, d)).
     public static func full(trajectories: [[Double]], dimension d: Int, normalization: Normalization) -> TeacherForcing {
         var inputs: [[Double]] = [], targets: [[Double]] = []
         for trajectory in trajectories {
@@ -32,7 +32,7 @@ public struct TeacherForcing: Sendable {
             u.reserveCapacity((rows - 1) * d); g.reserveCapacity((rows - 1) * d)
             for n in 0..<(rows - 1) {
                 for i in 0..<d {
-                    u.append((trajectory[n * d + i] - normalization.stateMean[i]) / normalization.stateScale[i])
+                    u.append(normalization.z(trajectory[n * d + i], i))
                     g.append((trajectory[(n + 1) * d + i] - trajectory[n * d + i] - normalization.incrementMean[i])
                              / normalization.incrementScale[i])
                 }

@@ -215,6 +215,8 @@ public enum TrajectoryGenerator {
         /// For the peer scripts: the output step and the largest Lyapunov exponent (when known).
         var step: Double?
         var lyapunov: Double?
+        /// Per variable column, the period of an angle (0: not periodic); absent when nothing is periodic.
+        var periods: [Double]?
         /// `<split>.csv` → `fnv1a64:<16 hex digits>` of the file's bytes.
         var checksums: [String: String]?
     }
@@ -244,7 +246,9 @@ public enum TrajectoryGenerator {
         }
         let meta = Meta(problem: data.problem, variables: data.variables, key: data.key, counts: counts, seconds: seconds,
                         notes: data.notes, specification: specification.description,
-                        step: specification.problem.time.step, lyapunov: specification.problem.lyapunov, checksums: checksums)
+                        step: specification.problem.time.step, lyapunov: specification.problem.lyapunov,
+                        periods: specification.problem.periods.contains { $0 != nil } ? specification.problem.periods.map { $0 ?? 0 } : nil,
+                        checksums: checksums)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(encoder.encode(meta), to: directory.appendingPathComponent("data.json"))

@@ -185,17 +185,17 @@ public enum Tuning {
             let model = try c.model.registration.train(request)
             let horizon = c.horizon ?? (problem.time.end - problem.time.start)
             let last = SolvePipeline.lastIndex(horizon: horizon, problem: problem)
-            let box = Metrics.allowedBox(minimum: normalization.minimum, maximum: normalization.maximum)
+            let boxes = data.validation.map { Metrics.allowedBox(normalization: normalization, reference: $0.states, dimension: d, last: last) }
             let s = c.evaluationStart
             let times = Array(data.times[(s - 1)...last])
             let rollouts = BatchedRolloutRunner.run(model.makeStepper(), references: data.validation.map(\.states), dimension: d,
                                                     warmUp: s, last: last, normalization: normalization,
-                                                    lower: box.lower, upper: box.upper, threads: try BatchedRolloutRunner.defaultThreads())
+                                                    boxes: boxes, threads: try BatchedRolloutRunner.defaultThreads())
             // Always at the default threshold: `--vpt-threshold` changes what is reported, never the chosen model.
             let vpts = zip(data.validation, rollouts).map { trajectory, rollout in
                 Metrics.evaluate(RolloutComparison(dimension: d, times: times, reference: Array(trajectory.states[((s - 1) * d)..<((last + 1) * d)]),
                                                    predicted: rollout.predicted, divergedIndex: rollout.divergedIndex,
-                                                   scale: normalization.stateScale),
+                                                   scale: normalization.stateScale, periods: normalization.periods),
                                  threshold: validPredictionThreshold).validPredictionTime
             }
             let value = median(vpts)
