@@ -94,7 +94,8 @@ public enum RolloutBenchmark {
         settings.evaluationStart = c.warmUp
         settings.horizon = nil
         try SolvePipeline.validate(settings, problem: problem)
-        var normalization = Normalization.fit(trajectories: data.training.map(\.states), dimension: d, periods: problem.periods)
+        var normalization = Normalization.fit(trajectories: data.training.map(\.states), dimension: d, periods: problem.periods,
+                                              forcingPeriod: problem.forcingPeriod)
         if let parallel = settings.parallel, parallel.shared { normalization = normalization.pooled(over: try SiteLayout(problem: problem)) }
         let models = (c.cacheDirectory ?? temporary!).appendingPathComponent("models")
         let base = try OutputName.file("\(problem.name)-\(settings.model.rawValue)-\(SolvePipeline.modelKey(settings, problem: problem))",
@@ -115,12 +116,12 @@ public enum RolloutBenchmark {
             var started = clock.now
             let sequential = references.map {
                 RolloutRunner.run(stepper, reference: $0, dimension: d, warmUp: c.warmUp, last: last,
-                                  normalization: normalization, lower: lower, upper: upper)
+                                  normalization: normalization, lower: lower, upper: upper, times: data.times)
             }
             sequentialBest = min(sequentialBest, (clock.now - started).seconds)
             started = clock.now
             let batched = BatchedRolloutRunner.run(stepper, references: references, dimension: d, warmUp: c.warmUp, last: last,
-                                                   normalization: normalization, lower: lower, upper: upper, threads: c.threads)
+                                                   normalization: normalization, lower: lower, upper: upper, times: data.times, threads: c.threads)
             batchedBest = min(batchedBest, (clock.now - started).seconds)
             started = clock.now
             var adaptiveSteps = 0
@@ -147,7 +148,7 @@ public enum RolloutBenchmark {
             }
             let sequential = references.map {
                 RolloutRunner.run(stepper, reference: $0, dimension: d, warmUp: c.warmUp, last: last,
-                                  normalization: normalization, lower: lower, upper: upper).predicted
+                                  normalization: normalization, lower: lower, upper: upper, times: data.times).predicted
             }
             let export = RolloutExport(problem: problem.name, dimension: d, warmUp: c.warmUp, last: last,
                                        configuration: reservoir.network.configuration, arrays: reservoir.network.checkpoint().arrays,

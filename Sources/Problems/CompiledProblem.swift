@@ -10,6 +10,7 @@ final class CompiledProblem: Sendable {
     let sampling: [ClosedRange<Double>]?
     let transient: Double
     let periods: [Double?]
+    let forcingPeriod: Double?
     let vectorField: VectorField
     let invariants: [(name: String, expression: Expression)]
     let exact: [Expression]?
@@ -152,6 +153,10 @@ final class CompiledProblem: Sendable {
             periods += [Double?](repeating: period, count: arrays[k]?.count ?? 1)
         }
         self.periods = periods
+        forcingPeriod = try source.forcingPeriod.map { p throws(ProblemError) in try constant(p, key: "forcing.period") }
+        if let period = forcingPeriod, !(period > 0) {
+            throw source.error("forcing.period", "period must be positive, got \(period)")
+        }
 
         /// The state component of element `k` of array `read.array`, checked against its size.
         func element(_ k: Int, _ read: ArrayRead, key: String) throws(ProblemError) -> Int {

@@ -23,6 +23,9 @@ public struct Problem: Sendable {
     /// Per state component, the period of an angle (the file's `[periodic]` table; nil for the others): the
     /// learned models see it reduced to [−P/2, P/2), and errors are measured on the circle.
     public var periods: [Double?]
+    /// The period P of the external drive (the file's `[forcing]` table), nil for an autonomous problem: the learned
+    /// models also see the drive's phase, sin(2πt/P) and cos(2πt/P), which the state alone does not tell.
+    public var forcingPeriod: Double?
     /// Largest Lyapunov exponent, when the file gives one.
     public var lyapunov: Double?
 
@@ -80,6 +83,7 @@ public struct Problem: Sendable {
         sampling = built.sampling
         transient = built.transient
         periods = built.periods
+        forcingPeriod = built.forcingPeriod
         lyapunov = source.lyapunov
     }
 

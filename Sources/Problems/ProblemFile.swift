@@ -28,6 +28,8 @@ struct ProblemSource: Sendable {
     var exact: [String]?
     /// Period of each variable that is an angle (the `[periodic]` table), nil for the others.
     var periods: [Definition?]
+    /// Period of the external drive (the `[forcing]` table's `period`), nil for an autonomous problem.
+    var forcingPeriod: Definition?
     /// Sites of each variable, nil for a scalar (the `[dimensions]` table).
     var sizes: [Int?]
     /// Boundary rule of each array variable, nil for a scalar (the `[boundary]` table).
@@ -104,7 +106,7 @@ let reservedNames: Set<String> = Set(["t", "t_0", "pi", "e"] + Function.allCases
 
 enum ProblemFileReader {
     static let topLevelKeys = ["name", "title", "variables", "dimensions", "boundary", "lyapunov", "parameters",
-                               "equations", "initial", "time", "reference", "sampling", "periodic", "invariants", "exact"]
+                               "equations", "initial", "time", "reference", "sampling", "periodic", "forcing", "invariants", "exact"]
 
     static func read(_ text: String, file: String) throws(ProblemError) -> ProblemSource {
         let lines = KeyLines(text)
@@ -368,6 +370,18 @@ enum ProblemFileReader {
             }
         }
 
+        // External drive: its period.
+        var forcingPeriod: Definition? = nil
+        if let t = try table("forcing", required: false) {
+            for key in t.keys where key != "period" {
+                throw fail("forcing.\(key)", "unknown key '\(key)'", hint: "[forcing] takes one key: period = \"2 * pi / omega\"")
+            }
+            guard let value = t["period"] else {
+                throw fail("forcing", "missing key 'forcing.period'", hint: "the period of the drive, e.g. period = \"2 * pi / omega\"")
+            }
+            forcingPeriod = try definition(value, key: "forcing.period", fail: fail)
+        }
+
         // Invariants.
         var invariants: [(name: String, text: String)] = []
         if let t = try table("invariants", required: false) {
@@ -406,7 +420,7 @@ enum ProblemFileReader {
         return ProblemSource(file: file, lines: lines, name: name, title: title, variables: variables,
                              lyapunov: lyapunov, parameters: parameters, equations: equations, initial: initial,
                              time: (start, end, step), reference: reference, sampling: sampling,
-                             transient: transient, invariants: invariants, exact: exact, periods: periods, sizes: sizes,
+                             transient: transient, invariants: invariants, exact: exact, periods: periods, forcingPeriod: forcingPeriod, sizes: sizes,
                              boundaries: boundaries, initialLists: initialLists)
     }
 

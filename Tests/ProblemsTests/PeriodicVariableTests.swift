@@ -63,3 +63,31 @@ import Testing
         }
     }
 }
+
+@Suite struct ForcingTableTests {
+    @Test func theDrivesPeriodIsAConstantOfTheParameters() throws {
+        #expect(try Catalog.parse(validFile, file: "problems/test.toml").forcingPeriod == nil)
+        let problem = try Catalog.parse(edited("[time]", "[forcing]\nperiod = \"2 * pi / omega\"\n\n[time]"), file: "problems/test.toml")
+        #expect(problem.forcingPeriod == Double.pi)
+        #expect(try problem.setting("omega", to: 4).forcingPeriod == Double.pi / 2)
+    }
+
+    @Test func mistakesNameTheKey() {
+        let negative = problemError(edited("[time]", "[forcing]\nperiod = -1.0\n\n[time]"))
+        #expect(negative?.contains("forcing.period") == true && negative?.contains("must be positive") == true, "\(negative ?? "parsed")")
+        let missing = problemError(edited("[time]", "[forcing]\nphase = 1.0\n\n[time]"))
+        #expect(missing?.contains("unknown key 'phase'") == true, "\(missing ?? "parsed")")
+        let empty = problemError(edited("[time]", "[forcing]\n\n[time]"))
+        #expect(empty?.contains("missing key 'forcing.period'") == true, "\(empty ?? "parsed")")
+    }
+
+    @Test func theCatalogsDrivenProblemsDeclareTheirDrive() throws {
+        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("problems")
+        let duffing = try Catalog.load(directory.appendingPathComponent("duffing.toml").path).forcingPeriod
+        #expect(duffing.map { abs($0 - 2 * Double.pi / 1.2) < 1e-14 } == true)
+        let pendulum = try Catalog.load(directory.appendingPathComponent("damped-driven-pendulum.toml").path).forcingPeriod
+        #expect(pendulum.map { abs($0 - 3 * Double.pi) < 1e-14 } == true)
+        #expect(try Catalog.load(directory.appendingPathComponent("lorenz.toml").path).forcingPeriod == nil)
+    }
+}

@@ -140,10 +140,14 @@ def reduced(y, periods):
 
 class Normalization:
     """z = (y - mu)/sigma per component (angles reduced first); increments g = (dy - mu_d)/sigma_d (unwrapped);
-    training statistics only. `periods`: data.json's `periods` (None: nothing periodic)."""
+    training statistics only. `periods`: data.json's `periods` (None: nothing periodic). `forcing_period`: data.json's
+    `forcingPeriod`, the drive's period P of a driven problem: the model inputs then end in sin(2 pi t/P) and
+    cos(2 pi t/P), as rnnode's Normalization.modelInput."""
 
-    def __init__(self, trajectories, periods=None):
+    def __init__(self, trajectories, periods=None, forcing_period=None):
         self.periods = periods
+        self.forcing_period = forcing_period
+        self.inputs = trajectories[0].shape[1] + (2 if forcing_period else 0)
         states = reduced(np.concatenate(trajectories), periods)
         increments = np.concatenate([np.diff(t, axis=0) for t in trajectories])
 
@@ -157,8 +161,15 @@ class Normalization:
         unwrapped = np.concatenate(trajectories)
         self.minimum, self.maximum = unwrapped.min(axis=0), unwrapped.max(axis=0)
 
-    def z(self, y):
-        return (reduced(y, self.periods) - self.mean) / self.scale
+    def z(self, y, t=None):
+        """The model inputs of the states y (one state or rows) at times t (needed for a driven problem only)."""
+        z = (reduced(y, self.periods) - self.mean) / self.scale
+        if not self.forcing_period:
+            return z
+        if t is None:
+            raise ValueError("a driven problem's inputs need the times")
+        phase = 2 * np.pi * np.asarray(t, dtype=float) / self.forcing_period
+        return np.concatenate([z, np.stack([np.sin(phase), np.cos(phase)], axis=-1)], axis=-1)
 
     def g(self, trajectory):
         return (np.diff(trajectory, axis=0) - self.dmean) / self.dscale
@@ -184,7 +195,7 @@ def readout_features(x, readout):
     raise ValueError(f"unknown readout {readout!r} (known: {', '.join(READOUTS)})")
 
 
-def rollout(reference, k, last, norm, reset, advance):
+def rollout(reference, k, last, norm, reset, advance, times=None):
     """Warm up on reference rows 0..k-1, then y_{n+1} = y_n + dy(g_n) fed back, to row `last`. k is the common
     evaluation start s (rnnode's --eval-start), so every model is scored over rows s-1..last.
     Returns (predicted rows k-1..last with NaN after divergence, diverged index or None, seconds)."""
@@ -198,7 +209,7 @@ def rollout(reference, k, last, norm, reset, advance):
     lower, upper = centre - half, centre + half
     reset()
     for n in range(k):
-        g = advance(norm.z(reference[n]))
+        g = advance(norm.z(reference[n], None if times is None else times[n]))
     current = reference[k - 1].copy()
     predicted[0] = current
     diverged = None
@@ -209,7 +220,7 @@ def rollout(reference, k, last, norm, reset, advance):
             break
         predicted[r] = current
         if r < last - k + 1:
-            g = advance(norm.z(current))
+            g = advance(norm.z(current, None if times is None else times[k - 1 + r]))
     return predicted, diverged, time.perf_counter() - started
 
 
@@ -284,7 +295,7 @@ def evaluate(meta, splits, norm, k, reset, advance, horizon_steps=None):
     last = len(times) - 1 if horizon_steps is None else horizon_steps
     per, seconds = [], []
     for trajectory in splits["test"]:
-        predicted, diverged, s = rollout(trajectory, k, last, norm, reset, advance)
+        predicted, diverged, s = rollout(trajectory, k, last, norm, reset, advance, times)
         per.append(metrics(times[k - 1:last + 1], trajectory[k - 1:last + 1], predicted, diverged, norm.scale,
                            norm.periods))
         seconds.append(s)

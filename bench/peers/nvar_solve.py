@@ -96,7 +96,7 @@ def main():
 
     meta, splits = common.load_or_exit(a.data)
     common.check_evaluation(meta, a.eval_start, a.horizon_steps)
-    norm = common.Normalization(splits["train"], meta.get("periods"))
+    norm = common.Normalization(splits["train"], meta.get("periods"), meta.get("forcingPeriod"))
     d = len(meta["variables"])
     features = Features(a.delays, a.skip, a.degree)
     rng = np.random.default_rng(a.seed)
@@ -106,9 +106,9 @@ def main():
     for trajectory in splits["train"]:
         if len(trajectory) - 1 <= span:
             continue
-        u = norm.z(trajectory[:-1])
-        if a.noise > 0:
-            u = u + a.noise * rng.standard_normal(u.shape)
+        u = norm.z(trajectory[:-1], meta["times"][:len(trajectory) - 1])
+        if a.noise > 0:  # on the state's inputs, not the drive's phase
+            u[:, :d] = u[:, :d] + a.noise * rng.standard_normal((len(u), d))
         inputs.append(features.run(u)[span:])
         targets.append(norm.g(trajectory)[span:])
     if not inputs:

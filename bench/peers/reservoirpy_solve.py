@@ -48,7 +48,7 @@ def main():
     common.check_evaluation(meta, a.eval_start, a.horizon_steps)
     if all(len(t) - 1 <= a.washout for t in splits["train"]):
         common.fail(f"--washout {a.washout}: every training trajectory has at most that many steps; lower it")
-    norm = common.Normalization(splits["train"], meta.get("periods"))
+    norm = common.Normalization(splits["train"], meta.get("periods"), meta.get("forcingPeriod"))
     # Same construction as rnnode's: W uniform in ±1 with the given density, rescaled to the spectral radius;
     # W_in dense uniform in ±input_scaling; bias uniform in ±bias (reservoirpy's defaults differ: sparse
     # Bernoulli inputs and no bias, which cannot break Lorenz's symmetry).
@@ -62,7 +62,7 @@ def main():
     for trajectory in splits["train"]:
         if reservoir.initialized:
             reservoir.reset()
-        u = norm.z(trajectory[:-1])
+        u = norm.z(trajectory[:-1], meta["times"][:len(trajectory) - 1])
         x = reservoir.run(u)
         features.append(np.hstack([u, common.readout_features(x, a.readout)])[a.washout:])
         targets.append(norm.g(trajectory)[a.washout:])

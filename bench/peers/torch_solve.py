@@ -29,10 +29,10 @@ import common
 
 
 class Stepper(torch.nn.Module):
-    def __init__(self, cell, d, hidden, layers):
+    def __init__(self, cell, inputs, d, hidden, layers):
         super().__init__()
         kind = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell]
-        self.rnn = kind(d, hidden, layers, batch_first=True)
+        self.rnn = kind(inputs, hidden, layers, batch_first=True)
         self.readout = torch.nn.Linear(hidden, d)
 
     def forward(self, x, state=None):
@@ -40,10 +40,10 @@ class Stepper(torch.nn.Module):
         return self.readout(h), state
 
 
-def sequences(trajectories, norm, k, m):
+def sequences(trajectories, norm, k, m, times):
     inputs, targets = [], []
     for t in trajectories:
-        z, g = norm.z(t), norm.g(t)
+        z, g = norm.z(t, times[:len(t)]), norm.g(t)
         start = 0
         while start + k + m - 1 <= len(t) - 2:
             inputs.append(z[start:start + k + m])
@@ -86,10 +86,10 @@ def main():
     torch.set_default_dtype(torch.float64)
     meta, splits = common.load_or_exit(a.data)
     common.check_evaluation(meta, a.eval_start, a.horizon_steps)
-    norm = common.Normalization(splits["train"], meta.get("periods"))
+    norm = common.Normalization(splits["train"], meta.get("periods"), meta.get("forcingPeriod"))
     d, k = len(meta["variables"]), a.window
-    model = Stepper(a.cell, d, a.hidden, a.layers)
-    x, y = sequences(splits["train"], norm, k, a.sequence_steps)
+    model = Stepper(a.cell, norm.inputs, d, a.hidden, a.layers)
+    x, y = sequences(splits["train"], norm, k, a.sequence_steps, meta["times"])
     if len(x) == 0:
         common.fail(f"{a.data}: the training trajectories are shorter than --window {k} + --sequence-steps "
                     f"{a.sequence_steps} + 1 states; lower them")
@@ -115,7 +115,7 @@ def main():
             schedule.step()
         epochs = a.epochs
     else:
-        vx, vy = sequences(splits["validation"], norm, k, a.sequence_steps)
+        vx, vy = sequences(splits["validation"], norm, k, a.sequence_steps, meta["times"])
 
         @torch.no_grad()
         def validation_loss():
@@ -158,7 +158,7 @@ def main():
 
     @torch.no_grad()
     def advance(z):
-        out, state["h"] = model(torch.tensor(z).view(1, 1, d), state["h"])
+        out, state["h"] = model(torch.tensor(z).view(1, 1, norm.inputs), state["h"])
         return out.view(d).numpy()
 
     per, seconds = common.evaluate(meta, splits, norm, a.eval_start, reset, advance, a.horizon_steps)

@@ -107,20 +107,23 @@ public enum BatchedRolloutRunner {
     /// batch is the batch's time (per thread), and the speed-up against GSL (which solves one trajectory on one
     /// core) compares like with like.
     public static func run(_ stepper: LearnedStepper, references: [[Double]], dimension d: Int, warmUp k: Int, last: Int,
-                           normalization: Normalization, lower: [Double], upper: [Double], threads: Int = 1) -> [Rollout] {
+                           normalization: Normalization, lower: [Double], upper: [Double], times: [Double]? = nil,
+                           threads: Int = 1) -> [Rollout] {
         run(stepper, references: references, dimension: d, warmUp: k, last: last, normalization: normalization,
-            boxes: references.map { _ in (lower, upper) }, threads: threads)
+            boxes: references.map { _ in (lower, upper) }, times: times, threads: threads)
     }
 
     /// As above, with its own allowed box for each trajectory of `references` (`Metrics.allowedBox(normalization:…)`).
     public static func run(_ stepper: LearnedStepper, references: [[Double]], dimension d: Int, warmUp k: Int, last: Int,
-                           normalization: Normalization, boxes: [(lower: [Double], upper: [Double])], threads: Int = 1) -> [Rollout] {
+                           normalization: Normalization, boxes: [(lower: [Double], upper: [Double])], times: [Double]? = nil,
+                           threads: Int = 1) -> [Rollout] {
         precondition(threads >= 1, "rollout threads \(threads)")
         precondition(boxes.count == references.count)
+        precondition(normalization.forcingPeriod == 0 || (times?.count ?? 0) > last, "a driven problem's rollout needs the times")
         guard let batched = stepper as? BatchSteppable, references.count > 1 else {
             return zip(references, boxes).map { reference, box in
                 RolloutRunner.run(stepper, reference: reference, dimension: d, warmUp: k, last: last,
-                                  normalization: normalization, lower: box.lower, upper: box.upper)
+                                  normalization: normalization, lower: box.lower, upper: box.upper, times: times)
             }
         }
         // Contiguous groups: one per thread when batches may run concurrently, each cut to at most maximumBatch.
@@ -138,7 +141,7 @@ public enum BatchedRolloutRunner {
         let runGroup = { (index: Int) in
             let range = groups[index]
             let rollouts = runBatch(batched.makeBatchStepper(batch: range.count), references: Array(references[range]), dimension: d,
-                                    warmUp: k, last: last, normalization: normalization, boxes: Array(boxes[range]))
+                                    warmUp: k, last: last, normalization: normalization, boxes: Array(boxes[range]), times: times)
             for (offset, rollout) in rollouts.enumerated() { results[range.lowerBound + offset] = rollout }
         }
         if groupCount == 1 {
@@ -152,7 +155,7 @@ public enum BatchedRolloutRunner {
 
     /// One batch: trajectory b of `references` is row b of every batched step.
     static func runBatch(_ stepper: BatchStepper, references: [[Double]], dimension d: Int, warmUp k: Int, last: Int,
-                         normalization: Normalization, boxes: [(lower: [Double], upper: [Double])]) -> [Rollout] {
+                         normalization: Normalization, boxes: [(lower: [Double], upper: [Double])], times: [Double]? = nil) -> [Rollout] {
         let b = references.count
         precondition(stepper.batch == b && boxes.count == b && k >= 1 && last >= k && references.allSatisfy { $0.count >= (last + 1) * d })
         let clock = ContinuousClock()
@@ -161,7 +164,9 @@ public enum BatchedRolloutRunner {
         var seconds = [Double](repeating: 0, count: b)
         var diverged = [Int?](repeating: nil, count: b)
         var running = Array(0..<b)
-        var z = [Double](repeating: 0, count: b * d), g = [Double](repeating: 0, count: b * d)
+        // Inputs are w = `normalization.inputSize` wide (the state, and the drive's phase when there is one).
+        let w = normalization.inputSize
+        var z = [Double](repeating: 0, count: b * w), g = [Double](repeating: 0, count: b * d)
         var current = [Double](repeating: 0, count: b * d)
         /// Times one batched step and shares it among the trajectories in `running`.
         func timedAdvance() {
@@ -172,8 +177,12 @@ public enum BatchedRolloutRunner {
         }
         for n in 0..<k {
             let started = clock.now
-            for j in 0..<b {
-                for i in 0..<d { z[j * d + i] = normalization.z(references[j][n * d + i], i) }
+            z.withUnsafeMutableBufferPointer { zp in
+                for j in 0..<b {
+                    references[j].withUnsafeBufferPointer {
+                        normalization.modelInput($0.baseAddress! + n * d, time: times?[n] ?? 0, into: zp.baseAddress! + j * w)
+                    }
+                }
             }
             let share = (clock.now - started).seconds / Double(b)
             for j in 0..<b { seconds[j] += share }
@@ -195,15 +204,19 @@ public enum BatchedRolloutRunner {
                 }
                 if outside {
                     diverged[j] = r
-                    for i in 0..<d { z[j * d + i] = 0 }
+                    for i in 0..<w { z[j * w + i] = 0 }
                     continue
                 }
                 for i in 0..<d { predicted[j][r * d + i] = current[j * d + i] }
                 stillRunning.append(j)
             }
             if r < steps {
-                for j in stillRunning {
-                    for i in 0..<d { z[j * d + i] = normalization.z(current[j * d + i], i) }
+                current.withUnsafeBufferPointer { y in
+                    z.withUnsafeMutableBufferPointer { zp in
+                        for j in stillRunning {
+                            normalization.modelInput(y.baseAddress! + j * d, time: times?[k - 1 + r] ?? 0, into: zp.baseAddress! + j * w)
+                        }
+                    }
                 }
             }
             // The bookkeeping of this step is shared by the trajectories it served.

@@ -13,6 +13,23 @@ public struct Normalization: Codable, Equatable, Sendable {
     public var maximum: [Double]
     /// Per component, the period P of an angle; 0 for a component that is not periodic.
     public var periods: [Double]
+    /// The period of the external drive; 0 for an autonomous problem.
+    public var forcingPeriod: Double = 0
+
+    /// Inputs of the models: the state's d components, plus the drive's phase (2) when there is one.
+    public var inputSize: Int { dimension + (forcingPeriod > 0 ? 2 : 0) }
+
+    /// The model input at time t: z(y) (`z`, angles reduced), then sin(2πt/P) and cos(2πt/P) of the drive when it
+    /// has a period P; `inputSize` values written from `input`.
+    @inline(__always)
+    public func modelInput(_ y: UnsafePointer<Double>, time t: Double, into input: UnsafeMutablePointer<Double>) {
+        for i in 0..<dimension { input[i] = z(y[i], i) }
+        if forcingPeriod > 0 {
+            let phase = 2 * Double.pi * t / forcingPeriod
+            input[dimension] = sin(phase)
+            input[dimension + 1] = cos(phase)
+        }
+    }
 
     public var dimension: Int { stateMean.count }
 
@@ -29,7 +46,9 @@ public struct Normalization: Codable, Equatable, Sendable {
     /// Means and (population) standard deviations of the states and of the one-step increments y_{n+1} − y_n over
     /// every training trajectory (row-major (steps, d)); a zero deviation is replaced by 1. A component with a
     /// period in `periods` has its state moments taken over the reduced angle, its increments and range unwrapped.
-    public static func fit(trajectories: [[Double]], dimension d: Int, periods: [Double?]? = nil) -> Normalization {
+    /// `forcingPeriod`: the drive's period, recorded for `modelInput` (nil: autonomous).
+    public static func fit(trajectories: [[Double]], dimension d: Int, periods: [Double?]? = nil,
+                           forcingPeriod: Double? = nil) -> Normalization {
         precondition(periods == nil || periods!.count == d)
         let period = periods?.map { $0 ?? 0 } ?? [Double](repeating: 0, count: d)
         var sum = [Double](repeating: 0, count: d), sumSquares = sum, incrementSum = sum, incrementSquares = sum
@@ -63,8 +82,10 @@ public struct Normalization: Codable, Equatable, Sendable {
         }
         let (stateMean, stateScale) = moments(sum, sumSquares, states)
         let (incrementMean, incrementScale) = moments(incrementSum, incrementSquares, increments)
-        return Normalization(stateMean: stateMean, stateScale: stateScale, incrementMean: incrementMean,
-                             incrementScale: incrementScale, minimum: minimum, maximum: maximum, periods: period)
+        var fitted = Normalization(stateMean: stateMean, stateScale: stateScale, incrementMean: incrementMean,
+                                   incrementScale: incrementScale, minimum: minimum, maximum: maximum, periods: period)
+        fitted.forcingPeriod = forcingPeriod ?? 0
+        return fitted
     }
 
     /// Statistics pooled over the sites of each array of `layout` (for one model shared by every patch): each
@@ -116,6 +137,7 @@ public struct Normalization: Codable, Equatable, Sendable {
         var m = ["state_mean": stateMean, "state_scale": stateScale, "increment_mean": incrementMean,
                  "increment_scale": incrementScale, "minimum": minimum, "maximum": maximum]
         if periods.contains(where: { $0 > 0 }) { m["period"] = periods }
+        if forcingPeriod > 0 { m["forcing_period"] = [forcingPeriod] }
         return m
     }
 
@@ -127,6 +149,10 @@ public struct Normalization: Codable, Equatable, Sendable {
               metadata["period"]?.allSatisfy({ $0 >= 0 && $0.isFinite }) ?? true else { return nil }
         self.init(stateMean: a, stateScale: b, incrementMean: c, incrementScale: d, minimum: e, maximum: f,
                   periods: metadata["period"])
+        if let forcing = metadata["forcing_period"] {
+            guard forcing.count == 1, forcing[0] > 0, forcing[0].isFinite else { return nil }
+            forcingPeriod = forcing[0]
+        }
     }
 
     /// `periods` nil: no component is periodic.

@@ -16,19 +16,21 @@ public enum RolloutRunner {
     /// Stops at the first state that is non-finite or outside `[lower, upper]`, filling the rest with NaN.
     /// s is the subject's common evaluation start (at least the model's window k: a windowed model sees the last
     /// k of them, a recurrent one runs over all s), so every model is scored over the same rows s−1 … last.
+    /// `times[n]` is row n's time; only a driven problem's inputs (the drive's phase) need it.
     public static func run(_ stepper: LearnedStepper, reference: [Double], dimension d: Int, warmUp k: Int, last: Int,
-                           normalization: Normalization, lower: [Double], upper: [Double]) -> Rollout {
+                           normalization: Normalization, lower: [Double], upper: [Double], times: [Double]? = nil) -> Rollout {
         precondition(k >= 1 && last >= k && reference.count >= (last + 1) * d)
+        precondition(normalization.forcingPeriod == 0 || (times?.count ?? 0) > last, "a driven problem's rollout needs the times")
         let clock = ContinuousClock()
         let started = clock.now
         let steps = last - (k - 1)
         var predicted = [Double](repeating: .nan, count: (steps + 1) * d)
         stepper.reset()
         var g: [Double] = []
-        var z = [Double](repeating: 0, count: d)
+        var z = [Double](repeating: 0, count: normalization.inputSize)
         reference.withUnsafeBufferPointer { y in
             for n in 0..<k {
-                normalization.normalizeState(y.baseAddress! + n * d, into: &z)
+                z.withUnsafeMutableBufferPointer { normalization.modelInput(y.baseAddress! + n * d, time: times?[n] ?? 0, into: $0.baseAddress!) }
                 g = stepper.advance(z)
             }
         }
@@ -44,7 +46,9 @@ public enum RolloutRunner {
             if outside { diverged = r; break }
             for i in 0..<d { predicted[r * d + i] = current[i] }
             if r < steps {
-                for i in 0..<d { z[i] = normalization.z(current[i], i) }
+                current.withUnsafeBufferPointer { y in
+                    z.withUnsafeMutableBufferPointer { normalization.modelInput(y.baseAddress!, time: times?[k - 1 + r] ?? 0, into: $0.baseAddress!) }
+                }
                 g = stepper.advance(z)
             }
         }

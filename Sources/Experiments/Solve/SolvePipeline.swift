@@ -74,6 +74,12 @@ public enum SolvePipeline {
         try c.model.registration.validate(c)
         if !(c.noise >= 0) || !c.noise.isFinite { try fail("--noise must be ≥ 0 and finite (got \(c.noise))") }
         if c.denoising && !(c.noise > 0) { try fail("--denoising needs input noise: add --noise σ (σ > 0)") }
+        if c.rolloutSteps > 0, problem.forcingPeriod != nil {
+            try fail("--rollout-steps feeds the predicted state back without the drive's phase, but \(problem.name) is driven ([forcing]); train without it")
+        }
+        if c.parallel != nil, problem.forcingPeriod != nil {
+            try fail("--groups cuts the state into patches, but \(problem.name) is driven ([forcing]): the patches do not see the drive's phase yet")
+        }
         if c.rolloutSteps > 0, let k = problem.periods.firstIndex(where: { $0 != nil }) {
             try fail("--rollout-steps feeds the unreduced state back in training, but \(problem.name)'s \(problem.variables[k]) is an angle ([periodic]); train without it")
         }
@@ -125,7 +131,8 @@ public enum SolvePipeline {
         let data = try TrajectoryGenerator.data(for: problem, counts: counts, seed: c.seed,
                                                 cacheRoot: out.appendingPathComponent("data"), log: log)
         notes += data.notes
-        var normalization = Normalization.fit(trajectories: data.training.map(\.states), dimension: d, periods: problem.periods)
+        var normalization = Normalization.fit(trajectories: data.training.map(\.states), dimension: d, periods: problem.periods,
+                                              forcingPeriod: problem.forcingPeriod)
         // One model for every patch sees every site alike: pool the statistics over the sites.
         if let parallel = c.parallel, parallel.shared { normalization = normalization.pooled(over: try SiteLayout(problem: problem)) }
         // `--tune N`: the model's knobs chosen on the validation split (Tuning.swift), or reused from the cache.
@@ -159,7 +166,7 @@ public enum SolvePipeline {
         // All test rollouts advance together (BatchedRollout.swift: same results as one by one; `seconds` is each
         // trajectory's share of the batch's time).
         let rollouts = BatchedRolloutRunner.run(stepper, references: data.test.map(\.states), dimension: d, warmUp: s, last: last,
-                                                normalization: normalization, boxes: boxes,
+                                                normalization: normalization, boxes: boxes, times: data.times,
                                                 threads: try BatchedRolloutRunner.defaultThreads())
         for (index, trajectory) in data.test.enumerated() {
             let rollout = rollouts[index]
@@ -330,7 +337,7 @@ public enum SolvePipeline {
                 let checkpoint: Checkpoint
                 do { checkpoint = try Checkpoint.read(from: modelURL) } catch { throw SolveError.corruptModel(modelURL, "\(error)") }
                 if j == 0 { seconds = checkpoint.arrays["train_seconds"]?.first ?? .nan }
-                let (inputs, outputs) = patches.map { ($0[j].inputColumns.count, $0[j].outputColumns.count) } ?? (d, d)
+                let (inputs, outputs) = patches.map { ($0[j].inputColumns.count, $0[j].outputColumns.count) } ?? (normalization.inputSize, d)
                 do { models.append(try registration.load(checkpoint, c, inputs, outputs)) } catch {
                     throw SolveError.corruptModel(modelURL, "\(error)")
                 }
@@ -341,11 +348,11 @@ public enum SolvePipeline {
         try FileSystem.createDirectories(base.deletingLastPathComponent())
         let clock = ContinuousClock()
         let started = clock.now
-        let training = TeacherForcing.full(trajectories: data.training.map(\.states), dimension: d, normalization: normalization)
+        let training = TeacherForcing.full(trajectories: data.training.map(\.states), dimension: d, normalization: normalization, times: data.times)
             .addingNoise(c.model.isRecurrentNetwork ? 0 : c.noise, seed: c.seed,  // the trainer draws its own each epoch
-                         correctingTargets: c.denoising ? normalization.denoisingRatio : nil)
+                         correctingTargets: c.denoising ? normalization.denoisingRatio : nil, noisyColumns: d)
         let validation = data.validation.isEmpty ? nil
-            : TeacherForcing.full(trajectories: data.validation.map(\.states), dimension: d, normalization: normalization)
+            : TeacherForcing.full(trajectories: data.validation.map(\.states), dimension: d, normalization: normalization, times: data.times)
         let request = TrainingRequest(configuration: c, training: training, validation: validation,
                                       metadata: normalization.metadata, resumeURL: resumeURLs[0], log: log)
         let model: TrainedModel

@@ -22,24 +22,35 @@ public struct TeacherForcing: Sendable {
     /// Steps over all sequences.
     public var totalSteps: Int { inputs.indices.reduce(0) { $0 + steps($1) } }
 
-    /// z_n = (y_n − μ)/σ (angles reduced first: `Normalization.z`) and g_n = (y_{n+1} − y_n − μ_Δ)/σ_Δ for n = 0 … N−2 of every trajectory (row-major (N, d)).
-    public static func full(trajectories: [[Double]], dimension d: Int, normalization: Normalization) -> TeacherForcing {
+    /// Inputs `Normalization.modelInput` of y_n at t_n (z_n = (y_n − μ)/σ, angles reduced, plus the drive's phase
+    /// when the problem has one) and targets g_n = (y_{n+1} − y_n − μ_Δ)/σ_Δ for n = 0 … N−2 of every trajectory
+    /// (row-major (N, d)). `times` (t_n of every trajectory's row n) is needed only for a driven problem.
+    public static func full(trajectories: [[Double]], dimension d: Int, normalization: Normalization,
+                            times: [Double]? = nil) -> TeacherForcing {
+        let width = normalization.inputSize
+        precondition(normalization.forcingPeriod == 0 || times != nil, "a driven problem's inputs need the times")
         var inputs: [[Double]] = [], targets: [[Double]] = []
         for trajectory in trajectories {
             let rows = trajectory.count / d
             guard rows >= 2 else { continue }
-            var u: [Double] = [], g: [Double] = []
-            u.reserveCapacity((rows - 1) * d); g.reserveCapacity((rows - 1) * d)
+            var u = [Double](repeating: 0, count: (rows - 1) * width), g: [Double] = []
+            g.reserveCapacity((rows - 1) * d)
+            trajectory.withUnsafeBufferPointer { y in
+                u.withUnsafeMutableBufferPointer { u in
+                    for n in 0..<(rows - 1) {
+                        normalization.modelInput(y.baseAddress! + n * d, time: times?[n] ?? 0, into: u.baseAddress! + n * width)
+                    }
+                }
+            }
             for n in 0..<(rows - 1) {
                 for i in 0..<d {
-                    u.append(normalization.z(trajectory[n * d + i], i))
                     g.append((trajectory[(n + 1) * d + i] - trajectory[n * d + i] - normalization.incrementMean[i])
                              / normalization.incrementScale[i])
                 }
             }
             inputs.append(u); targets.append(g)
         }
-        return TeacherForcing(inputSize: d, outputSize: d, inputs: inputs, targets: targets)
+        return TeacherForcing(inputSize: width, outputSize: d, inputs: inputs, targets: targets)
     }
 
     /// The inputs plus independent N(0, σ²) noise (z-units), targets unchanged: the model learns to step from
@@ -47,19 +58,25 @@ public struct TeacherForcing: Sendable {
     /// The noise is a function of `seed` alone (one named stream), so the same seed gives the same data.
     /// With `ratio` (σ_y/σ_Δ per column, `Normalization.denoisingRatio`; inputs and targets of one size) each
     /// target becomes the increment from the noisy input to the true next state, g − ε·ratio (`--denoising`).
-    public func addingNoise(_ sigma: Double, seed: UInt64, correctingTargets ratio: [Double]? = nil) -> TeacherForcing {
+    /// Only the first `ratio.count` (else `noisyColumns`, default all) columns of each input row get noise: the
+    /// state's, not the drive's phase.
+    public func addingNoise(_ sigma: Double, seed: UInt64, correctingTargets ratio: [Double]? = nil,
+                            noisyColumns: Int? = nil) -> TeacherForcing {
         guard sigma > 0 else { return self }
-        precondition(ratio == nil || (ratio!.count == inputSize && inputSize == outputSize))
+        let noisy = ratio?.count ?? noisyColumns ?? inputSize
+        precondition(noisy <= inputSize && (ratio == nil || ratio!.count == outputSize))
         var generator = SplitMix64.stream("teacher-forcing noise", seed: seed)
-        var noisy = self
-        for s in noisy.inputs.indices {
-            for k in noisy.inputs[s].indices {
-                let e = sigma * generator.nextNormal()
-                noisy.inputs[s][k] += e
-                if let ratio { noisy.targets[s][k] -= e * ratio[k % inputSize] }
+        var result = self
+        for s in result.inputs.indices {
+            for row in 0..<steps(s) {
+                for column in 0..<noisy {
+                    let e = sigma * generator.nextNormal()
+                    result.inputs[s][row * inputSize + column] += e
+                    if let ratio { result.targets[s][row * outputSize + column] -= e * ratio[column] }
+                }
             }
         }
-        return noisy
+        return result
     }
 
     /// Sequences of several data sets one after another (same sizes).

@@ -217,6 +217,8 @@ public enum TrajectoryGenerator {
         var lyapunov: Double?
         /// Per variable column, the period of an angle (0: not periodic); absent when nothing is periodic.
         var periods: [Double]?
+        /// The drive's period (the models' extra inputs sin(2πt/P), cos(2πt/P)); absent for an autonomous problem.
+        var forcingPeriod: Double?
         /// `<split>.csv` → `fnv1a64:<16 hex digits>` of the file's bytes.
         var checksums: [String: String]?
     }
@@ -248,7 +250,7 @@ public enum TrajectoryGenerator {
                         notes: data.notes, specification: specification.description,
                         step: specification.problem.time.step, lyapunov: specification.problem.lyapunov,
                         periods: specification.problem.periods.contains { $0 != nil } ? specification.problem.periods.map { $0 ?? 0 } : nil,
-                        checksums: checksums)
+                        forcingPeriod: specification.problem.forcingPeriod, checksums: checksums)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(encoder.encode(meta), to: directory.appendingPathComponent("data.json"))

@@ -174,9 +174,9 @@ public enum Tuning {
         do {
             try SolvePipeline.validate(c, problem: problem)
             let d = data.dimension
-            let training = TeacherForcing.full(trajectories: data.training.map(\.states), dimension: d, normalization: normalization)
-                .addingNoise(c.noise, seed: c.seed, correctingTargets: c.denoising ? normalization.denoisingRatio : nil)
-            let validation = TeacherForcing.full(trajectories: data.validation.map(\.states), dimension: d, normalization: normalization)
+            let training = TeacherForcing.full(trajectories: data.training.map(\.states), dimension: d, normalization: normalization, times: data.times)
+                .addingNoise(c.noise, seed: c.seed, correctingTargets: c.denoising ? normalization.denoisingRatio : nil, noisyColumns: d)
+            let validation = TeacherForcing.full(trajectories: data.validation.map(\.states), dimension: d, normalization: normalization, times: data.times)
             let resume = FileManager.default.temporaryDirectory.appendingPathComponent("rnnode-tune-\(getpid()).training")
             unlink(resume.path)
             defer { unlink(resume.path) }
@@ -190,7 +190,7 @@ public enum Tuning {
             let times = Array(data.times[(s - 1)...last])
             let rollouts = BatchedRolloutRunner.run(model.makeStepper(), references: data.validation.map(\.states), dimension: d,
                                                     warmUp: s, last: last, normalization: normalization,
-                                                    boxes: boxes, threads: try BatchedRolloutRunner.defaultThreads())
+                                                    boxes: boxes, times: data.times, threads: try BatchedRolloutRunner.defaultThreads())
             // Always at the default threshold: `--vpt-threshold` changes what is reported, never the chosen model.
             let vpts = zip(data.validation, rollouts).map { trajectory, rollout in
                 Metrics.evaluate(RolloutComparison(dimension: d, times: times, reference: Array(trajectory.states[((s - 1) * d)..<((last + 1) * d)]),
