@@ -60,6 +60,8 @@ struct DataSpecification {
         lines.append("reference \(problem.reference.method) \(CSV.format(problem.reference.relativeTolerance)) \(CSV.format(problem.reference.absoluteTolerance))")
         lines.append("sampling " + (problem.sampling?.map { "\(CSV.format($0.lowerBound)):\(CSV.format($0.upperBound))" }.joined(separator: " ") ?? "none"))
         lines.append("transient \(CSV.format(problem.transient))")
+        // A driven problem's transient ends at t0 (not at t0 + transient): data cached before that are not reused.
+        if let period = problem.forcingPeriod, problem.transient > 0 { lines.append("drive \(CSV.format(period)), transient ends at t0") }
         lines.append("counts " + DataSplit.allCases.map { "\($0.rawValue)=\(counts[$0] ?? 0)" }.joined(separator: " "))
         lines.append("seed \(seed)")
         return lines.joined(separator: "\n")
@@ -148,7 +150,10 @@ public enum TrajectoryGenerator {
                     var start = drawStart(problem, &random)
                     let label = "\(split.rawValue) trajectory \(index) (draw \(attempt)) from [\(start.map { SummaryTable.format($0, significantDigits: 6) }.joined(separator: ", "))]"
                     if problem.transient > 0 {
-                        let transient = solve(system, initial: start, from: t0, to: t0 + problem.transient,
+                        // A driven problem's transient ends at t0, so the start is on the attractor at the drive's
+                        // phase of t0; an autonomous one's is the same flow, integrated from t0 as before.
+                        let from = problem.forcingPeriod == nil ? t0 : t0 - problem.transient
+                        let transient = solve(system, initial: start, from: from, to: from + problem.transient,
                                               outputStep: problem.transient, stepper: stepper, tolerances: tolerances)
                         if let failure = transient.failure {
                             attemptNotes.append("\(label): transient failed: \(failure); redrawn")
