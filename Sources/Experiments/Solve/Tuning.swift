@@ -114,7 +114,9 @@ public enum Tuning {
     /// closed-form models the second half of the trials instead steps around the best drawn trial so far.
     static func search(_ c: SolveConfiguration, trials: Int, problem: Problem, data: TrajectoryData,
                        normalization: Normalization, log: (String) -> Void) throws -> TuningResult {
-        let knobs = c.model.registration.knobs
+        // Closed-loop training is refused on problems with angles or a drive (SolvePipeline.validate): not searched there.
+        let closedLoopAllowed = problem.forcingPeriod == nil && !problem.periods.contains { $0 != nil }
+        let knobs = c.model.registration.knobs.filter { closedLoopAllowed || $0.name != "rollout_steps" }
         var generator = SplitMix64(seed: StableHash.fnv1a64("tune \(c.model.rawValue) \(c.seed)"))
         var pool = (0..<trials).map { i in
             Trial(index: i + 1, values: i == 0 ? nil : Dictionary(uniqueKeysWithValues: knobs.map { ($0.name, sample($0, &generator)) }))
