@@ -141,7 +141,7 @@ struct RolloutBenchCommand: ParsableCommand {
     @Option(help: "Validation trajectories (rnn, lstm, gru: the best weights are kept on them; as solve's).") var validationTrajectories: Int = 1
     @Option(help: "Reference states each rollout is warmed up on (solve's --eval-start); at least the model's window.") var warmUp: Int = 100
     @Option(help: "ESN reservoir units (default \(ReservoirSettings().size), as solve).") var reservoirSize: Int?
-    @Option(help: "Hidden units of rnn, lstm, gru (default \(SolveConfiguration(problem: "").hidden), as solve).") var hidden: Int?
+    @Option(help: "Hidden units of rnn, lstm, gru (default \(SolveDefaults.hiddenByModel), as solve).") var hidden: Int?
     @Option(help: ArgumentHelp("Training seconds of rnn, lstm, gru (default \(CSV.format(SolveDefaults.budget)), as solve; --epochs wins).", valueName: "SECONDS"))
     var budget: Double?
     @Option(help: "Training epochs of rnn, lstm, gru instead of --budget.") var epochs: Int?

@@ -25,7 +25,7 @@ struct SolveCommand: ParsableCommand {
                                valueName: "model"))
     var model: ModelKind = .lstm
 
-    @Option(help: "Hidden units per layer (rnn, lstm, gru; default \(SolveConfiguration(problem: "").hidden)).")
+    @Option(help: "Hidden units per layer (rnn, lstm, gru; default \(SolveDefaults.hiddenByModel)).")
     var hidden: Int?
 
     @Option(help: "Recurrent layers (rnn, lstm, gru; default 1).")

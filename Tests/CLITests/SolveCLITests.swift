@@ -127,6 +127,21 @@ func aBadVPTThresholdIsAUsageError(arguments: [String], message: String) throws 
     #expect(again.errors.contains("model loaded from"), "stderr was: \(again.errors)")
 }
 
+@Test func theGRUsDefaultHiddenSizeReachesTheManifestAndTheHelp() throws {
+    let help = try runSolve(["--help"])
+    #expect(help.output.replacingOccurrences(of: "\n", with: " ").split(separator: " ").joined(separator: " ")
+                .contains("default rnn 32, lstm 32, gru 24"), "help was: \(help.output)")
+    let out = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: out) }
+    for (arguments, hidden) in [([String](), "24"), (["--hidden", "8"], "8")] {
+        let result = try runSolve(["harmonic-oscillator", "--model", "gru", "--epochs", "1", "--train-trajectories", "1",
+                                   "--test-trajectories", "1", "--out", out.path] + arguments)
+        #expect(result.status == 0, "stderr was: \(result.errors)")
+        let manifest = try String(contentsOf: out.appendingPathComponent("harmonic-oscillator-gru-manifest.json"), encoding: .utf8)
+        #expect(manifest.contains("\"hidden\" : \"\(hidden)\"") && manifest.contains("--hidden \(hidden) "), "manifest was: \(manifest)")
+    }
+}
+
 @Suite struct SubjectCLITests {
     /// `solve lorenz --set rho=35` is reported as its own subject, never merged with ρ = 28's rows.
     @Test func setOverridesAreTheSubjectInEveryRow() throws {

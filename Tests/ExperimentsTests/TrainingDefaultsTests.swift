@@ -1,5 +1,6 @@
 // The recurrent nets' training options in the solve pipeline: the budget by default and --epochs winning, both
-// in the manifest and the cache key; closed-loop rollout steps; seeded input noise end to end.
+// in the manifest and the cache key; each net's default hidden size; closed-loop rollout steps; seeded input noise
+// end to end.
 import Foundation
 import Testing
 import TestSupport
@@ -36,6 +37,25 @@ private func smallConfiguration(_ model: ModelKind, out: URL) -> SolveConfigurat
     #expect(SolvePipeline.commandLine(c).contains("--epochs 7") && !SolvePipeline.commandLine(c).contains("--budget"))
     // Models fitted in closed form have no budget.
     #expect(SolveConfiguration(problem: "lorenz", model: .esn).effectiveBudget == nil)
+}
+
+@Test func eachRecurrentNetHasItsRegisteredHiddenSizeAndHiddenWins() throws {
+    // The GRU's own default (chosen on oscillator seeds 10–12); rnn and lstm keep 32, at which their figures were measured.
+    let expected: [ModelKind: Int] = [.rnn: 32, .lstm: 32, .gru: 24]
+    for (model, hidden) in expected {
+        let c = SolveConfiguration(problem: "lorenz", model: model)
+        #expect(model.registration.defaultHidden == hidden && c.hidden == hidden && c.settings["hidden"] == "\(hidden)", "\(model)")
+        #expect(SolvePipeline.commandLine(c).contains("--hidden \(hidden) "), "\(model): \(SolvePipeline.commandLine(c))")
+    }
+    #expect(SolveDefaults.hiddenByModel == "rnn 32, lstm 32, gru 24")
+    // --hidden wins over the default, and a different size is a different model in the cache.
+    var c = SolveConfiguration(problem: "lorenz", model: .gru)
+    let problem = try SolvePipeline.problem(for: c)
+    let byDefault = SolvePipeline.modelKey(c, problem: problem)
+    c.hidden = 32
+    #expect(c.hidden == 32 && c.settings["hidden"] == "32" && SolvePipeline.modelKey(c, problem: problem) != byDefault)
+    // --quick's small models stay small for every net.
+    #expect(SolveConfiguration(problem: "lorenz", model: .gru).quick().hidden == 16)
 }
 
 @Test func rolloutStepsReachTheSettingsAndLengthenTheSequences() throws {

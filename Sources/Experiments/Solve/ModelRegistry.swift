@@ -53,6 +53,8 @@ public struct ModelRegistration: Sendable {
     public var defaultWindow: @Sendable (SolveConfiguration) -> Int
     /// The window in `--quick` mode (nil: the default).
     public var quickWindow: Int?
+    /// Hidden units per layer without `--hidden` (rnn, lstm, gru; the others ignore it).
+    public var defaultHidden: Int = 32
     /// Model settings for the manifest and the cache key.
     public var settings: @Sendable (SolveConfiguration) -> [String: String]
     /// Checks the model's own options; messages name the option.
