@@ -43,6 +43,8 @@ PEERS = {
     "lstm": ("torch-lstm", "torch_solve.py"),
     "gru": ("torch-gru", "torch_solve.py"),
 }
+# Hidden units of each PyTorch peer: rnnode's default for the same cell (`rnnode solve --help`, --hidden).
+TORCH_HIDDEN = {"rnn": 32, "lstm": 32, "gru": 24}
 printing = threading.Lock()
 
 
@@ -187,7 +189,8 @@ def main():
                 command += ["--delays", str(a.ngrc_delays), "--skip", str(a.ngrc_skip),
                             "--degree", str(a.ngrc_degree), "--ridge", repr(a.ngrc_ridge)] + shlex.split(a.nvar_args)
             else:
-                command += ["--cell", name, "--window", "16", "--budget", repr(a.budget)] + shlex.split(a.torch_args)
+                command += ["--cell", name, "--window", "16", "--hidden", str(TORCH_HIDDEN[name]),
+                            "--budget", repr(a.budget)] + shlex.split(a.torch_args)
             log = os.path.join(out, "logs", f"{problem}-s{seed}-{name}.log")
             ok, seconds, last = run(command, log, environment)
             if ok:
