@@ -44,7 +44,7 @@ PEERS = {
     "gru": ("torch-gru", "torch_solve.py"),
 }
 # Hidden units of each PyTorch peer: rnnode's default for the same cell (`rnnode solve --help`, --hidden).
-TORCH_HIDDEN = {"rnn": 32, "lstm": 32, "gru": 24}
+TORCH_HIDDEN = {"rnn": 32, "lstm": 32, "gru": 32}
 printing = threading.Lock()
 
 

@@ -94,8 +94,7 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
     public var model: ModelKind = .lstm
     /// Hidden units per layer (rnn, lstm, gru); nil: the model's `defaultHidden`. The defaults of the recurrent
     /// nets (32 hidden, batch 8, rate 1e-2, window 16, teacher forcing, no noise) were chosen on validation data of
-    /// seed 10 (harmonic oscillator and Lorenz-63) within the default budget, the GRU's 24 hidden on seeds 10–12 of
-    /// the oscillator; see README.
+    /// seed 10 (harmonic oscillator and Lorenz-63) within the default budget; see README.
     public var hiddenOverride: Int?
     public var layers: Int = 1
     /// Arithmetic of training and rollouts of rnn, lstm and gru (in the settings, and so the model key, only when single).
@@ -241,7 +240,7 @@ public enum SolveDefaults {
 
     public static func epochs(for model: ModelKind) -> Int { model.registration.defaultEpochs }
 
-    /// The hidden units of each recurrent network without `--hidden`, for help texts: "rnn 32, lstm 32, gru 24".
+    /// The hidden units of each recurrent network without `--hidden`, for help texts: "rnn 32, lstm 32, gru 32".
     public static var hiddenByModel: String {
         ModelRegistry.all.filter(\.isRecurrentNetwork).map { "\($0.name) \($0.defaultHidden)" }.joined(separator: ", ")
     }
