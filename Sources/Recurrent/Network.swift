@@ -250,8 +250,20 @@ public struct EpochRecord: Codable, Equatable, Sendable {
     }
 }
 
+/// The weights a `Trainer.rolloutScore` kept: their epoch, score and validation loss, and what scoring took.
+public struct RolloutSelectionRecord: Sendable, Equatable {
+    public var epoch: Int
+    public var score: Double
+    public var validationLoss: Double
+    /// Scores taken and their seconds.
+    public var scores: Int
+    public var seconds: Double
+}
+
 public struct TrainingHistory: Sendable {
     public var records: [EpochRecord]
+    /// With a rollout score: the weights it kept.
+    public var selection: RolloutSelectionRecord?
     /// True when Ctrl-C stopped training (a checkpoint was saved when a path was given).
     public var interrupted: Bool
     public var stoppedEarly: Bool

@@ -52,6 +52,9 @@ struct CompareCommand: ParsableCommand {
     @Option(name: .customLong("vpt-threshold"), help: ArgumentHelp("Threshold on E(t) of every solve cell's valid prediction time (rnnode solve --vpt-threshold; default \(CSV.format(validPredictionThreshold))): the cells are evaluated again, their cached models reused.", valueName: "E"))
     var vptThreshold: Double?
 
+    @Option(name: .customLong("select-by"), help: "The weights kept from training of every rnn, lstm and gru cell (rnnode solve --select-by): vpt (the default) or loss.")
+    var selectBy: WeightSelection?
+
     func validate() throws {
         try OptionLimits.checkPath("--out", out)
         try OptionLimits.check("--seeds", seeds, OptionLimits.seeds)
@@ -78,7 +81,8 @@ struct CompareCommand: ParsableCommand {
                 models: try parseAxis(models, known: Self.allModels, what: "model"),
                 matrices: try parseAxis(matrices, known: try matrixNames(), what: "matrix"),
                 methods: try parseAxis(methods, known: Self.allMethods, what: "method"),
-                seeds: seeds ?? (quick ? 1 : 3), quick: quick, tune: tune, budget: budget, vptThreshold: vptThreshold)
+                seeds: seeds ?? (quick ? 1 : 3), quick: quick, tune: tune, budget: budget, vptThreshold: vptThreshold,
+                selection: selectBy)
         } catch let error as GridError {
             throw ValidationError(error.description)
         }

@@ -79,6 +79,9 @@ struct SolveCommand: ParsableCommand {
     @Option(name: .customLong("rollout-steps"), help: "R: closed-loop training (rnn, lstm, gru): after the warm-up the network is fed its own predictions for R steps, a curriculum growing R (default \(SolveConfiguration(problem: "").rolloutSteps); 0: teacher forcing).")
     var rolloutSteps: Int?
 
+    @Option(name: .customLong("select-by"), help: "The weights kept from training (rnn, lstm, gru): vpt, those whose rollouts from 16 starts spread over the validation trajectories last longest on average (scored at the end of epochs, at most a fifth of the budget); loss, those of the lowest one-step validation loss (default vpt).")
+    var selectBy: WeightSelection?
+
     @Option(name: .customLong("sequence-steps"), help: "Loss steps after the warm-up in each training sequence (default 16).")
     var sequenceSteps: Int?
 
@@ -164,6 +167,7 @@ struct SolveCommand: ParsableCommand {
         if let batchSize { c.batchSize = batchSize }
         if let sequenceSteps { c.sequenceSteps = sequenceSteps }
         if let rolloutSteps { c.rolloutSteps = rolloutSteps }
+        if let selectBy { c.selection = selectBy }
         if let reservoirSize { c.reservoir.size = reservoirSize }
         if let connectivity { c.reservoir.connectivity = connectivity }
         if let spectralRadius { c.reservoir.spectralRadius = spectralRadius }
@@ -280,6 +284,7 @@ struct SolveCommand: ParsableCommand {
 
 extension ReservoirReadout: ExpressibleByArgument {}
 extension ReservoirInputWeights: ExpressibleByArgument {}
+extension WeightSelection: ExpressibleByArgument {}
 
 extension ModelKind: ExpressibleByArgument {
     public init?(argument: String) { self.init(rawValue: argument) }

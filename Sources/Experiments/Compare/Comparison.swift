@@ -35,9 +35,9 @@ public typealias CellRunner = @Sendable (_ cell: GridCell, _ arguments: [String]
 public enum GridSettings {
     /// The arguments are the cell's identity: a cell recorded with other arguments (another `--tune`, `--budget`
     /// or `--vpt-threshold`) runs again. `budget` goes only to the models trained by backpropagation through time;
-    /// `vptThreshold` only when it is not the default.
+    /// `vptThreshold` only when it is not the default; `selection` only to those networks and when not the default.
     public static func arguments(for cell: GridCell, quick: Bool, tune: Int? = nil, budget: Double? = nil,
-                                 vptThreshold: Double? = nil) -> [String] {
+                                 vptThreshold: Double? = nil, selection: WeightSelection? = nil) -> [String] {
         switch cell.experiment {
         case .solve:
             var arguments = ["solve", cell.subject, "--model", cell.model, "--seed", String(cell.seed)]
@@ -48,6 +48,10 @@ public enum GridSettings {
             }
             if let vptThreshold, vptThreshold != validPredictionThreshold {
                 arguments += ["--vpt-threshold", CSV.format(vptThreshold)]
+            }
+            if let selection, selection != SolveConfiguration(problem: "").selection,
+               ModelKind(rawValue: cell.model)?.isRecurrentNetwork == true {
+                arguments += ["--select-by", selection.rawValue]
             }
             return arguments
         case .eigen:
@@ -81,7 +85,7 @@ public final class Comparison: @unchecked Sendable {
 
     public func arguments(for cell: GridCell) -> [String] {
         GridSettings.arguments(for: cell, quick: specification.quick, tune: specification.tune, budget: specification.budget,
-                               vptThreshold: specification.vptThreshold)
+                               vptThreshold: specification.vptThreshold, selection: specification.selection)
     }
     /// `DIR/runs/<key>/`; the key must be a single file-name component.
     public func runDirectory(for cell: GridCell) throws -> URL {

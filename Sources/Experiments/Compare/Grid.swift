@@ -37,11 +37,14 @@ public struct GridSpecification: Sendable, Equatable {
     /// `--vpt-threshold E` for every solve cell (only the metric: the cells' cached models are reused); nil or the
     /// default 0.4: not passed.
     public var vptThreshold: Double?
+    /// `--select-by` for every solve cell of a network trained by backpropagation; nil or the default: not passed.
+    public var selection: WeightSelection?
 
     public init(problems: [String], models: [String], matrices: [String], methods: [String], seeds: Int, quick: Bool,
-                tune: Int? = nil, budget: Double? = nil, vptThreshold: Double? = nil) {
+                tune: Int? = nil, budget: Double? = nil, vptThreshold: Double? = nil, selection: WeightSelection? = nil) {
         self.problems = problems; self.models = models; self.matrices = matrices; self.methods = methods
         self.seeds = seeds; self.quick = quick; self.tune = tune; self.budget = budget; self.vptThreshold = vptThreshold
+        self.selection = selection
     }
 
     /// Every cell, in a fixed order: ODE cells (problem, model, seed), then eigen cells (matrix, method, seed).

@@ -26,6 +26,9 @@ public struct TrainingRequest {
     /// Where an interruptible training keeps its resumable checkpoint.
     public var resumeURL: URL
     public var log: (String) -> Void
+    /// Scores weights by their rollouts of the validation trajectories (recurrent networks with `--select-by vpt`);
+    /// nil: the lowest validation loss chooses.
+    public var rolloutSelection: RolloutSelection? = nil
 }
 
 /// One knob of a model for `--tune`: a range searched on a linear or logarithmic scale (rounded for integers).

@@ -270,6 +270,7 @@ public final class ParallelTrainedModel: TrainedModel {
             r.training = training[j]
             r.validation = validation?[j]
             r.resumeURL = resumeURL(j)
+            r.rolloutSelection = nil  // a part sees only its patch's columns: it cannot roll out the whole state
             if training.count > 1 && threads > 1 { r.configuration.showProgress = false }
             return r
         }

@@ -87,6 +87,12 @@ extension Problem {
     }
 }
 
+/// Which weights of a recurrent network's training are kept: those whose rollouts of the validation trajectories
+/// last longest (`RolloutSelection`), or those of the lowest one-step (teacher-forced) validation loss.
+public enum WeightSelection: String, Codable, CaseIterable, Sendable {
+    case vpt, loss
+}
+
 public struct SolveConfiguration: Codable, Hashable, Sendable {
     /// A catalog name or a path to a problem file.
     public var problem: String
@@ -139,6 +145,8 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
     /// next state, g̃ = g − ε σ_y/σ_Δ (z-units), instead of the clean g: the fitted step map pulls a perturbed state
     /// back towards the data (its Jacobian off the data is damped, not neutral), which a stiff system's map needs.
     public var denoising = false
+    /// Which weights of a recurrent network's training are kept (`--select-by`).
+    public var selection: WeightSelection = .vpt
     /// Parallel local models over the sites of the problem's array variables; nil: one model of the whole state.
     public var parallel: ParallelSettings?
     /// `--tune N`: trials of the search over the model's knobs before training (Tuning.swift); nil: no tuning.

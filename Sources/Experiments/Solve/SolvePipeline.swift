@@ -277,6 +277,9 @@ public enum SolvePipeline {
             parts += ["--delays", "\(c.ngrc.delays)", "--skip", "\(c.ngrc.skip)", "--degree", "\(c.ngrc.degree)", "--ridge", CSV.format(c.ngrc.ridge)]
         }
         if c.model.isRecurrentNetwork && c.rolloutSteps > 0 { parts += ["--rollout-steps", "\(c.rolloutSteps)"] }
+        if c.model.isRecurrentNetwork && c.selection != SolveConfiguration(problem: "").selection {
+            parts += ["--select-by", c.selection.rawValue]
+        }
         if c.noise > 0 { parts += ["--noise", CSV.format(c.noise)] }
         if c.denoising { parts += ["--denoising"] }
         if let tune = c.tune { parts += ["--tune", "\(tune)"] }
@@ -354,7 +357,8 @@ public enum SolvePipeline {
         let validation = data.validation.isEmpty ? nil
             : TeacherForcing.full(trajectories: data.validation.map(\.states), dimension: d, normalization: normalization, times: data.times)
         let request = TrainingRequest(configuration: c, training: training, validation: validation,
-                                      metadata: normalization.metadata, resumeURL: resumeURLs[0], log: log)
+                                      metadata: normalization.metadata, resumeURL: resumeURLs[0], log: log,
+                                      rolloutSelection: RolloutSelection.of(c, problem: problem, data: data, normalization: normalization))
         let model: TrainedModel
         let checkpoints: (_ metadata: [String: [Double]]) -> [Checkpoint]
         if let patches, let parallel = c.parallel {

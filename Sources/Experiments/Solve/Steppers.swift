@@ -81,6 +81,7 @@ enum RecurrentModels {
                          "sequence_steps": "\(c.sequenceSteps)", "batch_size": "\(c.batchSize)",
                          "learning_rate": CSV.format(c.learningRate)]
                 if let budget = c.effectiveBudget { s["budget_seconds"] = CSV.format(budget) } else { s["epochs"] = "\(c.effectiveEpochs)" }
+                s["selected_by"] = "validation_\(c.selection.rawValue)"
                 if c.rolloutSteps > 0 { s["rollout_steps"] = "\(c.rolloutSteps)" }
                 if c.precision == .single { s["precision"] = c.precision.rawValue }
                 return s
@@ -115,7 +116,8 @@ enum RecurrentModels {
                 options.schedule = .cosine(minimum: c.learningRate * 0.02)
                 options.clipNorm = 1.0
                 options.seed = c.seed
-                // Keep the weights with the best validation loss (patience only triggers that restore here).
+                // Keep the best validation weights, by rollouts or by loss (`--select-by`; patience only triggers
+                // that restore here).
                 options.patience = validationSet == nil ? nil : options.epochs
                 options.progress = c.showProgress
                 if FileManager.default.fileExists(atPath: request.resumeURL.path) {
@@ -125,6 +127,9 @@ enum RecurrentModels {
                             + (options.budgetSeconds.map { "for \(CSV.format($0)) s" } ?? "for \(options.epochs) epochs")
                             + (c.noise > 0 ? " with input noise σ = \(CSV.format(c.noise))" : ""))
                 let trainer = Trainer(network: network, options: options)
+                if let selection = request.rolloutSelection, validationSet != nil {
+                    trainer.rolloutScore = { selection.score(RecurrentStepper(network: $0)) }
+                }
                 if c.rolloutSteps > 0 {
                     guard let normalization = Normalization(metadata: request.metadata),
                           normalization.dimension == request.training.inputSize, request.training.inputSize == request.training.outputSize else {
@@ -143,6 +148,9 @@ enum RecurrentModels {
                 if let lastRecord = history.records.last {
                     request.log("trained \(history.records.count) epochs: training loss \(SummaryTable.format(lastRecord.trainingLoss))"
                         + (lastRecord.validationLoss.map { ", validation loss \(SummaryTable.format($0))" } ?? ""))
+                }
+                if let kept = history.selection {
+                    request.log("kept the weights of epoch \(kept.epoch + 1): validation VPT \(SummaryTable.format(kept.score)) (mean of \(RolloutSelection.defaultStarts) starts), validation loss \(SummaryTable.format(kept.validationLoss)); \(kept.scores) scores took \(SummaryTable.format(kept.seconds)) s")
                 }
                 let recorded = history.records.map(\.seconds).reduce(0, +)
                 return TrainedRecurrentNetwork(network: network, recordedSeconds: recorded > 0 ? recorded : nil)

@@ -183,7 +183,8 @@ public enum Tuning {
             unlink(resume.path)
             defer { unlink(resume.path) }
             let request = TrainingRequest(configuration: c, training: training, validation: validation,
-                                          metadata: normalization.metadata, resumeURL: resume, log: { _ in })
+                                          metadata: normalization.metadata, resumeURL: resume, log: { _ in },
+                                          rolloutSelection: RolloutSelection.of(c, problem: problem, data: data, normalization: normalization))
             let model = try c.model.registration.train(request)
             let horizon = c.horizon ?? (problem.time.end - problem.time.start)
             let last = SolvePipeline.lastIndex(horizon: horizon, problem: problem)

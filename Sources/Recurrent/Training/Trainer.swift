@@ -31,6 +31,18 @@ public final class Trainer {
     /// forcing only. Validation then scores the full R fed-back steps, so the best weights are those that roll
     /// out best.
     public var closedLoop: ClosedLoopTraining?
+    /// Chooses the weights kept at the end by how they roll out, not by the one-step validation loss: a score of
+    /// the network, higher is better (the caller's, e.g. the mean valid prediction time of rollouts of the
+    /// validation trajectories). It is taken at the end of epochs, never more often than leaves `scoringShare` of
+    /// the time spent to it by budget, every `scoringEvery(epochs:)` epochs otherwise (so epochs reproduce), and
+    /// always at the last; equal scores go to the lower validation loss. Needs validation data; nil: the weights
+    /// of the lowest validation loss are kept.
+    public var rolloutScore: ((RecurrentNetwork) -> Double)?
+    /// The most of the time spent that scoring rollouts may take, by budget.
+    public static let scoringShare = 0.2
+
+    /// Epochs between rollout scores of a run by epochs: about 50 scores over the run.
+    public static func scoringEvery(epochs: Int) -> Int { max(1, epochs / 50) }
 
     public init(network: RecurrentNetwork, options: TrainingOptions) {
         self.network = network
@@ -156,6 +168,7 @@ public final class Trainer {
         let spentBefore = run.records.map(\.seconds).reduce(0, +) + run.epochSeconds
         func spent() -> Double { spentBefore + Date().timeIntervalSince(sessionStart) }
         var trainingSeconds = 0.0, lastValidationSeconds: Double?, budgetExhausted = false, lastSave = Date()
+        var lastScoringSeconds = 0.0
 
         func save() throws {
             guard let checkpoint else { return }
@@ -186,7 +199,7 @@ public final class Trainer {
                     // batch per validation batch (forward only is about a third).
                     let batchSeconds = batchesThisSession > 0 ? trainingSeconds / Double(batchesThisSession) : 0
                     let validationBatches = Double(((validation?.count ?? 0) + options.batchSize - 1) / options.batchSize)
-                    let reserve = lastValidationSeconds ?? batchSeconds * validationBatches / 2
+                    let reserve = (lastValidationSeconds ?? batchSeconds * validationBatches / 2) + lastScoringSeconds
                     if run.epoch + run.batch > 0,
                        !budget.allowsBatch(spent: spent(), batchSeconds: batchSeconds, validationReserve: reserve) {
                         budgetExhausted = true
@@ -229,24 +242,41 @@ public final class Trainer {
                 try save()
                 break
             }
-            // end of epoch (or of the budget, part way through one): record, validate, early-stopping
-            // bookkeeping, checkpoint
+            // end of epoch (or of the budget, part way through one): validate, early-stopping bookkeeping, score
+            // the rollouts when due, record, checkpoint
             let validationStart = Date()
             let validationLoss = validation.map { v in
                 closedLoop.map { c in loss(on: Self.closedLoopData(v, rolloutSteps: c.rolloutSteps), feedback: c.feedback) } ?? loss(on: v)
             }
             if validation != nil { lastValidationSeconds = Date().timeIntervalSince(validationStart) }
-            run.records.append(EpochRecord(epoch: run.epoch, trainingLoss: run.epochSquaredError / run.epochCounted,
-                                           validationLoss: validationLoss, learningRate: epochRate,
-                                           seconds: run.epochSeconds + Date().timeIntervalSince(epochStart)))
             if let v = validationLoss {
                 if v < run.bestValidationLoss {
-                    run.bestValidationLoss = v; run.bestParameters = network.parameters; run.epochsWithoutImprovement = 0
+                    run.bestValidationLoss = v; run.epochsWithoutImprovement = 0
+                    if rolloutScore == nil { run.bestParameters = network.parameters }
                 } else {
                     run.epochsWithoutImprovement += 1
                 }
                 if let patience = options.patience, run.epochsWithoutImprovement >= patience { run.stoppedEarly = true }
             }
+            if let score = rolloutScore, let v = validationLoss {
+                let closing = run.stoppedEarly || budgetExhausted || run.epoch + 1 >= options.epochs
+                let due = budget == nil ? (run.epoch + 1) % Self.scoringEvery(epochs: options.epochs) == 0
+                    : run.scoringSeconds + lastScoringSeconds <= Self.scoringShare * spent()
+                if closing || due {
+                    let scoringStart = Date()
+                    let value = score(network)
+                    let s = value.isNaN ? -Double.infinity : value
+                    if s > run.bestScore || (s == run.bestScore && v < run.bestScoreLoss) || run.bestParameters.isEmpty {
+                        run.bestScore = s; run.bestScoreLoss = v; run.bestScoreEpoch = run.epoch; run.bestParameters = network.parameters
+                    }
+                    lastScoringSeconds = Date().timeIntervalSince(scoringStart)
+                    run.scoringSeconds += lastScoringSeconds; run.scores += 1
+                }
+            }
+            // The epoch's seconds count its validation and scoring, as the budget does.
+            run.records.append(EpochRecord(epoch: run.epoch, trainingLoss: run.epochSquaredError / run.epochCounted,
+                                           validationLoss: validationLoss, learningRate: epochRate,
+                                           seconds: run.epochSeconds + Date().timeIntervalSince(epochStart)))
             run.epoch += 1; run.batch = 0; run.epochSquaredError = 0; run.epochCounted = 0; run.epochSeconds = 0
             run.epochShuffler = shuffler
             if budgetExhausted { run.stoppedEarly = true }
@@ -263,7 +293,12 @@ public final class Trainer {
                 lastSave = Date()
             }
         }
-        return TrainingHistory(records: run.records, interrupted: false, stoppedEarly: run.stoppedEarly)
+        var history = TrainingHistory(records: run.records, interrupted: false, stoppedEarly: run.stoppedEarly)
+        if rolloutScore != nil, run.bestScoreEpoch >= 0 {
+            history.selection = RolloutSelectionRecord(epoch: run.bestScoreEpoch, score: run.bestScore, validationLoss: run.bestScoreLoss,
+                                                       scores: run.scores, seconds: run.scoringSeconds)
+        }
+        return history
     }
 
     private func validate(_ d: SequenceDataset, name: String) throws {
@@ -313,6 +348,13 @@ struct RunState {
     var records: [EpochRecord] = []
     var bestValidationLoss = Double.infinity
     var bestParameters: [Double] = []
+    /// With `Trainer.rolloutScore`: the best score taken, the validation loss of its weights, the seconds spent scoring.
+    var bestScore = -Double.infinity
+    var bestScoreLoss = Double.infinity
+    var scoringSeconds = 0.0
+    var bestScoreEpoch = -1
+    /// Rollout scores taken.
+    var scores = 0
     var epochsWithoutImprovement = 0
     var stoppedEarly = false
 
@@ -326,6 +368,7 @@ extension Trainer {
     private func resumableOptions() -> String {
         var o = options; o.epochs = 0; o.progress = false
         return canonicalJSON(o) + (closedLoop.map { " closed loop " + canonicalJSON($0) } ?? "")
+            + (rolloutScore == nil ? "" : " weights kept by rollout score")
     }
 
     private static func fingerprint(_ d: SequenceDataset?) -> String {
@@ -346,6 +389,9 @@ extension Trainer {
         c.arrays["training.firstMoment"] = optimizer.firstMoment
         c.arrays["training.secondMoment"] = optimizer.secondMoment
         c.arrays["training.bestParameters"] = run.bestParameters
+        if rolloutScore != nil {
+            c.arrays["training.selection"] = [run.bestScore, run.bestScoreLoss, run.scoringSeconds, Double(run.bestScoreEpoch), Double(run.scores)]
+        }
         c.arrays["training.counters"] = [Double(run.epoch), Double(run.batch), run.epochSquaredError, run.epochCounted,
                                          run.epochSeconds, Double(optimizer.steps), run.bestValidationLoss,
                                          Double(run.epochsWithoutImprovement), run.stoppedEarly ? 1 : 0]
@@ -387,6 +433,11 @@ extension Trainer {
         let best = try c.array("training.bestParameters")
         guard best.isEmpty || best.count == n else { throw mismatch("best parameters have \(best.count) values, expected \(n)") }
         run.bestParameters = best
+        if rolloutScore != nil {
+            let selection = try c.array("training.selection", count: 5)
+            run.bestScore = selection[0]; run.bestScoreLoss = selection[1]; run.scoringSeconds = selection[2]
+            run.bestScoreEpoch = Int(selection[3]); run.scores = Int(selection[4])
+        }
         let epochs = try c.array("training.history.epoch"), losses = try c.array("training.history.trainingLoss", count: epochs.count)
         let validationLosses = try c.array("training.history.validationLoss", count: epochs.count)
         let rates = try c.array("training.history.learningRate", count: epochs.count)

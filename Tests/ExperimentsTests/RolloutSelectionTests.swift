@@ -1,0 +1,40 @@
+// The rollout score that chooses a recurrent network's kept weights: its segments of the validation trajectories
+// and its value for a stepper that is exact and for one that is not.
+import Foundation
+import Testing
+@testable import Experiments
+
+@Test func theScoreIsTheMeanVPTOfEvenlySpreadSegments() throws {
+    // y_n = 3n: the normalised increment is 0 (σ_Δ replaced by 1), so a stepper predicting 0 is exact.
+    final class Constant: LearnedStepper {
+        let g: Double
+        init(_ g: Double) { self.g = g }
+        var parameterCount: Int { 0 }
+        func reset() {}
+        func advance(_ z: [Double]) -> [Double] { [g] }
+    }
+    let n = 61, step = 0.1
+    let validation = [Trajectory(states: (0..<n).map { 3 * Double($0) }, seconds: 0),
+                      Trajectory(states: (0..<n).map { 3 * Double($0) + 1 }, seconds: 0)]
+    let times = (0..<n).map { Double($0) * step }
+    let normalization = Normalization.fit(trajectories: validation.map(\.states), dimension: 1)
+    let selection = try #require(RolloutSelection(validation: validation, times: times, normalization: normalization,
+                                                  warmUp: 10, last: 60, starts: 8))
+    // The test rollouts predict rows 10 … 60 (51 steps); each segment is warmed up on 10 rows and predicts 26.
+    #expect(selection.segments.count == 8)
+    #expect(selection.segments.allSatisfy { $0.states.count == 36 && $0.times.count == 36 })
+    // starts 0, 8, 16, 25: the first segment begins at row 0, the last ends at row 60
+    #expect(selection.segments.prefix(4).map { $0.states[0] / 3 } == [0, 8, 16, 25])
+    #expect(selection.segments[3].states.last == 180 && selection.segments[7].states.last == 181)
+    #expect(selection.segments[5].times.first == 0.8)
+    // exact: every rollout lasts its whole segment, 26 steps
+    let exact = selection.score(Constant(0))
+    #expect(abs(exact - 26 * step) < 1e-12)
+    // a constant drift of 2 (σ_Δ = 1) per step: E(t_r) = 2r / σ_y with σ_y ≈ 52.8 crosses the threshold 0.4
+    // at r = 11, long before the segment ends (r = 26)
+    let drifting = selection.score(Constant(2))
+    #expect(drifting < exact && drifting > 0)
+    // nothing to roll out, or no validation trajectory: no score
+    #expect(RolloutSelection(validation: [], times: times, normalization: normalization, warmUp: 10, last: 60) == nil)
+    #expect(RolloutSelection(validation: validation, times: times, normalization: normalization, warmUp: 60, last: 60) == nil)
+}
