@@ -39,6 +39,15 @@ public struct RolloutComparison: Sendable {
 
     /// Rows with a valid (finite, in-range) prediction: 0 ..< validCount.
     public var validCount: Int { divergedIndex ?? times.count }
+
+    /// The rollout of `reference` (row-major, the states at `times`) warmed up on rows 0 … s−1 and run to row
+    /// `last` (`BatchedRolloutRunner`), against rows s−1 … last, in the normalisation's scales and angles.
+    init(reference: [Double], times: [Double], rollout: Rollout, warmUp s: Int, last: Int, normalization: Normalization) {
+        let d = normalization.dimension
+        self.init(dimension: d, times: Array(times[(s - 1)...last]), reference: Array(reference[((s - 1) * d)..<((last + 1) * d)]),
+                  predicted: rollout.predicted, divergedIndex: rollout.divergedIndex, scale: normalization.stateScale,
+                  periods: normalization.periods)
+    }
 }
 
 /// The metrics of one test trajectory (time measured from the start of the rollout).

@@ -58,10 +58,8 @@ public struct RolloutSelection {
                                          normalization: normalization, boxes: [box], times: segment.times)
             }
         let vpts = zip(segments, rollouts).map { segment, rollout in
-            Metrics.evaluate(RolloutComparison(dimension: d, times: Array(segment.times[(s - 1)...]),
-                                               reference: Array(segment.states[((s - 1) * d)...]),
-                                               predicted: rollout.predicted, divergedIndex: rollout.divergedIndex,
-                                               scale: normalization.stateScale, periods: normalization.periods)).validPredictionTime
+            Metrics.evaluate(RolloutComparison(reference: segment.states, times: segment.times, rollout: rollout, warmUp: s,
+                                               last: last, normalization: normalization)).validPredictionTime
         }
         return vpts.reduce(0, +) / Double(vpts.count)
     }

@@ -175,10 +175,8 @@ public enum SolvePipeline {
             let gsl = solve(system, initial: start, from: times[0], to: times[times.count - 1], outputStep: problem.time.step,
                             stepper: stepperKind, tolerances: tolerances)
             if let failure = gsl.failure { notes.append("test trajectory \(index): timing solve failed: \(failure)") }
-            let comparison = RolloutComparison(
-                dimension: d, times: times, reference: Array(trajectory.states[((s - 1) * d)..<((last + 1) * d)]),
-                predicted: rollout.predicted, divergedIndex: rollout.divergedIndex, scale: normalization.stateScale,
-                periods: normalization.periods)
+            let comparison = RolloutComparison(reference: trajectory.states, times: data.times, rollout: rollout, warmUp: s,
+                                               last: last, normalization: normalization)
             let m = Metrics.evaluate(comparison, threshold: c.vptThreshold) { t, y in problem.invariantValues(t: t, state: y) }
             // GSL at the loosest tolerance that is as accurate at the horizon as the rollout (none for a diverged one).
             if m.divergedAt == nil, m.relativeL2Final.isFinite, gsl.failure == nil {

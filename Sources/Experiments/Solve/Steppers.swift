@@ -127,7 +127,7 @@ enum RecurrentModels {
                             + (options.budgetSeconds.map { "for \(CSV.format($0)) s" } ?? "for \(options.epochs) epochs")
                             + (c.noise > 0 ? " with input noise σ = \(CSV.format(c.noise))" : ""))
                 let trainer = Trainer(network: network, options: options)
-                if let selection = request.rolloutSelection, validationSet != nil {
+                if let selection = request.rolloutSelection {
                     trainer.rolloutScore = { selection.score(RecurrentStepper(network: $0)) }
                 }
                 if c.rolloutSteps > 0 {
@@ -149,8 +149,8 @@ enum RecurrentModels {
                     request.log("trained \(history.records.count) epochs: training loss \(SummaryTable.format(lastRecord.trainingLoss))"
                         + (lastRecord.validationLoss.map { ", validation loss \(SummaryTable.format($0))" } ?? ""))
                 }
-                if let kept = history.selection {
-                    request.log("kept the weights of epoch \(kept.epoch + 1): validation VPT \(SummaryTable.format(kept.score)) (mean of \(RolloutSelection.defaultStarts) starts), validation loss \(SummaryTable.format(kept.validationLoss)); \(kept.scores) scores took \(SummaryTable.format(kept.seconds)) s")
+                if let kept = history.selection, let selection = request.rolloutSelection {
+                    request.log("kept the weights of epoch \(kept.epoch + 1): validation VPT \(SummaryTable.format(kept.score)) (mean of \(selection.segments.count) starts), validation loss \(SummaryTable.format(kept.validationLoss)); \(kept.scores) scores took \(SummaryTable.format(kept.seconds)) s")
                 }
                 let recorded = history.records.map(\.seconds).reduce(0, +)
                 return TrainedRecurrentNetwork(network: network, recordedSeconds: recorded > 0 ? recorded : nil)

@@ -190,15 +190,13 @@ public enum Tuning {
             let last = SolvePipeline.lastIndex(horizon: horizon, problem: problem)
             let boxes = data.validation.map { Metrics.allowedBox(normalization: normalization, reference: $0.states, dimension: d, last: last) }
             let s = c.evaluationStart
-            let times = Array(data.times[(s - 1)...last])
             let rollouts = BatchedRolloutRunner.run(model.makeStepper(), references: data.validation.map(\.states), dimension: d,
                                                     warmUp: s, last: last, normalization: normalization,
                                                     boxes: boxes, times: data.times, threads: try BatchedRolloutRunner.defaultThreads())
             // Always at the default threshold: `--vpt-threshold` changes what is reported, never the chosen model.
             let vpts = zip(data.validation, rollouts).map { trajectory, rollout in
-                Metrics.evaluate(RolloutComparison(dimension: d, times: times, reference: Array(trajectory.states[((s - 1) * d)..<((last + 1) * d)]),
-                                                   predicted: rollout.predicted, divergedIndex: rollout.divergedIndex,
-                                                   scale: normalization.stateScale, periods: normalization.periods),
+                Metrics.evaluate(RolloutComparison(reference: trajectory.states, times: data.times, rollout: rollout, warmUp: s,
+                                                   last: last, normalization: normalization),
                                  threshold: validPredictionThreshold).validPredictionTime
             }
             let value = median(vpts)
