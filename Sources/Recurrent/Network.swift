@@ -250,10 +250,24 @@ public struct EpochRecord: Codable, Equatable, Sendable {
     }
 }
 
+/// How the rollouts of a network's weights scored (`Trainer.rolloutScore`): their valid time T, higher is better
+/// (the caller's, e.g. the mean VPT over the validation starts; NaN counts as −∞), and whether it is complete:
+/// every rollout stayed valid to its end, so no weights can score longer and only ties are left to decide.
+public struct RolloutScore: Sendable, Equatable {
+    public var validTime: Double
+    public var complete: Bool
+    public init(validTime: Double, complete: Bool = false) {
+        self.validTime = validTime.isNaN ? -.infinity : validTime
+        self.complete = complete && !validTime.isNaN
+    }
+    /// The score before any is taken.
+    public static let unscored = RolloutScore(validTime: -.infinity)
+}
+
 /// The weights a `Trainer.rolloutScore` kept: their epoch, score and validation loss, and what scoring took.
 public struct RolloutSelectionRecord: Sendable, Equatable {
     public var epoch: Int
-    public var score: Double
+    public var score: RolloutScore
     public var validationLoss: Double
     /// Scores taken and their seconds.
     public var scores: Int

@@ -79,7 +79,7 @@ struct SolveCommand: ParsableCommand {
     @Option(name: .customLong("rollout-steps"), help: "R: closed-loop training (rnn, lstm, gru): after the warm-up the network is fed its own predictions for R steps, a curriculum growing R (default \(SolveConfiguration(problem: "").rolloutSteps); 0: teacher forcing).")
     var rolloutSteps: Int?
 
-    @Option(name: .customLong("select-by"), help: "The weights kept from training (rnn, lstm, gru): vpt, those whose rollouts from 16 starts spread over the validation trajectories last longest on average (scored at the end of epochs, at most a fifth of the budget); loss, those of the lowest one-step validation loss (default vpt).")
+    @Option(name: .customLong("select-by"), help: "The weights kept from training (rnn, lstm, gru): vpt, those whose rollouts from 16 starts spread over the validation trajectories last longest on average, equal times going to the lower validation loss (scored at the end of epochs, at most a fifth of the budget; once every rollout stays valid to its end scoring stops and the lowest validation loss since is checked once at the end); loss, those of the lowest one-step validation loss (default vpt).")
     var selectBy: WeightSelection?
 
     @Option(name: .customLong("sequence-steps"), help: "Loss steps after the warm-up in each training sequence (default 16).")

@@ -29,11 +29,11 @@ import Testing
     #expect(selection.segments[5].times.first == 0.8)
     // exact: every rollout lasts its whole segment, 26 steps
     let exact = selection.score(Constant(0))
-    #expect(abs(exact - 26 * step) < 1e-12)
+    #expect(abs(exact.validTime - 26 * step) < 1e-12 && exact.complete)
     // a constant drift of 2 (σ_Δ = 1) per step: E(t_r) = 2r / σ_y with σ_y ≈ 52.8 crosses the threshold 0.4
     // at r = 11, long before the segment ends (r = 26)
     let drifting = selection.score(Constant(2))
-    #expect(drifting < exact && drifting > 0)
+    #expect(drifting.validTime < exact.validTime && drifting.validTime > 0 && !drifting.complete)
     // nothing to roll out, or no validation trajectory: no score
     #expect(RolloutSelection(validation: [], times: times, normalization: normalization, warmUp: 10, last: 60) == nil)
     #expect(RolloutSelection(validation: validation, times: times, normalization: normalization, warmUp: 60, last: 60) == nil)

@@ -2,6 +2,7 @@
 // trajectories, because a lower one-step loss does not buy a longer rollout.
 import Foundation
 import Problems
+import Recurrent
 
 /// The score of a learned stepper on the validation trajectories from many starts:
 ///
@@ -9,10 +10,11 @@ import Problems
 ///
 /// VPT_j the valid prediction time (`Metrics`, at the default threshold) of segment j: the stepper is warmed up
 /// on s reference states from row o_j of a validation trajectory, then rolls out L = ⌈(N − s)/2⌉ steps, where
-/// the test rollouts are warmed up on rows 0 … s−1 and roll out to row N = `last`. The starts o_j are spread
-/// evenly over 0 … N − s − L, ⌈`starts` / trajectories⌉ of them per trajectory (at least 2), so the score
-/// averages over many initial conditions (one VPT of one trajectory is too noisy to rank weights by) and never
-/// reads the test split.
+/// the test rollouts are warmed up on rows 0 … s−1 and roll out to row N = `last`. The score is complete when
+/// every segment's rollout stays valid to its end (the oscillator's, say): no weights can score longer. The
+/// starts o_j are spread evenly over 0 … N − s − L, ⌈`starts` / trajectories⌉ of them per trajectory (at least
+/// 2), so the score averages over many initial conditions (one VPT of one trajectory is too noisy to rank weights
+/// by) and never reads the test split.
 public struct RolloutSelection {
     /// Segments of the validation trajectories, each row-major (s + L, d), with their output times.
     let segments: [(states: [Double], times: [Double])]
@@ -46,7 +48,7 @@ public struct RolloutSelection {
     }
 
     /// The mean VPT (time units) of the stepper's rollouts of every segment.
-    public func score(_ stepper: LearnedStepper) -> Double {
+    public func score(_ stepper: LearnedStepper) -> RolloutScore {
         let d = dimension, s = warmUp
         let last = segments[0].states.count / d - 1
         // A driven model reads the drive's phase at each segment's own times: one segment per call.
@@ -57,11 +59,12 @@ public struct RolloutSelection {
                 BatchedRolloutRunner.run(stepper, references: [segment.states], dimension: d, warmUp: s, last: last,
                                          normalization: normalization, boxes: [box], times: segment.times)
             }
-        let vpts = zip(segments, rollouts).map { segment, rollout in
+        let metrics = zip(segments, rollouts).map { segment, rollout in
             Metrics.evaluate(RolloutComparison(reference: segment.states, times: segment.times, rollout: rollout, warmUp: s,
-                                               last: last, normalization: normalization)).validPredictionTime
+                                               last: last, normalization: normalization))
         }
-        return vpts.reduce(0, +) / Double(vpts.count)
+        return RolloutScore(validTime: metrics.map(\.validPredictionTime).reduce(0, +) / Double(metrics.count),
+                            complete: metrics.allSatisfy(\.validPredictionCensored))
     }
 }
 

@@ -150,7 +150,7 @@ enum RecurrentModels {
                         + (lastRecord.validationLoss.map { ", validation loss \(SummaryTable.format($0))" } ?? ""))
                 }
                 if let kept = history.selection, let selection = request.rolloutSelection {
-                    request.log("kept the weights of epoch \(kept.epoch + 1): validation VPT \(SummaryTable.format(kept.score)) (mean of \(selection.segments.count) starts), validation loss \(SummaryTable.format(kept.validationLoss)); \(kept.scores) scores took \(SummaryTable.format(kept.seconds)) s")
+                    request.log("kept the weights of epoch \(kept.epoch + 1): validation VPT \(SummaryTable.format(kept.score.validTime)) (mean of \(selection.segments.count) starts\(kept.score.complete ? ", every one valid to its end" : "")), validation loss \(SummaryTable.format(kept.validationLoss)); \(kept.scores) scores took \(SummaryTable.format(kept.seconds)) s")
                 }
                 let recorded = history.records.map(\.seconds).reduce(0, +)
                 return TrainedRecurrentNetwork(network: network, recordedSeconds: recorded > 0 ? recorded : nil)

@@ -33,11 +33,14 @@ public final class Trainer {
     public var closedLoop: ClosedLoopTraining?
     /// Chooses the weights kept at the end by how they roll out, not by the one-step validation loss: a score of
     /// the network, higher is better (the caller's, e.g. the mean valid prediction time of rollouts of the
-    /// validation trajectories). It is taken at the end of epochs, never more often than leaves `scoringShare` of
-    /// the time spent to it by budget, every `scoringEvery(epochs:)` epochs otherwise (so epochs reproduce), and
-    /// always at the last; equal scores go to the lower validation loss. Needs validation data; nil: the weights
-    /// of the lowest validation loss are kept.
-    public var rolloutScore: ((RecurrentNetwork) -> Double)?
+    /// validation trajectories: `RolloutScore`). It is taken at the end of epochs, never more often than leaves
+    /// `scoringShare` of the time spent to it by budget, every `scoringEvery(epochs:)` epochs otherwise (so epochs
+    /// reproduce), and always at the last; equal scores go to the lower validation loss. Once a score is complete
+    /// (every rollout valid to its end: nothing can score longer, only ties are left) scoring stops, the weights
+    /// of each lower validation loss become the candidate, and the candidate is scored once at the end: kept when
+    /// its score is complete too, else the complete weights are. Needs validation data; nil: the weights of the
+    /// lowest validation loss are kept.
+    public var rolloutScore: ((RecurrentNetwork) -> RolloutScore)?
     /// The most of the time spent that scoring rollouts may take, by budget.
     public static let scoringShare = 0.2
 
@@ -170,6 +173,22 @@ public final class Trainer {
         var trainingSeconds = 0.0, lastValidationSeconds: Double?, budgetExhausted = false, lastSave = Date()
         var lastScoringSeconds = 0.0
 
+        /// After a complete score: the candidate's weights are kept when their rollouts are complete too.
+        func settleCandidate(_ score: (RecurrentNetwork) -> RolloutScore) {
+            guard !run.candidateParameters.isEmpty else { return }
+            let scoringStart = Date(), trained = network.parameters
+            network.parameters = run.candidateParameters
+            let s = score(network)
+            network.parameters = trained
+            lastScoringSeconds = Date().timeIntervalSince(scoringStart)
+            run.scoringSeconds += lastScoringSeconds; run.scores += 1
+            if s.complete, s.validTime >= run.bestScore.validTime {
+                run.bestScore = s; run.bestScoreLoss = run.candidateLoss; run.bestScoreEpoch = run.candidateEpoch
+                run.bestParameters = run.candidateParameters
+            }
+            run.candidateParameters = []; run.candidateLoss = .infinity; run.candidateEpoch = -1
+        }
+
         func save() throws {
             guard let checkpoint else { return }
             try self.checkpoint(run, training: training, validation: validation, metadata: metadata).write(to: checkpoint)
@@ -238,6 +257,7 @@ public final class Trainer {
             if budgetExhausted && run.batch == 0 {
                 // The budget ran out between epochs: nothing to record.
                 run.stoppedEarly = true
+                if let score = rolloutScore { settleCandidate(score) }
                 if !run.bestParameters.isEmpty { network.parameters = run.bestParameters }
                 try save()
                 break
@@ -262,15 +282,21 @@ public final class Trainer {
                 let closing = run.stoppedEarly || budgetExhausted || run.epoch + 1 >= options.epochs
                 let due = budget == nil ? (run.epoch + 1) % Self.scoringEvery(epochs: options.epochs) == 0
                     : run.scoringSeconds + lastScoringSeconds <= Self.scoringShare * spent()
-                if closing || due {
-                    let scoringStart = Date()
-                    let value = score(network)
-                    let s = value.isNaN ? -Double.infinity : value
-                    if s > run.bestScore || (s == run.bestScore && v < run.bestScoreLoss) || run.bestParameters.isEmpty {
-                        run.bestScore = s; run.bestScoreLoss = v; run.bestScoreEpoch = run.epoch; run.bestParameters = network.parameters
+                if run.bestScore.complete {
+                    // Only ties are left, and they go to the lower validation loss: no scoring until the end.
+                    if v < min(run.candidateLoss, run.bestScoreLoss) {
+                        run.candidateLoss = v; run.candidateEpoch = run.epoch; run.candidateParameters = network.parameters
                     }
+                    if closing { settleCandidate(score) }
+                } else if closing || due {
+                    let scoringStart = Date()
+                    let s = score(network)
                     lastScoringSeconds = Date().timeIntervalSince(scoringStart)
                     run.scoringSeconds += lastScoringSeconds; run.scores += 1
+                    if s.validTime > run.bestScore.validTime || (s.validTime == run.bestScore.validTime && v < run.bestScoreLoss)
+                        || run.bestParameters.isEmpty {
+                        run.bestScore = s; run.bestScoreLoss = v; run.bestScoreEpoch = run.epoch; run.bestParameters = network.parameters
+                    }
                 }
             }
             // The epoch's seconds count its validation and scoring, as the budget does.
@@ -349,10 +375,14 @@ struct RunState {
     var bestValidationLoss = Double.infinity
     var bestParameters: [Double] = []
     /// With `Trainer.rolloutScore`: the best score taken, the validation loss of its weights, the seconds spent scoring.
-    var bestScore = -Double.infinity
+    var bestScore = RolloutScore.unscored
     var bestScoreLoss = Double.infinity
     var scoringSeconds = 0.0
     var bestScoreEpoch = -1
+    /// After a complete score: the weights of the lowest validation loss below the kept weights' since, unscored.
+    var candidateParameters: [Double] = []
+    var candidateLoss = Double.infinity
+    var candidateEpoch = -1
     /// Rollout scores taken.
     var scores = 0
     var epochsWithoutImprovement = 0
@@ -368,7 +398,7 @@ extension Trainer {
     private func resumableOptions() -> String {
         var o = options; o.epochs = 0; o.progress = false
         return canonicalJSON(o) + (closedLoop.map { " closed loop " + canonicalJSON($0) } ?? "")
-            + (rolloutScore == nil ? "" : " weights kept by rollout score")
+            + (rolloutScore == nil ? "" : " weights kept by rollout score (complete scores end scoring)")
     }
 
     private static func fingerprint(_ d: SequenceDataset?) -> String {
@@ -390,7 +420,9 @@ extension Trainer {
         c.arrays["training.secondMoment"] = optimizer.secondMoment
         c.arrays["training.bestParameters"] = run.bestParameters
         if rolloutScore != nil {
-            c.arrays["training.selection"] = [run.bestScore, run.bestScoreLoss, run.scoringSeconds, Double(run.bestScoreEpoch), Double(run.scores)]
+            c.arrays["training.selection"] = [run.bestScore.validTime, run.bestScore.complete ? 1 : 0, run.bestScoreLoss, run.scoringSeconds,
+                                              Double(run.bestScoreEpoch), Double(run.scores), run.candidateLoss, Double(run.candidateEpoch)]
+            c.arrays["training.candidateParameters"] = run.candidateParameters
         }
         c.arrays["training.counters"] = [Double(run.epoch), Double(run.batch), run.epochSquaredError, run.epochCounted,
                                          run.epochSeconds, Double(optimizer.steps), run.bestValidationLoss,
@@ -434,9 +466,16 @@ extension Trainer {
         guard best.isEmpty || best.count == n else { throw mismatch("best parameters have \(best.count) values, expected \(n)") }
         run.bestParameters = best
         if rolloutScore != nil {
-            let selection = try c.array("training.selection", count: 5)
-            run.bestScore = selection[0]; run.bestScoreLoss = selection[1]; run.scoringSeconds = selection[2]
-            run.bestScoreEpoch = Int(selection[3]); run.scores = Int(selection[4])
+            let selection = try c.array("training.selection", count: 8)
+            run.bestScore = RolloutScore(validTime: selection[0], complete: selection[1] != 0)
+            run.bestScoreLoss = selection[2]; run.scoringSeconds = selection[3]
+            run.bestScoreEpoch = Int(selection[4]); run.scores = Int(selection[5])
+            run.candidateLoss = selection[6]; run.candidateEpoch = Int(selection[7])
+            let candidate = try c.array("training.candidateParameters")
+            guard candidate.isEmpty || candidate.count == n else {
+                throw mismatch("candidate parameters have \(candidate.count) values, expected \(n)")
+            }
+            run.candidateParameters = candidate
         }
         let epochs = try c.array("training.history.epoch"), losses = try c.array("training.history.trainingLoss", count: epochs.count)
         let validationLosses = try c.array("training.history.validationLoss", count: epochs.count)
