@@ -173,15 +173,22 @@ public final class Trainer {
         var trainingSeconds = 0.0, lastValidationSeconds: Double?, budgetExhausted = false, lastSave = Date()
         var lastScoringSeconds = 0.0
 
+        /// One rollout score of the network's current weights, its seconds counted.
+        func timedScore(_ score: (RecurrentNetwork) -> RolloutScore) -> RolloutScore {
+            let scoringStart = Date()
+            let s = score(network)
+            lastScoringSeconds = Date().timeIntervalSince(scoringStart)
+            run.scoringSeconds += lastScoringSeconds; run.scores += 1
+            return s
+        }
+
         /// After a complete score: the candidate's weights are kept when their rollouts are complete too.
         func settleCandidate(_ score: (RecurrentNetwork) -> RolloutScore) {
             guard !run.candidateParameters.isEmpty else { return }
-            let scoringStart = Date(), trained = network.parameters
+            let trained = network.parameters
             network.parameters = run.candidateParameters
-            let s = score(network)
+            let s = timedScore(score)
             network.parameters = trained
-            lastScoringSeconds = Date().timeIntervalSince(scoringStart)
-            run.scoringSeconds += lastScoringSeconds; run.scores += 1
             if s.complete, s.validTime >= run.bestScore.validTime {
                 run.bestScore = s; run.bestScoreLoss = run.candidateLoss; run.bestScoreEpoch = run.candidateEpoch
                 run.bestParameters = run.candidateParameters
@@ -289,10 +296,7 @@ public final class Trainer {
                     }
                     if closing { settleCandidate(score) }
                 } else if closing || due {
-                    let scoringStart = Date()
-                    let s = score(network)
-                    lastScoringSeconds = Date().timeIntervalSince(scoringStart)
-                    run.scoringSeconds += lastScoringSeconds; run.scores += 1
+                    let s = timedScore(score)
                     if s.validTime > run.bestScore.validTime || (s.validTime == run.bestScore.validTime && v < run.bestScoreLoss)
                         || run.bestParameters.isEmpty {
                         run.bestScore = s; run.bestScoreLoss = v; run.bestScoreEpoch = run.epoch; run.bestParameters = network.parameters
