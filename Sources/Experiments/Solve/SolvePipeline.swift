@@ -158,7 +158,7 @@ public enum SolvePipeline {
         let system = problem.odeSystem
         // Every model of the problem is warmed up on y_0 … y_{s−1} and scored over t_{s−1} … horizon.
         let s = c.evaluationStart
-        let times = Array(data.times[(s - 1)...last])
+        let (firstTime, lastTime) = (data.times[s - 1], data.times[last])
         var metrics: [TrajectoryMetrics] = []
         var rolloutSeconds: [Double] = [], referenceSeconds: [Double] = []
         var matched: [ToleranceLadder.Match?] = []
@@ -172,7 +172,7 @@ public enum SolvePipeline {
             let rollout = rollouts[index]
             // GSL over the same interval from the same state, timed side by side.
             let start = Array(trajectory.states[((s - 1) * d)..<(s * d)])
-            let gsl = solve(system, initial: start, from: times[0], to: times[times.count - 1], outputStep: problem.time.step,
+            let gsl = solve(system, initial: start, from: firstTime, to: lastTime, outputStep: problem.time.step,
                             stepper: stepperKind, tolerances: tolerances)
             if let failure = gsl.failure { notes.append("test trajectory \(index): timing solve failed: \(failure)") }
             let comparison = RolloutComparison(reference: trajectory.states, times: data.times, rollout: rollout, warmUp: s,
@@ -181,14 +181,14 @@ public enum SolvePipeline {
             // GSL at the loosest tolerance that is as accurate at the horizon as the rollout (none for a diverged one).
             if m.divergedAt == nil, m.relativeL2Final.isFinite, gsl.failure == nil {
                 matched.append(ToleranceLadder.match(
-                    system: system, initial: start, from: times[0], to: times[times.count - 1], step: problem.time.step,
+                    system: system, initial: start, from: firstTime, to: lastTime, step: problem.time.step,
                     stepper: stepperKind, reference: tolerances, referenceSeconds: gsl.statistics.seconds,
                     referenceFinal: trajectory.states[(last * d)..<((last + 1) * d)], modelError: m.relativeL2Final))
             } else {
                 matched.append(nil)
             }
             if let at = m.divergedAt {
-                let message = "test trajectory \(index): \(c.model.rawValue) rollout diverged at t = \(SummaryTable.format(times[0] + at)) (\(SummaryTable.format(at)) after its start): non-finite or beyond 10× the range of the training data and this reference; metrics use the steps before"
+                let message = "test trajectory \(index): \(c.model.rawValue) rollout diverged at t = \(SummaryTable.format(firstTime + at)) (\(SummaryTable.format(at)) after its start): non-finite or beyond 10× the range of the training data and this reference; metrics use the steps before"
                 notes.append(message)
                 log(message)
             }
