@@ -73,9 +73,9 @@ public enum RolloutBenchmark {
     /// in an unbounded box (only a non-finite state stops one), so every path does the same number of steps.
     public static func run(_ configuration: RolloutBenchmarkConfiguration, log: @escaping (String) -> Void = { _ in }) throws -> RolloutBenchmarkResult {
         let c = configuration
-        var settings = c.solve
+        let problem = try SolvePipeline.problem(for: c.solve)
+        var settings = try c.solve.resolved(for: problem)
         precondition(c.repetitions >= 1 && c.threads >= 1 && settings.testTrajectories >= 1 && settings.trainTrajectories >= 1)
-        let problem = try SolvePipeline.problem(for: settings)
         let d = problem.dimension
         let counts: [DataSplit: Int] = [.training: settings.trainTrajectories, .validation: settings.validationTrajectories, .test: settings.testTrajectories]
         let temporary = c.cacheDirectory == nil

@@ -28,6 +28,14 @@ public struct Problem: Sendable {
     public var forcingPeriod: Double?
     /// Largest Lyapunov exponent, when the file gives one.
     public var lyapunov: Double?
+    /// Settings of the learned models that the file declares (its `[learning]` table); empty when it has none.
+    public var learning: LearningSettings { source.learning }
+
+    /// An error about one of the file's declarations, naming the file and the key's line: for checks that need
+    /// what the Problems module does not know (the model names of `[learning]`).
+    public func declarationError(_ key: String, _ message: String, hint: String? = nil) -> ProblemError {
+        source.error(key, message, hint: hint)
+    }
 
     /// The declarations as written, so that `setting` can recompile.
     let source: ProblemSource

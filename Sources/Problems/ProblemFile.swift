@@ -36,6 +36,8 @@ struct ProblemSource: Sendable {
     var boundaries: [ArrayBoundary?]
     /// Initial values given as a list of numbers, one per site, by variable index.
     var initialLists: [Int: [Definition]]
+    /// Settings of the learned models (the `[learning]` table).
+    var learning: LearningSettings
 
     /// True when some variable is an array.
     var hasArrays: Bool { sizes.contains { $0 != nil } }
@@ -106,7 +108,7 @@ let reservedNames: Set<String> = Set(["t", "t_0", "pi", "e"] + Function.allCases
 
 enum ProblemFileReader {
     static let topLevelKeys = ["name", "title", "variables", "dimensions", "boundary", "lyapunov", "parameters",
-                               "equations", "initial", "time", "reference", "sampling", "periodic", "forcing", "invariants", "exact"]
+                               "equations", "initial", "time", "reference", "sampling", "periodic", "forcing", "invariants", "exact", "learning"]
 
     static func read(_ text: String, file: String) throws(ProblemError) -> ProblemSource {
         let lines = KeyLines(text)
@@ -417,11 +419,14 @@ enum ProblemFileReader {
             exact = texts
         }
 
+        // Settings of the learned models.
+        let learning = try learning(root["learning"], fail: fail)
+
         return ProblemSource(file: file, lines: lines, name: name, title: title, variables: variables,
                              lyapunov: lyapunov, parameters: parameters, equations: equations, initial: initial,
                              time: (start, end, step), reference: reference, sampling: sampling,
                              transient: transient, invariants: invariants, exact: exact, periods: periods, forcingPeriod: forcingPeriod, sizes: sizes,
-                             boundaries: boundaries, initialLists: initialLists)
+                             boundaries: boundaries, initialLists: initialLists, learning: learning)
     }
 
     static func number(_ value: TOMLValueConvertible) -> Double? {

@@ -43,7 +43,7 @@ struct SolveCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Training seconds (rnn, lstm, gru): the learning-rate schedule fitted to them, the best validation weights kept (default \(CSV.format(SolveDefaults.budget)); --epochs wins).", valueName: "SECONDS"))
     var budget: Double?
 
-    @Option(name: .customLong("train-trajectories"), help: "Training trajectories (default 4).")
+    @Option(name: .customLong("train-trajectories"), help: "Training trajectories (default: the problem file's [learning] train_trajectories, else 4).")
     var trainTrajectories: Int?
 
     @Option(name: .customLong("validation-trajectories"), help: "Validation trajectories: best-epoch selection, loss report (default 1).")
@@ -124,11 +124,11 @@ struct SolveCommand: ParsableCommand {
     @Option(help: "ngrc: highest degree p of the monomials of the delayed states (default \(NextGenerationSettings().degree)).")
     var degree: Int?
 
-    @Option(help: "σ of Gaussian noise, in z-units, on the inputs of the teacher-forced fit (esn, ngrc, linear: once; rnn, lstm, gru: afresh each epoch; default 0).")
+    @Option(help: "σ of Gaussian noise, in z-units, on the inputs of the teacher-forced fit (esn, ngrc, linear: once; rnn, lstm, gru: afresh each epoch). Default: the problem file's [learning.<model>] noise (with its denoising), else 0.")
     var noise: Double?
 
-    @Flag(help: "With --noise (esn, ngrc, linear): fit the increment from the noisy input to the true next state, so the step map pulls perturbed states back (for stiff problems such as kuramoto-sivashinsky).")
-    var denoising = false
+    @Flag(inversion: .prefixedNo, help: "With --noise (esn, ngrc, linear): fit the increment from the noisy input to the true next state, so the step map pulls perturbed states back (for stiff problems such as kuramoto-sivashinsky). Default: the problem file's [learning.<model>] denoising, else off.")
+    var denoising: Bool?
 
     @Option(help: "Parallel local models: cut the sites of the problem's array variables into g patches, one model each.")
     var groups: Int?
@@ -181,7 +181,7 @@ struct SolveCommand: ParsableCommand {
         if let skip { c.ngrc.skip = skip }
         if let degree { c.ngrc.degree = degree }
         if let noise { c.noise = noise }
-        c.denoising = denoising
+        if let denoising { c.denoising = denoising }
         c.tune = tune
         if let vptThreshold { c.vptThreshold = vptThreshold }
         if groups == nil && (halo != nil || shared) {
@@ -231,9 +231,10 @@ struct SolveCommand: ParsableCommand {
         try OptionLimits.check("--halo", halo, 0...100_000)
         try OptionLimits.check("--tune", tune, OptionLimits.tuneTrials)
         try OptionLimits.check("--vpt-threshold", vptThreshold)
-        let c = try configurationValue()
         do {
-            let problem = try SolvePipeline.problem(for: c)
+            let given = try configurationValue()
+            let problem = try SolvePipeline.problem(for: given)
+            let c = try given.resolved(for: problem)
             // The problem's grid sizes every trajectory: refuse it before the pipeline counts its steps.
             let rows: Int
             switch Limits.outputRowCount(start: problem.time.start, end: problem.time.end, step: problem.time.step) {

@@ -173,3 +173,24 @@ func aBadVPTThresholdIsAUsageError(arguments: [String], message: String) throws 
 
 /// The fields of one CSV line without quoted commas (enough for the rows this test reads).
 private func CSVFields(_ line: Substring) -> [String] { line.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+
+@Test func aProblemFilesLearningSettingsAreUsedAndItsMistakesNamed() throws {
+    let folder = try temporaryDirectory()
+    let oscillator = try String(contentsOf: packageRoot.appendingPathComponent("problems/harmonic-oscillator.toml"), encoding: .utf8)
+    let typo = folder.appendingPathComponent("typo.toml")
+    let text = oscillator + "\n[learning.lstmm]\nnoise = 0.01\n"
+    try text.write(to: typo, atomically: true, encoding: .utf8)
+    let line = text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.hasPrefix("[learning.lstmm]") }! + 1
+    let refused = try runSolve([typo.path, "--model", "linear", "--out", folder.appendingPathComponent("out").path])
+    #expect(refused.status != 0)
+    #expect(refused.errors.contains("typo.toml:\(line): learning.lstmm: unknown model 'lstmm'") && refused.errors.contains("did you mean 'lstm'?"), "stderr was: \(refused.errors)")
+
+    let declared = folder.appendingPathComponent("declared.toml")
+    try (oscillator + "\n[learning]\ntrain_trajectories = 3\n\n[learning.linear]\nnoise = 0.001\n").write(to: declared, atomically: true, encoding: .utf8)
+    let out = folder.appendingPathComponent("declared")
+    let used = try runSolve([declared.path, "--model", "linear", "--test-trajectories", "2", "--out", out.path])
+    #expect(used.status == 0, "stderr was: \(used.errors)")
+    #expect(used.errors.contains("[learning]: train_trajectories = 3, noise = 0.001"), "stderr was: \(used.errors)")
+    let manifest = try String(contentsOf: out.appendingPathComponent("harmonic-oscillator-linear-manifest.json"), encoding: .utf8)
+    #expect(manifest.contains("--train-trajectories 3") && manifest.contains("--noise 0.001"), "\(manifest)")
+}

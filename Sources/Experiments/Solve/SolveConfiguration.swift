@@ -127,7 +127,9 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
     public var trainingSequenceSteps: Int { max(sequenceSteps, rolloutSteps) }
     public var batchSize: Int = 8
     public var learningRate: Double = 1e-2
-    public var trainTrajectories: Int = 4
+    /// Training trajectories; nil: the problem file's `[learning] train_trajectories`, else
+    /// `SolveDefaults.trainTrajectories` (`resolved(for:)`).
+    public var trainTrajectoriesOverride: Int?
     public var validationTrajectories: Int = 1
     public var testTrajectories: Int = 8
     /// Evaluation horizon (time units after the problem's start); nil: the problem's whole span.
@@ -138,13 +140,10 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
     public var linearRidge: Double = 1e-8
     /// NG-RC settings (ngrc).
     public var ngrc = NextGenerationSettings()
-    /// σ of the Gaussian noise (z-units) added to the inputs of the teacher-forced fit: once for the ridge fits
-    /// (esn, ngrc, linear), afresh every epoch for the recurrent networks; 0: none.
-    public var noise: Double = 0
-    /// `--denoising`: with input noise ε on a ridge fit, the target is the increment from the noisy input to the true
-    /// next state, g̃ = g − ε σ_y/σ_Δ (z-units), instead of the clean g: the fitted step map pulls a perturbed state
-    /// back towards the data (its Jacobian off the data is damped, not neutral), which a stiff system's map needs.
-    public var denoising = false
+    /// `--noise`, `--denoising` (their meaning: `noise`, `denoising`); nil: the problem file's `[learning.<model>]`,
+    /// else none (`resolved(for:)`).
+    public var noiseOverride: Double?
+    public var denoisingOverride: Bool?
     /// Which weights of a recurrent network's training are kept (`--select-by`).
     public var selection: WeightSelection = .vpt
     /// Parallel local models over the sites of the problem's array variables; nil: one model of the whole state.
@@ -203,6 +202,59 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
         set { evaluationStartOverride = newValue }
     }
 
+    /// The effective number of training trajectories.
+    public var trainTrajectories: Int {
+        get { trainTrajectoriesOverride ?? SolveDefaults.trainTrajectories }
+        set { trainTrajectoriesOverride = newValue }
+    }
+
+    /// σ of the Gaussian noise (z-units) added to the inputs of the teacher-forced fit: once for the ridge fits
+    /// (esn, ngrc, linear), afresh every epoch for the recurrent networks; 0: none.
+    public var noise: Double {
+        get { noiseOverride ?? 0 }
+        set { noiseOverride = newValue }
+    }
+
+    /// `--denoising`: with input noise ε on a ridge fit, the target is the increment from the noisy input to the true
+    /// next state, g̃ = g − ε σ_y/σ_Δ (z-units), instead of the clean g: the fitted step map pulls a perturbed state
+    /// back towards the data (its Jacobian off the data is damped, not neutral), which a stiff system's map needs.
+    public var denoising: Bool {
+        get { denoisingOverride ?? false }
+        set { denoisingOverride = newValue }
+    }
+
+    /// The configuration with the problem file's `[learning]` settings filled in where the command line left them
+    /// unset: `train_trajectories`, and the model's own table's `noise` and `denoising`. A `--noise` given here
+    /// replaces the file's noise and its denoising both (the two belong together); `--denoising`/`--no-denoising`
+    /// replaces its denoising only. Throws a `ProblemError` naming the line of a table for no known model.
+    public func resolved(for problem: Problem) throws -> SolveConfiguration {
+        let learning = problem.learning
+        for name in learning.models.keys.sorted() where ModelKind(rawValue: name) == nil {
+            throw problem.declarationError("learning.\(name)", "unknown model '\(name)'",
+                                           hint: closest(to: name, in: ModelRegistry.names).map { "did you mean '\($0)'?" }
+                                               ?? "models: \(ModelRegistry.names.joined(separator: ", "))")
+        }
+        var c = self
+        if c.trainTrajectoriesOverride == nil { c.trainTrajectoriesOverride = learning.trainTrajectories }
+        if let own = learning.models[model.rawValue], c.noiseOverride == nil {
+            c.noiseOverride = own.noise
+            if c.denoisingOverride == nil { c.denoisingOverride = own.denoising }
+        }
+        return c
+    }
+
+    /// Which of the problem file's `[learning]` settings `resolved(for:)` took, as `key = value` (for the log).
+    public func settingsFromFile(_ problem: Problem) -> [String] {
+        var taken: [String] = []
+        let learning = problem.learning
+        if trainTrajectoriesOverride == nil, let n = learning.trainTrajectories { taken.append("train_trajectories = \(n)") }
+        if noiseOverride == nil, let own = learning.models[model.rawValue] {
+            if let noise = own.noise { taken.append("noise = \(CSV.format(noise))") }
+            if denoisingOverride == nil, let denoising = own.denoising { taken.append("denoising = \(denoising)") }
+        }
+        return taken
+    }
+
     /// The effective number of epochs.
     public var effectiveEpochs: Int { epochs ?? SolveDefaults.epochs(for: model) }
 
@@ -245,6 +297,9 @@ public enum SolveDefaults {
     /// The common evaluation start s: the largest default window, so every model with its default window can be
     /// warmed up on the same y_0 … y_{s−1} and scored from t_{s−1} on.
     public static let evaluationStart = 100
+
+    /// Training trajectories of a problem whose file does not set `[learning] train_trajectories`.
+    public static let trainTrajectories = 4
 
     public static func epochs(for model: ModelKind) -> Int { model.registration.defaultEpochs }
 

@@ -117,9 +117,15 @@ public enum SolvePipeline {
     /// trajectory CSV, plots and manifest. Throws for bad input, an unreadable cache, or an interruption.
     public static func run(_ configuration: SolveConfiguration,
                            log: (String) -> Void = FileSystem.warn) throws -> SolveResult {
-        var c = configuration
-        let problem = try Self.problem(for: c)
+        let problem = try Self.problem(for: configuration)
+        // The command line's settings, with the problem file's `[learning]` filling what it leaves unset.
+        let given = try configuration.resolved(for: problem)
+        var c = given
         try validate(c, problem: problem)
+        let fromFile = configuration.settingsFromFile(problem)
+        if !fromFile.isEmpty {
+            log("\(problem.file?.path ?? problem.name) [learning]: \(fromFile.joined(separator: ", ")) (give the option to override)")
+        }
         // The name becomes part of every file name below: a single plain component, or nothing is written.
         try OutputName.component(problem.name, what: "problem name")
         let out = URL(fileURLWithPath: c.outputDirectory)
@@ -242,7 +248,7 @@ public enum SolvePipeline {
                 settings["lyapunov_source"] = exponent.source == .declared ? "problem file"
                     : "Benettin's method, rnnode lyapunov defaults" + (exponent.source == .cached ? " (cached in data/)" : "")
             }
-            let manifest = Manifest.collect(command: commandLine(configuration), configuration: settings, seed: c.seed,
+            let manifest = Manifest.collect(command: commandLine(given), configuration: settings, seed: c.seed,
                                             outputs: (files + [manifestURL, ErrorLog(directory: out).url]).map(\.lastPathComponent))
             try manifest.write(to: manifestURL)
             files.append(manifestURL)
@@ -278,8 +284,9 @@ public enum SolvePipeline {
         if c.model.isRecurrentNetwork && c.selection != SolveConfiguration(problem: "").selection {
             parts += ["--select-by", c.selection.rawValue]
         }
-        if c.noise > 0 { parts += ["--noise", CSV.format(c.noise)] }
-        if c.denoising { parts += ["--denoising"] }
+        // Explicit whenever set (here or by the problem file), so that the line means the same if the file changes.
+        if let noise = c.noiseOverride { parts += ["--noise", CSV.format(noise)] }
+        if let denoising = c.denoisingOverride, denoising || c.noiseOverride != nil { parts += [denoising ? "--denoising" : "--no-denoising"] }
         if let tune = c.tune { parts += ["--tune", "\(tune)"] }
         if let parallel = c.parallel {
             parts += ["--groups", "\(parallel.groups)", "--halo", "\(parallel.halo)"] + (parallel.shared ? ["--shared"] : [])

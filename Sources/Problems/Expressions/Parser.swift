@@ -384,7 +384,7 @@ func shortened(_ text: String) -> String {
 }
 
 /// The candidate closest to `name` by edit distance, when it is close enough to be a likely typo.
-func closest(to name: String, in candidates: [String]) -> String? {
+public func closest(to name: String, in candidates: [String]) -> String? {
     // Edit distances cost the product of the lengths: a hostile 100 kB name gets no suggestion.
     guard name.count <= 64 else { return nil }
     // A truncated name (`rk8` for `rk8pd`) points to the shortest candidate it begins.

@@ -1,0 +1,94 @@
+// The `[learning]` table of a problem file: settings of the learned models that suit this problem better than the
+// shared defaults, used wherever the command line gives none (Experiments resolves them; problems/README.md).
+import TOMLKit
+
+/// Settings a problem file declares for the models learned on it. Each is optional; an absent one leaves the shared
+/// default, and an option given on the command line wins over the file.
+public struct LearningSettings: Sendable, Equatable {
+    /// `train_trajectories`: the number of training trajectories, the same for every model of the problem.
+    public var trainTrajectories: Int?
+    /// Per model name (`[learning.esn]`), the input noise of its fit. The names are checked against the models
+    /// where they are known (Experiments), with `Problem.declarationError` naming the line.
+    public var models: [String: ModelLearningSettings] = [:]
+
+    public init(trainTrajectories: Int? = nil, models: [String: ModelLearningSettings] = [:]) {
+        self.trainTrajectories = trainTrajectories
+        self.models = models
+    }
+
+    /// True when the file declares nothing.
+    public var isEmpty: Bool { trainTrajectories == nil && models.isEmpty }
+}
+
+/// One model's table under `[learning]`.
+public struct ModelLearningSettings: Sendable, Equatable {
+    /// σ of the Gaussian input noise (z-units) of the model's fit (`--noise`).
+    public var noise: Double?
+    /// Fit the increment from the noisy input to the true next state (`--denoising`); only with `noise` > 0.
+    public var denoising: Bool?
+
+    public init(noise: Double? = nil, denoising: Bool? = nil) {
+        self.noise = noise
+        self.denoising = denoising
+    }
+}
+
+extension ProblemFileReader {
+    static let learningKeys = ["train_trajectories"]
+    static let modelLearningKeys = ["noise", "denoising"]
+    /// The most training trajectories a file may ask for (as `--train-trajectories`).
+    static let trainTrajectoriesLimit = 100_000
+
+    /// Reads the optional `[learning]` table: `train_trajectories`, then one sub-table per model name.
+    static func learning(_ value: TOMLValueConvertible?,
+                         fail: (String?, String, String?, String?) -> ProblemError) throws(ProblemError) -> LearningSettings {
+        guard let value else { return LearningSettings() }
+        guard let table = value.table else {
+            throw fail("learning", "expected a table, got \(describe(value))", nil, nil)
+        }
+        var settings = LearningSettings()
+        for key in table.keys.sorted() {
+            let full = "learning.\(key)"
+            let entry = table[key]!
+            if key == "train_trajectories" {
+                guard let n = entry.int, n >= 1, n <= trainTrajectoriesLimit else {
+                    throw fail(full, "expected a whole number of trajectories from 1 to \(trainTrajectoriesLimit), got \(describe(entry))", nil, nil)
+                }
+                settings.trainTrajectories = n
+                continue
+            }
+            guard let modelTable = entry.table else {
+                throw fail(full, "unknown key '\(key)'",
+                           "[learning] takes \(learningKeys.joined(separator: ", ")) and one table per model, e.g. [learning.esn]", nil)
+            }
+            settings.models[key] = try modelLearning(modelTable, key: full, fail: fail)
+        }
+        return settings
+    }
+
+    private static func modelLearning(_ table: TOMLTable, key: String,
+                                      fail: (String?, String, String?, String?) -> ProblemError) throws(ProblemError) -> ModelLearningSettings {
+        var settings = ModelLearningSettings()
+        for name in table.keys.sorted() {
+            let full = "\(key).\(name)"
+            let value = table[name]!
+            switch name {
+            case "noise":
+                guard let x = number(value) else {
+                    throw fail(full, "expected a number (σ in z-units), got \(describe(value))", nil, nil)
+                }
+                guard x.isFinite, x >= 0 else { throw fail(full, "must be a finite number ≥ 0, got \(x)", nil, nil) }
+                settings.noise = x
+            case "denoising":
+                guard let flag = value.bool else { throw fail(full, "expected true or false, got \(describe(value))", nil, nil) }
+                settings.denoising = flag
+            default:
+                throw fail(full, "unknown key '\(name)'", suggestion(name, modelLearningKeys, list: "keys"), nil)
+            }
+        }
+        if settings.denoising == true && !((settings.noise ?? 0) > 0) {
+            throw fail("\(key).denoising", "denoising needs input noise", "add noise = σ (σ > 0) to [\(key)]", nil)
+        }
+        return settings
+    }
+}

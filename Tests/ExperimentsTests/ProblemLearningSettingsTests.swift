@@ -1,0 +1,110 @@
+// A problem file's `[learning]` settings reach the solve configuration where the command line leaves them unset,
+// never where it sets them; a table for no known model is refused with the file and line.
+import Foundation
+import Testing
+@testable import Experiments
+import Problems
+
+private let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// The harmonic oscillator's file with `table` appended.
+private func oscillatorText(with table: String) throws -> String {
+    try String(contentsOf: packageRoot.appendingPathComponent("problems/harmonic-oscillator.toml"), encoding: .utf8) + "\n" + table + "\n"
+}
+
+private let declared = """
+    [learning]
+    train_trajectories = 16
+
+    [learning.esn]
+    noise = 3e-2
+    denoising = true
+    """
+
+@Suite struct ProblemLearningSettingsTests {
+    @Test func theFileFillsWhatTheCommandLineLeavesUnset() throws {
+        let problem = try Catalog.parse(try oscillatorText(with: declared), file: "mine.toml")
+        let esn = try SolveConfiguration(problem: "mine.toml", model: .esn).resolved(for: problem)
+        #expect(esn.trainTrajectories == 16 && esn.noise == 0.03 && esn.denoising)
+        #expect(SolveConfiguration(problem: "mine.toml", model: .esn).settingsFromFile(problem)
+                == ["train_trajectories = 16", "noise = 0.03", "denoising = true"])
+        // The reproducing command line says what the file gave, so it means the same if the file changes.
+        let line = SolvePipeline.commandLine(esn)
+        #expect(line.contains("--train-trajectories 16") && line.contains("--noise 0.03 --denoising"), "\(line)")
+        // Another model gets the shared key and none of the esn's table.
+        let lstm = try SolveConfiguration(problem: "mine.toml", model: .lstm).resolved(for: problem)
+        #expect(lstm.trainTrajectories == 16 && lstm.noise == 0 && !lstm.denoising)
+        #expect(!SolvePipeline.commandLine(lstm).contains("--noise"))
+        // A problem without the table keeps the shared defaults.
+        let plain = try Catalog.parse(try oscillatorText(with: ""), file: "plain.toml")
+        let unchanged = try SolveConfiguration(problem: "plain.toml", model: .esn).resolved(for: plain)
+        #expect(unchanged.trainTrajectories == SolveDefaults.trainTrajectories && unchanged.noise == 0 && !unchanged.denoising)
+    }
+
+    @Test func theCommandLineWins() throws {
+        let problem = try Catalog.parse(try oscillatorText(with: declared), file: "mine.toml")
+        var given = SolveConfiguration(problem: "mine.toml", model: .esn)
+        given.trainTrajectories = 2
+        #expect(try given.resolved(for: problem).trainTrajectories == 2)
+        // --noise replaces the file's noise and its denoising, which belongs to that noise.
+        given.noise = 0
+        let quiet = try given.resolved(for: problem)
+        #expect(quiet.noise == 0 && !quiet.denoising)
+        #expect(SolvePipeline.commandLine(quiet).contains("--noise 0.0"), "\(SolvePipeline.commandLine(quiet))")
+        try SolvePipeline.validate(quiet, problem: problem)
+        // --no-denoising keeps the file's noise.
+        var plainNoise = SolveConfiguration(problem: "mine.toml", model: .esn)
+        plainNoise.denoising = false
+        let kept = try plainNoise.resolved(for: problem)
+        #expect(kept.noise == 0.03 && !kept.denoising)
+        #expect(SolvePipeline.commandLine(kept).contains("--noise 0.03 --no-denoising"), "\(SolvePipeline.commandLine(kept))")
+        // Quick mode chooses its own data size.
+        #expect(try SolveConfiguration(problem: "mine.toml", model: .esn).quick().resolved(for: problem).trainTrajectories == 2)
+    }
+
+    @Test func aTableForNoKnownModelNamesTheFileAndLine() throws {
+        let text = try oscillatorText(with: "[learning.lstmm]\nnoise = 0.01")
+        let problem = try Catalog.parse(text, file: "mine.toml")
+        let line = text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.hasPrefix("[learning.lstmm]") }! + 1
+        do {
+            _ = try SolveConfiguration(problem: "mine.toml", model: .esn).resolved(for: problem)
+            Issue.record("resolved a table for an unknown model")
+        } catch {
+            let message = "\(error)"
+            #expect(message.contains("mine.toml:\(line)") && message.contains("unknown model 'lstmm'")
+                    && message.contains("did you mean 'lstm'?"), "\(message)")
+        }
+    }
+
+    @Test func everyCatalogTableNamesAKnownModel() throws {
+        let folder = packageRoot.appendingPathComponent("problems")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".toml") }
+        #expect(!files.isEmpty)
+        for file in files {
+            let problem = try Catalog.load(folder.appendingPathComponent(file).path)
+            _ = try SolveConfiguration(problem: file, model: .lstm).resolved(for: problem)
+        }
+    }
+
+    @Test func aSolveRunTrainsOnTheFilesDataSize() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rnnode-learning-\(UInt32.random(in: 0 ... .max))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("oscillator.toml")
+        try oscillatorText(with: "[learning]\ntrain_trajectories = 3\n\n[learning.linear]\nnoise = 1e-3").write(to: file, atomically: true, encoding: .utf8)
+        var c = SolveConfiguration(problem: file.path, model: .linear)
+        c.testTrajectories = 2
+        c.outputDirectory = folder.appendingPathComponent("out").path
+        c.writeFiles = false
+        c.showProgress = false
+        var lines: [String] = []
+        let result = try SolvePipeline.run(c, log: { lines.append($0) })
+        #expect(result.configuration.trainTrajectories == 3 && result.configuration.noise == 1e-3)
+        #expect(lines.contains { $0.contains("[learning]: train_trajectories = 3, noise = 0.001") }, "\(lines)")
+        // The cached model is keyed by the resolved settings: the command line's own count trains another.
+        var other = c
+        other.trainTrajectories = 2
+        #expect(SolvePipeline.modelKey(try other.resolved(for: try SolvePipeline.problem(for: other)), problem: try SolvePipeline.problem(for: other))
+                != result.modelKey)
+    }
+}

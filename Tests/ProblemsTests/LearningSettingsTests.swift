@@ -1,0 +1,62 @@
+// The `[learning]` table: the settings a problem file declares for its learned models, parsed, kept by `--set`,
+// and each mistake reported with the file, line and key.
+import Testing
+@testable import Problems
+
+/// `validFile` with `table` inserted before its `[time]` table.
+private func withLearning(_ table: String) -> String { edited("[time]", table + "\n\n[time]") }
+
+/// The 1-based line of the first line of `text` that starts with `prefix`.
+private func line(of prefix: String, in text: String) -> Int {
+    (text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.hasPrefix(prefix) } ?? -1) + 1
+}
+
+@Suite struct LearningSettingsTests {
+    @Test func theTableIsReadAndKeptByParameterChanges() throws {
+        #expect(try Catalog.parse(validFile, file: "problems/test.toml").learning.isEmpty)
+        let text = withLearning("""
+            [learning]
+            train_trajectories = 16
+
+            [learning.esn]
+            noise = 3e-2
+            denoising = true
+
+            [learning.ngrc]
+            noise = 0
+            """)
+        let problem = try Catalog.parse(text, file: "problems/test.toml")
+        let expected = LearningSettings(trainTrajectories: 16, models: [
+            "esn": ModelLearningSettings(noise: 0.03, denoising: true), "ngrc": ModelLearningSettings(noise: 0)])
+        #expect(problem.learning == expected)
+        #expect(try problem.setting("omega", to: 3).learning == expected)
+        // A model's table alone, without the shared key.
+        let alone = try Catalog.parse(withLearning("[learning.lstm]\nnoise = 1e-3"), file: "problems/test.toml")
+        #expect(alone.learning == LearningSettings(models: ["lstm": ModelLearningSettings(noise: 1e-3)]))
+    }
+
+    @Test(arguments: [
+        ("[learning]\ntrain_trajectories = 0", "train_trajectories", "expected a whole number of trajectories from 1 to 100000, got the integer 0"),
+        ("[learning]\ntrain_trajectories = 2.5", "train_trajectories", "got the number 2.5"),
+        ("[learning]\ntrain_trajectories = 1000000", "train_trajectories", "from 1 to 100000"),
+        ("[learning]\nepochs = 3", "epochs", "unknown key 'epochs'"),
+        ("[learning.esn]\nnois = 0.1", "nois", "did you mean 'noise'?"),
+        ("[learning.esn]\nnoise = -0.1", "noise", "must be a finite number ≥ 0, got -0.1"),
+        ("[learning.esn]\nnoise = nan", "noise", "must be a finite number ≥ 0, got nan"),
+        ("[learning.esn]\nnoise = \"big\"", "noise", "expected a number (σ in z-units), got a string"),
+        ("[learning.esn]\ndenoising = true", "denoising", "denoising needs input noise"),
+        ("[learning.esn]\nnoise = 0\ndenoising = true", "denoising", "denoising needs input noise"),
+        ("[learning.esn]\nnoise = 0.1\ndenoising = 1", "denoising", "expected true or false, got the integer 1"),
+    ])
+    func mistakesNameTheFileLineAndKey(table: String, key: String, message: String) {
+        let text = withLearning(table)
+        let error = problemError(text)
+        #expect(error?.contains("problems/test.toml:\(line(of: key, in: text))") == true, "\(error ?? "parsed")")
+        #expect(error?.contains(message) == true, "\(error ?? "parsed")")
+    }
+
+    @Test func theTableMustBeATable() {
+        let error = problemError(edited("variables = [\"x\", \"y\"]", "variables = [\"x\", \"y\"]\nlearning = 3"))
+        #expect(error?.contains("expected a table, got the integer 3") == true, "\(error ?? "parsed")")
+    }
+}
