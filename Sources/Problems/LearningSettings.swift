@@ -7,7 +7,8 @@ import TOMLKit
 public struct LearningSettings: Sendable, Equatable {
     /// `train_trajectories`: the number of training trajectories, the same for every model of the problem.
     public var trainTrajectories: Int?
-    /// Per model name (`[learning.esn]`), the input noise of its fit. The names are checked against the models
+    /// Per model name (`[learning.esn]`), the input noise of its fit and (networks trained by backpropagation) its
+    /// closed-loop steps. The names are checked against the models
     /// where they are known (Experiments), with `Problem.declarationError` naming the line.
     public var models: [String: ModelLearningSettings] = [:]
 
@@ -26,16 +27,21 @@ public struct ModelLearningSettings: Sendable, Equatable {
     public var noise: Double?
     /// Fit the increment from the noisy input to the true next state (`--denoising`); only with `noise` > 0.
     public var denoising: Bool?
+    /// Closed-loop training steps R of a network trained by backpropagation (`--rollout-steps`).
+    public var rolloutSteps: Int?
 
-    public init(noise: Double? = nil, denoising: Bool? = nil) {
+    public init(noise: Double? = nil, denoising: Bool? = nil, rolloutSteps: Int? = nil) {
         self.noise = noise
         self.denoising = denoising
+        self.rolloutSteps = rolloutSteps
     }
 }
 
 extension ProblemFileReader {
     static let learningKeys = ["train_trajectories"]
-    static let modelLearningKeys = ["noise", "denoising"]
+    static let modelLearningKeys = ["noise", "denoising", "rollout_steps"]
+    /// The most closed-loop steps a file may ask for (as `--rollout-steps`).
+    static let rolloutStepsLimit = 1000
     /// The most training trajectories a file may ask for (as `--train-trajectories`).
     static let trainTrajectoriesLimit = 100_000
 
@@ -82,6 +88,11 @@ extension ProblemFileReader {
             case "denoising":
                 guard let flag = value.bool else { throw fail(full, "expected true or false, got \(describe(value))", nil, nil) }
                 settings.denoising = flag
+            case "rollout_steps":
+                guard let r = value.int, r >= 0, r <= rolloutStepsLimit else {
+                    throw fail(full, "expected a whole number of steps from 0 to \(rolloutStepsLimit), got \(describe(value))", nil, nil)
+                }
+                settings.rolloutSteps = r
             default:
                 throw fail(full, "unknown key '\(name)'", suggestion(name, modelLearningKeys, list: "keys"), nil)
             }

@@ -62,6 +62,26 @@ private let declared = """
         #expect(try SolveConfiguration(problem: "mine.toml", model: .esn).quick().resolved(for: problem).trainTrajectories == 2)
     }
 
+    @Test func closedLoopStepsReachOnlyTheNetworksTrainedByBackpropagation() throws {
+        let problem = try Catalog.parse(try oscillatorText(with: "[learning.lstm]\nrollout_steps = 16"), file: "mine.toml")
+        let lstm = try SolveConfiguration(problem: "mine.toml", model: .lstm).resolved(for: problem)
+        #expect(lstm.rolloutSteps == 16 && SolvePipeline.commandLine(lstm).contains("--rollout-steps 16"))
+        #expect(try SolveConfiguration(problem: "mine.toml", model: .gru).resolved(for: problem).rolloutSteps == 0)
+        var teacherForced = SolveConfiguration(problem: "mine.toml", model: .lstm)
+        teacherForced.rolloutSteps = 0
+        let given = try teacherForced.resolved(for: problem)
+        #expect(given.rolloutSteps == 0 && SolvePipeline.commandLine(given).contains("--rollout-steps 0"))
+
+        let text = try oscillatorText(with: "[learning.esn]\nrollout_steps = 8")
+        let line = text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.hasPrefix("rollout_steps") }! + 1
+        do {
+            _ = try SolveConfiguration(problem: "mine.toml", model: .lstm).resolved(for: try Catalog.parse(text, file: "mine.toml"))
+            Issue.record("took rollout_steps for esn")
+        } catch {
+            #expect("\(error)".contains("mine.toml:\(line): learning.esn.rollout_steps: rollout_steps applies to the networks trained by backpropagation (rnn, lstm, gru), not to esn"), "\(error)")
+        }
+    }
+
     @Test func aTableForNoKnownModelNamesTheFileAndLine() throws {
         let text = try oscillatorText(with: "[learning.lstmm]\nnoise = 0.01")
         let problem = try Catalog.parse(text, file: "mine.toml")

@@ -31,8 +31,8 @@ private func line(of prefix: String, in text: String) -> Int {
         #expect(problem.learning == expected)
         #expect(try problem.setting("omega", to: 3).learning == expected)
         // A model's table alone, without the shared key.
-        let alone = try Catalog.parse(withLearning("[learning.lstm]\nnoise = 1e-3"), file: "problems/test.toml")
-        #expect(alone.learning == LearningSettings(models: ["lstm": ModelLearningSettings(noise: 1e-3)]))
+        let alone = try Catalog.parse(withLearning("[learning.lstm]\nnoise = 1e-3\nrollout_steps = 16"), file: "problems/test.toml")
+        #expect(alone.learning == LearningSettings(models: ["lstm": ModelLearningSettings(noise: 1e-3, rolloutSteps: 16)]))
     }
 
     @Test(arguments: [
@@ -47,6 +47,8 @@ private func line(of prefix: String, in text: String) -> Int {
         ("[learning.esn]\ndenoising = true", "denoising", "denoising needs input noise"),
         ("[learning.esn]\nnoise = 0\ndenoising = true", "denoising", "denoising needs input noise"),
         ("[learning.esn]\nnoise = 0.1\ndenoising = 1", "denoising", "expected true or false, got the integer 1"),
+        ("[learning.lstm]\nrollout_steps = -1", "rollout_steps", "expected a whole number of steps from 0 to 1000, got the integer -1"),
+        ("[learning.lstm]\nrollout_steps = 8.0", "rollout_steps", "got the number 8.0"),
     ])
     func mistakesNameTheFileLineAndKey(table: String, key: String, message: String) {
         let text = withLearning(table)

@@ -120,9 +120,8 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
     public var budget: Double?
     /// Steps after the warm-up in each training sequence (the loss is taken over these).
     public var sequenceSteps: Int = 16
-    /// R: closed-loop training of the recurrent networks, their own predictions fed back for R steps after the
-    /// warm-up (a curriculum grows R to this value); 0: teacher forcing only.
-    public var rolloutSteps: Int = 0
+    /// `--rollout-steps` (its meaning: `rolloutSteps`); nil: the problem file's `[learning.<model>]`, else 0.
+    public var rolloutStepsOverride: Int?
     /// Steps after the warm-up in each training sequence, long enough for the rollout.
     public var trainingSequenceSteps: Int { max(sequenceSteps, rolloutSteps) }
     public var batchSize: Int = 8
@@ -202,6 +201,13 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
         set { evaluationStartOverride = newValue }
     }
 
+    /// R: closed-loop training of the recurrent networks, their own predictions fed back for R steps after the
+    /// warm-up (a curriculum grows R to this value); 0: teacher forcing only.
+    public var rolloutSteps: Int {
+        get { rolloutStepsOverride ?? 0 }
+        set { rolloutStepsOverride = newValue }
+    }
+
     /// The effective number of training trajectories.
     public var trainTrajectories: Int {
         get { trainTrajectoriesOverride ?? SolveDefaults.trainTrajectories }
@@ -224,9 +230,10 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
     }
 
     /// The configuration with the problem file's `[learning]` settings filled in where the command line left them
-    /// unset: `train_trajectories`, and the model's own table's `noise` and `denoising`. A `--noise` given here
-    /// replaces the file's noise and its denoising both (the two belong together); `--denoising`/`--no-denoising`
-    /// replaces its denoising only. Throws a `ProblemError` naming the line of a table for no known model.
+    /// unset: `train_trajectories`, and the model's own table's `noise`, `denoising` and `rollout_steps`. A `--noise`
+    /// given here replaces the file's noise and its denoising both (the two belong together); `--denoising`/
+    /// `--no-denoising` replaces its denoising only. Throws a `ProblemError` naming the line of a table for no known
+    /// model, or of `rollout_steps` for a model not trained by backpropagation.
     public func resolved(for problem: Problem) throws -> SolveConfiguration {
         let learning = problem.learning
         for name in learning.models.keys.sorted() where ModelKind(rawValue: name) == nil {
@@ -234,11 +241,19 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
                                            hint: closest(to: name, in: ModelRegistry.names).map { "did you mean '\($0)'?" }
                                                ?? "models: \(ModelRegistry.names.joined(separator: ", "))")
         }
+        for (name, own) in learning.models.sorted(by: { $0.key < $1.key }) where own.rolloutSteps != nil {
+            if let kind = ModelKind(rawValue: name), !kind.isRecurrentNetwork {
+                throw problem.declarationError("learning.\(name).rollout_steps", "rollout_steps applies to the networks trained by backpropagation (\(ModelRegistry.all.filter(\.isRecurrentNetwork).map(\.name).joined(separator: ", "))), not to \(name)")
+            }
+        }
         var c = self
         if c.trainTrajectoriesOverride == nil { c.trainTrajectoriesOverride = learning.trainTrajectories }
-        if let own = learning.models[model.rawValue], c.noiseOverride == nil {
-            c.noiseOverride = own.noise
-            if c.denoisingOverride == nil { c.denoisingOverride = own.denoising }
+        if let own = learning.models[model.rawValue] {
+            if c.noiseOverride == nil {
+                c.noiseOverride = own.noise
+                if c.denoisingOverride == nil { c.denoisingOverride = own.denoising }
+            }
+            if c.rolloutStepsOverride == nil { c.rolloutStepsOverride = own.rolloutSteps }
         }
         return c
     }
@@ -252,6 +267,7 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
             if let noise = own.noise { taken.append("noise = \(CSV.format(noise))") }
             if denoisingOverride == nil, let denoising = own.denoising { taken.append("denoising = \(denoising)") }
         }
+        if rolloutStepsOverride == nil, let r = learning.models[model.rawValue]?.rolloutSteps { taken.append("rollout_steps = \(r)") }
         return taken
     }
 

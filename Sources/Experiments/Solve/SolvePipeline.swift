@@ -280,7 +280,7 @@ public enum SolvePipeline {
         if c.model == .ngrc {
             parts += ["--delays", "\(c.ngrc.delays)", "--skip", "\(c.ngrc.skip)", "--degree", "\(c.ngrc.degree)", "--ridge", CSV.format(c.ngrc.ridge)]
         }
-        if c.model.isRecurrentNetwork && c.rolloutSteps > 0 { parts += ["--rollout-steps", "\(c.rolloutSteps)"] }
+        if c.model.isRecurrentNetwork, let r = c.rolloutStepsOverride { parts += ["--rollout-steps", "\(r)"] }
         if c.model.isRecurrentNetwork && c.selection != SolveConfiguration(problem: "").selection {
             parts += ["--select-by", c.selection.rawValue]
         }
