@@ -19,6 +19,11 @@ public struct LearningSettings: Sendable, Equatable {
 
     /// True when the file declares nothing.
     public var isEmpty: Bool { trainTrajectories == nil && models.isEmpty }
+
+    /// The training trajectories a file may ask for, the same range as the command line's trajectory counts.
+    public static let trainTrajectoriesRange = 1...100_000
+    /// The closed-loop steps a file may ask for, the same range as `--rollout-steps`.
+    public static let rolloutStepsRange = 0...1000
 }
 
 /// One model's table under `[learning]`.
@@ -40,10 +45,6 @@ public struct ModelLearningSettings: Sendable, Equatable {
 extension ProblemFileReader {
     static let learningKeys = ["train_trajectories"]
     static let modelLearningKeys = ["noise", "denoising", "rollout_steps"]
-    /// The most closed-loop steps a file may ask for (as `--rollout-steps`).
-    static let rolloutStepsLimit = 1000
-    /// The most training trajectories a file may ask for (as `--train-trajectories`).
-    static let trainTrajectoriesLimit = 100_000
 
     /// Reads the optional `[learning]` table: `train_trajectories`, then one sub-table per model name.
     static func learning(_ value: TOMLValueConvertible?,
@@ -57,8 +58,9 @@ extension ProblemFileReader {
             let full = "learning.\(key)"
             let entry = table[key]!
             if key == "train_trajectories" {
-                guard let n = entry.int, n >= 1, n <= trainTrajectoriesLimit else {
-                    throw fail(full, "expected a whole number of trajectories from 1 to \(trainTrajectoriesLimit), got \(describe(entry))", nil, nil)
+                let range = LearningSettings.trainTrajectoriesRange
+                guard let n = entry.int, range.contains(n) else {
+                    throw fail(full, "expected a whole number of trajectories from \(range.lowerBound) to \(range.upperBound), got \(describe(entry))", nil, nil)
                 }
                 settings.trainTrajectories = n
                 continue
@@ -89,8 +91,9 @@ extension ProblemFileReader {
                 guard let flag = value.bool else { throw fail(full, "expected true or false, got \(describe(value))", nil, nil) }
                 settings.denoising = flag
             case "rollout_steps":
-                guard let r = value.int, r >= 0, r <= rolloutStepsLimit else {
-                    throw fail(full, "expected a whole number of steps from 0 to \(rolloutStepsLimit), got \(describe(value))", nil, nil)
+                let range = LearningSettings.rolloutStepsRange
+                guard let r = value.int, range.contains(r) else {
+                    throw fail(full, "expected a whole number of steps from \(range.lowerBound) to \(range.upperBound), got \(describe(value))", nil, nil)
                 }
                 settings.rolloutSteps = r
             default:

@@ -2,6 +2,7 @@
 // each integer option has a range, and the sizes that multiply into memory are checked together against a budget.
 import ArgumentParser
 import Foundation
+import Problems
 
 /// Ranges of the integer options (README lists them) and the memory budget of their products.
 enum OptionLimits {
@@ -14,7 +15,9 @@ enum OptionLimits {
     static let batchSize = 1...65_536
     static let sequenceSteps = 1...100_000
     static let window = 1...100_000
-    static let trajectories = 1...100_000
+    /// Trajectory counts; a problem file's `train_trajectories` shares the range.
+    static let trajectories = LearningSettings.trainTrajectoriesRange
+    static let rolloutSteps = LearningSettings.rolloutStepsRange
     static let validationTrajectories = 0...100_000
     // A sparse reservoir (CSR, spectral radius by Arnoldi above 1024 units): memory is the ridge normal equations,
     // (N + 1 + d)² doubles per fitting thread plus one for the solve (20000 units: 3.2 GB each), checked against

@@ -212,7 +212,7 @@ struct SolveCommand: ParsableCommand {
         try OptionLimits.check("--test-trajectories", testTrajectories, OptionLimits.trajectories)
         try OptionLimits.check("--batch-size", batchSize, OptionLimits.batchSize)
         try OptionLimits.check("--sequence-steps", sequenceSteps, OptionLimits.sequenceSteps)
-        try OptionLimits.check("--rollout-steps", rolloutSteps, 0...1000)
+        try OptionLimits.check("--rollout-steps", rolloutSteps, OptionLimits.rolloutSteps)
         try OptionLimits.check("--reservoir-size", reservoirSize, OptionLimits.reservoirSize)
         try OptionLimits.check("--horizon", horizon)
         try OptionLimits.check("--learning-rate", learningRate)
