@@ -7,8 +7,8 @@ import TOMLKit
 public struct LearningSettings: Sendable, Equatable {
     /// `train_trajectories`: the number of training trajectories, the same for every model of the problem.
     public var trainTrajectories: Int?
-    /// Per model name (`[learning.esn]`), the input noise of its fit and (networks trained by backpropagation) its
-    /// closed-loop steps. The names are checked against the models
+    /// Per model name (`[learning.esn]`), the input noise of its fit, its window and (networks trained by
+    /// backpropagation) its hidden units and closed-loop steps. The names are checked against the models
     /// where they are known (Experiments), with `Problem.declarationError` naming the line.
     public var models: [String: ModelLearningSettings] = [:]
 
@@ -24,6 +24,11 @@ public struct LearningSettings: Sendable, Equatable {
     public static let trainTrajectoriesRange = 1...100_000
     /// The closed-loop steps a file may ask for, the same range as `--rollout-steps`.
     public static let rolloutStepsRange = 0...1000
+    /// The hidden units a file may ask for, the same range as `--hidden` (4096 make an LSTM layer's recurrent
+    /// weights 4·4096² doubles, 512 MiB).
+    public static let hiddenRange = 1...4096
+    /// The window a file may ask for, the same range as `--window`.
+    public static let windowRange = 1...100_000
 }
 
 /// One model's table under `[learning]`.
@@ -34,17 +39,23 @@ public struct ModelLearningSettings: Sendable, Equatable {
     public var denoising: Bool?
     /// Closed-loop training steps R of a network trained by backpropagation (`--rollout-steps`).
     public var rolloutSteps: Int?
+    /// Hidden units per layer of a network trained by backpropagation (`--hidden`).
+    public var hidden: Int?
+    /// k: the reference states the model sees before it predicts (`--window`).
+    public var window: Int?
 
-    public init(noise: Double? = nil, denoising: Bool? = nil, rolloutSteps: Int? = nil) {
+    public init(noise: Double? = nil, denoising: Bool? = nil, rolloutSteps: Int? = nil, hidden: Int? = nil, window: Int? = nil) {
         self.noise = noise
         self.denoising = denoising
         self.rolloutSteps = rolloutSteps
+        self.hidden = hidden
+        self.window = window
     }
 }
 
 extension ProblemFileReader {
     static let learningKeys = ["train_trajectories"]
-    static let modelLearningKeys = ["noise", "denoising", "rollout_steps"]
+    static let modelLearningKeys = ["noise", "denoising", "rollout_steps", "hidden", "window"]
 
     /// Reads the optional `[learning]` table: `train_trajectories`, then one sub-table per model name.
     static func learning(_ value: TOMLValueConvertible?,
@@ -58,11 +69,8 @@ extension ProblemFileReader {
             let full = "learning.\(key)"
             let entry = table[key]!
             if key == "train_trajectories" {
-                let range = LearningSettings.trainTrajectoriesRange
-                guard let n = entry.int, range.contains(n) else {
-                    throw fail(full, "expected a whole number of trajectories from \(range.lowerBound) to \(range.upperBound), got \(describe(entry))", nil, nil)
-                }
-                settings.trainTrajectories = n
+                settings.trainTrajectories = try wholeNumber(entry, in: LearningSettings.trainTrajectoriesRange, of: "trajectories",
+                                                             key: full, fail: fail)
                 continue
             }
             guard let modelTable = entry.table else {
@@ -91,11 +99,11 @@ extension ProblemFileReader {
                 guard let flag = value.bool else { throw fail(full, "expected true or false, got \(describe(value))", nil, nil) }
                 settings.denoising = flag
             case "rollout_steps":
-                let range = LearningSettings.rolloutStepsRange
-                guard let r = value.int, range.contains(r) else {
-                    throw fail(full, "expected a whole number of steps from \(range.lowerBound) to \(range.upperBound), got \(describe(value))", nil, nil)
-                }
-                settings.rolloutSteps = r
+                settings.rolloutSteps = try wholeNumber(value, in: LearningSettings.rolloutStepsRange, of: "steps", key: full, fail: fail)
+            case "hidden":
+                settings.hidden = try wholeNumber(value, in: LearningSettings.hiddenRange, of: "hidden units", key: full, fail: fail)
+            case "window":
+                settings.window = try wholeNumber(value, in: LearningSettings.windowRange, of: "states", key: full, fail: fail)
             default:
                 throw fail(full, "unknown key '\(name)'", suggestion(name, modelLearningKeys, list: "keys"), nil)
             }
@@ -104,5 +112,15 @@ extension ProblemFileReader {
             throw fail("\(key).denoising", "denoising needs input noise", "add noise = σ (σ > 0) to [\(key)]", nil)
         }
         return settings
+    }
+
+    /// A whole number within `range`, else an error naming the key and the range ("a whole number of steps from 0
+    /// to 1000").
+    private static func wholeNumber(_ value: TOMLValueConvertible, in range: ClosedRange<Int>, of unit: String, key: String,
+                                    fail: (String?, String, String?, String?) -> ProblemError) throws(ProblemError) -> Int {
+        guard let n = value.int, range.contains(n) else {
+            throw fail(key, "expected a whole number of \(unit) from \(range.lowerBound) to \(range.upperBound), got \(describe(value))", nil, nil)
+        }
+        return n
     }
 }

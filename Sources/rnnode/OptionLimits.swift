@@ -6,15 +6,16 @@ import Problems
 
 /// Ranges of the integer options (README lists them) and the memory budget of their products.
 enum OptionLimits {
-    // Network shapes: 4096 hidden units make an LSTM layer's recurrent weights 4·4096² doubles (512 MiB).
-    static let hidden = 1...4096
+    /// Network shapes; a problem file's `hidden` shares the range.
+    static let hidden = LearningSettings.hiddenRange
     static let layers = 1...16
     static let inputOrOutput = 1...4096
     // Training lengths: beyond these a run takes days, and counters such as epochs × batches approach overflow.
     static let epochs = 1...1_000_000
     static let batchSize = 1...65_536
     static let sequenceSteps = 1...100_000
-    static let window = 1...100_000
+    /// A problem file's `window` shares the range.
+    static let window = LearningSettings.windowRange
     /// Trajectory counts; a problem file's `train_trajectories` shares the range.
     static let trajectories = LearningSettings.trainTrajectoriesRange
     static let rolloutSteps = LearningSettings.rolloutStepsRange

@@ -133,11 +133,12 @@ func aBadVPTThresholdIsAUsageError(arguments: [String], message: String) throws 
                 .contains("default rnn 32, lstm 32, gru 32"), "help was: \(help.output)")
     let out = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: out) }
-    for (arguments, hidden) in [([String](), "32"), (["--hidden", "8"], "8")] {
-        let result = try runSolve(["harmonic-oscillator", "--model", "gru", "--epochs", "1", "--train-trajectories", "1",
+    // The oscillator's file declares `[learning.gru] hidden = 16`; the option wins over it.
+    for (model, arguments, hidden) in [("lstm", [String](), "32"), ("gru", [], "16"), ("gru", ["--hidden", "8"], "8")] {
+        let result = try runSolve(["harmonic-oscillator", "--model", model, "--epochs", "1", "--train-trajectories", "1",
                                    "--test-trajectories", "1", "--out", out.path] + arguments)
         #expect(result.status == 0, "stderr was: \(result.errors)")
-        let manifest = try String(contentsOf: out.appendingPathComponent("harmonic-oscillator-gru-manifest.json"), encoding: .utf8)
+        let manifest = try String(contentsOf: out.appendingPathComponent("harmonic-oscillator-\(model)-manifest.json"), encoding: .utf8)
         #expect(manifest.contains("\"hidden\" : \"\(hidden)\"") && manifest.contains("--hidden \(hidden) "), "manifest was: \(manifest)")
     }
 }

@@ -82,6 +82,41 @@ private let declared = """
         }
     }
 
+    @Test func networkShapesReachTheirModelAndTheCommandLineWins() throws {
+        let problem = try Catalog.parse(try oscillatorText(with: "[learning.rnn]\nhidden = 16\nwindow = 24"), file: "mine.toml")
+        let rnn = try SolveConfiguration(problem: "mine.toml", model: .rnn).resolved(for: problem)
+        #expect(rnn.hidden == 16 && rnn.window == 24)
+        #expect(SolveConfiguration(problem: "mine.toml", model: .rnn).settingsFromFile(problem) == ["hidden = 16", "window = 24"])
+        let line = SolvePipeline.commandLine(rnn)
+        #expect(line.contains("--hidden 16") && line.contains("--window 24"), "\(line)")
+        try SolvePipeline.validate(rnn, problem: problem)
+        // Another model keeps its defaults; the options win.
+        let lstm = try SolveConfiguration(problem: "mine.toml", model: .lstm).resolved(for: problem)
+        #expect(lstm.hidden == ModelKind.lstm.registration.defaultHidden && lstm.window == SolveDefaults.window(for: .lstm))
+        var given = SolveConfiguration(problem: "mine.toml", model: .rnn)
+        given.hidden = 40; given.window = 8
+        let won = try given.resolved(for: problem)
+        #expect(won.hidden == 40 && won.window == 8 && given.settingsFromFile(problem).isEmpty)
+        // The cached model is keyed by the resolved shape.
+        #expect(SolvePipeline.modelKey(won, problem: problem) != SolvePipeline.modelKey(rnn, problem: problem))
+    }
+
+    @Test(arguments: [
+        ("[learning.esn]\nhidden = 16", "hidden", "learning.esn.hidden: hidden applies to the networks trained by backpropagation (rnn, lstm, gru), not to esn"),
+        ("[learning.ngrc]\nwindow = 5", "window", "learning.ngrc.window: ngrc's window follows its delays and skip"),
+        ("[learning.lstm]\nwindow = 101", "window", "learning.lstm.window: window 101 exceeds the evaluation start 100"),
+    ])
+    func misplacedShapesNameTheFileAndLine(table: String, key: String, message: String) throws {
+        let text = try oscillatorText(with: table)
+        let line = text.split(separator: "\n", omittingEmptySubsequences: false).lastIndex { $0.hasPrefix(key) }! + 1
+        do {
+            _ = try SolveConfiguration(problem: "mine.toml", model: .linear).resolved(for: try Catalog.parse(text, file: "mine.toml"))
+            Issue.record("took \(table)")
+        } catch {
+            #expect("\(error)".contains("mine.toml:\(line): \(message)"), "\(error)")
+        }
+    }
+
     @Test func aTableForNoKnownModelNamesTheFileAndLine() throws {
         let text = try oscillatorText(with: "[learning.lstmm]\nnoise = 0.01")
         let problem = try Catalog.parse(text, file: "mine.toml")

@@ -33,6 +33,8 @@ private func line(of prefix: String, in text: String) -> Int {
         // A model's table alone, without the shared key.
         let alone = try Catalog.parse(withLearning("[learning.lstm]\nnoise = 1e-3\nrollout_steps = 16"), file: "problems/test.toml")
         #expect(alone.learning == LearningSettings(models: ["lstm": ModelLearningSettings(noise: 1e-3, rolloutSteps: 16)]))
+        let shaped = try Catalog.parse(withLearning("[learning.gru]\nhidden = 16\nwindow = 24"), file: "problems/test.toml")
+        #expect(shaped.learning == LearningSettings(models: ["gru": ModelLearningSettings(hidden: 16, window: 24)]))
     }
 
     @Test(arguments: [
@@ -49,6 +51,11 @@ private func line(of prefix: String, in text: String) -> Int {
         ("[learning.esn]\nnoise = 0.1\ndenoising = 1", "denoising", "expected true or false, got the integer 1"),
         ("[learning.lstm]\nrollout_steps = -1", "rollout_steps", "expected a whole number of steps from 0 to 1000, got the integer -1"),
         ("[learning.lstm]\nrollout_steps = 8.0", "rollout_steps", "got the number 8.0"),
+        ("[learning.gru]\nhidden = 0", "hidden", "expected a whole number of hidden units from 1 to 4096, got the integer 0"),
+        ("[learning.gru]\nhidden = 5000", "hidden", "from 1 to 4096"),
+        ("[learning.gru]\nhidden = \"16\"", "hidden", "got a string"),
+        ("[learning.gru]\nwindow = 0", "window", "expected a whole number of states from 1 to 100000, got the integer 0"),
+        ("[learning.gru]\nhiden = 16", "hiden", "did you mean 'hidden'?"),
     ])
     func mistakesNameTheFileLineAndKey(table: String, key: String, message: String) {
         let text = withLearning(table)

@@ -33,6 +33,7 @@ import subprocess
 import sys
 import threading
 import time
+import tomllib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -43,8 +44,24 @@ PEERS = {
     "lstm": ("torch-lstm", "torch_solve.py"),
     "gru": ("torch-gru", "torch_solve.py"),
 }
-# Hidden units of each PyTorch peer: rnnode's default for the same cell (`rnnode solve --help`, --hidden).
+# Hidden units and window of each PyTorch peer: rnnode's defaults for the same cell (`rnnode solve --help`, --hidden,
+# --window), unless the problem's file declares its own (`[learning.<cell>] hidden`, `window`), which rnnode's cell
+# then uses too.
 TORCH_HIDDEN = {"rnn": 32, "lstm": 32, "gru": 32}
+TORCH_WINDOW = 16
+
+
+def declared(problem, cell, key, default):
+    """A catalog problem's `[learning.<cell>] <key>` from its file, else `default`."""
+    path = os.path.join(ROOT, "problems", f"{problem}.toml")
+    try:
+        with open(path, "rb") as f:
+            value = tomllib.load(f).get("learning", {}).get(cell, {}).get(key)
+    except FileNotFoundError:
+        value = None
+    return int(value) if value is not None else default
+
+
 printing = threading.Lock()
 
 
@@ -189,7 +206,8 @@ def main():
                 command += ["--delays", str(a.ngrc_delays), "--skip", str(a.ngrc_skip),
                             "--degree", str(a.ngrc_degree), "--ridge", repr(a.ngrc_ridge)] + shlex.split(a.nvar_args)
             else:
-                command += ["--cell", name, "--window", "16", "--hidden", str(TORCH_HIDDEN[name]),
+                command += ["--cell", name, "--window", str(declared(problem, name, "window", TORCH_WINDOW)),
+                            "--hidden", str(declared(problem, name, "hidden", TORCH_HIDDEN[name])),
                             "--budget", repr(a.budget)] + shlex.split(a.torch_args)
             log = os.path.join(out, "logs", f"{problem}-s{seed}-{name}.log")
             ok, seconds, last = run(command, log, environment)

@@ -230,10 +230,11 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
     }
 
     /// The configuration with the problem file's `[learning]` settings filled in where the command line left them
-    /// unset: `train_trajectories`, and the model's own table's `noise`, `denoising` and `rollout_steps`. A `--noise`
-    /// given here replaces the file's noise and its denoising both (the two belong together); `--denoising`/
-    /// `--no-denoising` replaces its denoising only. Throws a `ProblemError` naming the line of a table for no known
-    /// model, or of `rollout_steps` for a model not trained by backpropagation.
+    /// unset: `train_trajectories`, and the model's own table's `noise`, `denoising`, `rollout_steps`, `hidden` and
+    /// `window`. A `--noise` given here replaces the file's noise and its denoising both (the two belong together);
+    /// `--denoising`/`--no-denoising` replaces its denoising only. Throws a `ProblemError` naming the line of a table
+    /// for no known model, of `rollout_steps` or `hidden` for a model not trained by backpropagation, of a `window`
+    /// for ngrc (its delays set it) or beyond the evaluation start.
     public func resolved(for problem: Problem) throws -> SolveConfiguration {
         let learning = problem.learning
         for name in learning.models.keys.sorted() where ModelKind(rawValue: name) == nil {
@@ -241,9 +242,19 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
                                            hint: closest(to: name, in: ModelRegistry.names).map { "did you mean '\($0)'?" }
                                                ?? "models: \(ModelRegistry.names.joined(separator: ", "))")
         }
-        for (name, own) in learning.models.sorted(by: { $0.key < $1.key }) where own.rolloutSteps != nil {
-            if let kind = ModelKind(rawValue: name), !kind.isRecurrentNetwork {
-                throw problem.declarationError("learning.\(name).rollout_steps", "rollout_steps applies to the networks trained by backpropagation (\(ModelRegistry.all.filter(\.isRecurrentNetwork).map(\.name).joined(separator: ", "))), not to \(name)")
+        for (name, own) in learning.models.sorted(by: { $0.key < $1.key }) {
+            let kind = ModelKind(rawValue: name)!
+            let networkKeys = [("hidden", own.hidden != nil), ("rollout_steps", own.rolloutSteps != nil)]
+            for (key, given) in networkKeys where given && !kind.isRecurrentNetwork {
+                throw problem.declarationError("learning.\(name).\(key)", "\(key) applies to the networks trained by backpropagation (\(ModelRegistry.all.filter(\.isRecurrentNetwork).map(\.name).joined(separator: ", "))), not to \(name)")
+            }
+            guard let window = own.window else { continue }
+            if kind == .ngrc {
+                throw problem.declarationError("learning.ngrc.window", "ngrc's window follows its delays and skip, (delays − 1)·skip + 1; it takes no window")
+            }
+            if window > evaluationStart {
+                throw problem.declarationError("learning.\(name).window", "window \(window) exceeds the evaluation start \(evaluationStart): every model of a problem is warmed up on the same first \(evaluationStart) states and scored from there",
+                                               hint: "shorten the window, or raise --eval-start to at least \(window)")
             }
         }
         var c = self
@@ -254,6 +265,8 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
                 if c.denoisingOverride == nil { c.denoisingOverride = own.denoising }
             }
             if c.rolloutStepsOverride == nil { c.rolloutStepsOverride = own.rolloutSteps }
+            if c.hiddenOverride == nil { c.hiddenOverride = own.hidden }
+            if c.windowOverride == nil { c.windowOverride = own.window }
         }
         return c
     }
@@ -267,7 +280,10 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
             if let noise = own.noise { taken.append("noise = \(CSV.format(noise))") }
             if denoisingOverride == nil, let denoising = own.denoising { taken.append("denoising = \(denoising)") }
         }
-        if rolloutStepsOverride == nil, let r = learning.models[model.rawValue]?.rolloutSteps { taken.append("rollout_steps = \(r)") }
+        let own = learning.models[model.rawValue]
+        if rolloutStepsOverride == nil, let r = own?.rolloutSteps { taken.append("rollout_steps = \(r)") }
+        if hiddenOverride == nil, let h = own?.hidden { taken.append("hidden = \(h)") }
+        if windowOverride == nil, let k = own?.window { taken.append("window = \(k)") }
         return taken
     }
 
