@@ -51,15 +51,14 @@ TORCH_HIDDEN = {"rnn": 32, "lstm": 32, "gru": 32}
 TORCH_WINDOW = 16
 
 
-def declared(problem, cell, key, default):
-    """A catalog problem's `[learning.<cell>] <key>` from its file, else `default`."""
+def declared(problem, cell):
+    """A catalog problem's `[learning.<cell>]` table from its file (empty when there is none)."""
     path = os.path.join(ROOT, "problems", f"{problem}.toml")
     try:
         with open(path, "rb") as f:
-            value = tomllib.load(f).get("learning", {}).get(cell, {}).get(key)
+            return tomllib.load(f).get("learning", {}).get(cell, {})
     except FileNotFoundError:
-        value = None
-    return int(value) if value is not None else default
+        return {}
 
 
 printing = threading.Lock()
@@ -206,8 +205,9 @@ def main():
                 command += ["--delays", str(a.ngrc_delays), "--skip", str(a.ngrc_skip),
                             "--degree", str(a.ngrc_degree), "--ridge", repr(a.ngrc_ridge)] + shlex.split(a.nvar_args)
             else:
-                command += ["--cell", name, "--window", str(declared(problem, name, "window", TORCH_WINDOW)),
-                            "--hidden", str(declared(problem, name, "hidden", TORCH_HIDDEN[name])),
+                own = declared(problem, name)
+                command += ["--cell", name, "--window", str(int(own.get("window", TORCH_WINDOW))),
+                            "--hidden", str(int(own.get("hidden", TORCH_HIDDEN[name]))),
                             "--budget", repr(a.budget)] + shlex.split(a.torch_args)
             log = os.path.join(out, "logs", f"{problem}-s{seed}-{name}.log")
             ok, seconds, last = run(command, log, environment)
