@@ -271,19 +271,21 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
         return c
     }
 
-    /// Which of the problem file's `[learning]` settings `resolved(for:)` took, as `key = value` (for the log).
+    /// Which of the problem file's `[learning]` settings `resolved(for:)` took, as `key = value` (for the log): the
+    /// overrides unset here and set in the resolved configuration, so the rule of what the file may fill in lives in
+    /// `resolved(for:)` alone. Empty when the file's settings do not resolve (that error is reported elsewhere).
     public func settingsFromFile(_ problem: Problem) -> [String] {
+        guard let filled = try? resolved(for: problem) else { return [] }
         var taken: [String] = []
-        let learning = problem.learning
-        if trainTrajectoriesOverride == nil, let n = learning.trainTrajectories { taken.append("train_trajectories = \(n)") }
-        if noiseOverride == nil, let own = learning.models[model.rawValue] {
-            if let noise = own.noise { taken.append("noise = \(CSV.format(noise))") }
-            if denoisingOverride == nil, let denoising = own.denoising { taken.append("denoising = \(denoising)") }
+        func note<Value>(_ key: String, _ mine: Value?, _ resolved: Value?, _ show: (Value) -> String = { "\($0)" }) {
+            if mine == nil, let value = resolved { taken.append("\(key) = \(show(value))") }
         }
-        let own = learning.models[model.rawValue]
-        if rolloutStepsOverride == nil, let r = own?.rolloutSteps { taken.append("rollout_steps = \(r)") }
-        if hiddenOverride == nil, let h = own?.hidden { taken.append("hidden = \(h)") }
-        if windowOverride == nil, let k = own?.window { taken.append("window = \(k)") }
+        note("train_trajectories", trainTrajectoriesOverride, filled.trainTrajectoriesOverride)
+        note("noise", noiseOverride, filled.noiseOverride, CSV.format)
+        note("denoising", denoisingOverride, filled.denoisingOverride)
+        note("rollout_steps", rolloutStepsOverride, filled.rolloutStepsOverride)
+        note("hidden", hiddenOverride, filled.hiddenOverride)
+        note("window", windowOverride, filled.windowOverride)
         return taken
     }
 
