@@ -44,9 +44,9 @@ PEERS = {
     "lstm": ("torch-lstm", "torch_solve.py"),
     "gru": ("torch-gru", "torch_solve.py"),
 }
-# Hidden units and window of each PyTorch peer: rnnode's defaults for the same cell (`rnnode solve --help`, --hidden,
-# --window), unless the problem's file declares its own (`[learning.<cell>] hidden`, `window`), which rnnode's cell
-# then uses too.
+# Hidden units, window and input noise of each PyTorch peer: rnnode's defaults for the same cell (`rnnode solve
+# --help`, --hidden, --window, --noise), unless the problem's file declares its own (`[learning.<cell>] hidden`,
+# `window`, `noise`), which rnnode's cell then uses too.
 TORCH_HIDDEN = {"rnn": 32, "lstm": 32, "gru": 32}
 TORCH_WINDOW = 16
 
@@ -208,6 +208,7 @@ def main():
                 own = declared(problem, name)
                 command += ["--cell", name, "--window", str(int(own.get("window", TORCH_WINDOW))),
                             "--hidden", str(int(own.get("hidden", TORCH_HIDDEN[name]))),
+                            "--noise", repr(float(own.get("noise", 0.0))),
                             "--budget", repr(a.budget)] + shlex.split(a.torch_args)
             log = os.path.join(out, "logs", f"{problem}-s{seed}-{name}.log")
             ok, seconds, last = run(command, log, environment)

@@ -11,7 +11,9 @@ trains until SECONDS of wall-clock time are spent instead: the learning rate fol
 fraction of the budget, lr(t) = lr_min + (lr - lr_min)(1 + cos(pi t/T))/2 with lr_min = lr/50, set before every
 mini-batch; after every epoch (and when the budget ends inside one) the teacher-forced loss on the validation
 sequences is measured, and the weights with the lowest validation loss are the ones evaluated. train_seconds is the
-whole training, validation passes included.
+whole training, validation passes included. --noise σ adds fresh Gaussian noise (z-units, seeded by --seed) to the
+inputs of every training sequence each time it is drawn, targets unchanged, as `rnnode solve --noise` does for its
+networks (fresh each epoch).
 
 Needs numpy and torch (pip install torch, in a virtual environment outside the repository). Optional: not part
 of the tests."""
@@ -67,6 +69,8 @@ def main():
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--learning-rate", type=float, default=1e-2)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--noise", type=float, default=0.0,
+                   help="σ of fresh Gaussian noise on the training inputs, z-units (default 0)")
     p.add_argument("--threads", type=int, default=1,
                    help="torch.set_num_threads and OMP/OPENBLAS/MKL_NUM_THREADS (set before torch loads; default 1)")
     p.add_argument("--eval-start", type=int, default=100,
@@ -75,6 +79,8 @@ def main():
     a = p.parse_args()
     if a.eval_start < a.window:
         p.error(f"--window {a.window} exceeds --eval-start {a.eval_start}: every model is warmed up on the same first states; raise --eval-start")
+    if not (a.noise >= 0 and math.isfinite(a.noise)):
+        p.error(f"--noise {a.noise}: must be a finite number ≥ 0")
     if a.budget is not None and not (a.budget > 0 and math.isfinite(a.budget)):
         p.error(f"--budget {a.budget}: must be a positive number of seconds")
     for name in ("window", "sequence_steps", "hidden", "layers", "epochs", "batch_size", "threads"):
@@ -95,10 +101,14 @@ def main():
                     f"{a.sequence_steps} + 1 states; lower them")
     optimizer = torch.optim.Adam(model.parameters(), lr=a.learning_rate)
     generator = torch.Generator().manual_seed(a.seed)
+    noise_generator = torch.Generator().manual_seed(a.seed + 1)
     minimum_rate = a.learning_rate * 0.02
 
     def train_batch(batch):
-        prediction, _ = model(x[batch])
+        inputs = x[batch]
+        if a.noise > 0:
+            inputs = inputs + a.noise * torch.randn(inputs.shape, generator=noise_generator, dtype=inputs.dtype)
+        prediction, _ = model(inputs)
         loss = torch.mean((prediction[:, k - 1:] - y[batch][:, k - 1:]) ** 2)
         optimizer.zero_grad()
         loss.backward()
