@@ -26,7 +26,7 @@ private let declared = """
         let problem = try Catalog.parse(try oscillatorText(with: declared), file: "mine.toml")
         let esn = try SolveConfiguration(problem: "mine.toml", model: .esn).resolved(for: problem)
         #expect(esn.trainTrajectories == 16 && esn.noise == 0.03 && esn.denoising)
-        #expect(SolveConfiguration(problem: "mine.toml", model: .esn).settingsFromFile(problem)
+        #expect(SolveConfiguration(problem: "mine.toml", model: .esn).settingsFromFile(filled: esn)
                 == ["train_trajectories = 16", "noise = 0.03", "denoising = true"])
         // The reproducing command line says what the file gave, so it means the same if the file changes.
         let line = SolvePipeline.commandLine(esn)
@@ -86,7 +86,7 @@ private let declared = """
         let problem = try Catalog.parse(try oscillatorText(with: "[learning.rnn]\nhidden = 16\nwindow = 24"), file: "mine.toml")
         let rnn = try SolveConfiguration(problem: "mine.toml", model: .rnn).resolved(for: problem)
         #expect(rnn.hidden == 16 && rnn.window == 24)
-        #expect(SolveConfiguration(problem: "mine.toml", model: .rnn).settingsFromFile(problem) == ["hidden = 16", "window = 24"])
+        #expect(SolveConfiguration(problem: "mine.toml", model: .rnn).settingsFromFile(filled: rnn) == ["hidden = 16", "window = 24"])
         let line = SolvePipeline.commandLine(rnn)
         #expect(line.contains("--hidden 16") && line.contains("--window 24"), "\(line)")
         try SolvePipeline.validate(rnn, problem: problem)
@@ -96,7 +96,7 @@ private let declared = """
         var given = SolveConfiguration(problem: "mine.toml", model: .rnn)
         given.hidden = 40; given.window = 8
         let won = try given.resolved(for: problem)
-        #expect(won.hidden == 40 && won.window == 8 && given.settingsFromFile(problem).isEmpty)
+        #expect(won.hidden == 40 && won.window == 8 && given.settingsFromFile(filled: won).isEmpty)
         // The cached model is keyed by the resolved shape.
         #expect(SolvePipeline.modelKey(won, problem: problem) != SolvePipeline.modelKey(rnn, problem: problem))
     }

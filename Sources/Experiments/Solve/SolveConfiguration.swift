@@ -272,10 +272,9 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
     }
 
     /// Which of the problem file's `[learning]` settings `resolved(for:)` took, as `key = value` (for the log): the
-    /// overrides unset here and set in the resolved configuration, so the rule of what the file may fill in lives in
-    /// `resolved(for:)` alone. Empty when the file's settings do not resolve (that error is reported elsewhere).
-    public func settingsFromFile(_ problem: Problem) -> [String] {
-        guard let filled = try? resolved(for: problem) else { return [] }
+    /// overrides unset here and set in `filled`, this configuration's `resolved(for:)`, so the rule of what the file
+    /// may fill in lives there alone.
+    public func settingsFromFile(filled: SolveConfiguration) -> [String] {
         var taken: [String] = []
         func note<Value>(_ key: String, _ mine: Value?, _ resolved: Value?, _ show: (Value) -> String = { "\($0)" }) {
             if mine == nil, let value = resolved { taken.append("\(key) = \(show(value))") }

@@ -122,7 +122,7 @@ public enum SolvePipeline {
         let given = try configuration.resolved(for: problem)
         var c = given
         try validate(c, problem: problem)
-        let fromFile = configuration.settingsFromFile(problem)
+        let fromFile = configuration.settingsFromFile(filled: given)
         if !fromFile.isEmpty {
             log("\(problem.file?.path ?? problem.name) [learning]: \(fromFile.joined(separator: ", ")) (give the option to override)")
         }
