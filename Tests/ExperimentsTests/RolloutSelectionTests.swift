@@ -4,7 +4,7 @@ import Foundation
 import Testing
 @testable import Experiments
 
-@Test func theScoreIsTheMeanVPTOfEvenlySpreadSegments() throws {
+@Test func theScoreIsTheMeanVPTOfEvenlySpreadSegmentsCountingNoneThatLeaveTheirBox() throws {
     // y_n = 3n: the normalised increment is 0 (σ_Δ replaced by 1), so a stepper predicting 0 is exact.
     final class Constant: LearnedStepper {
         let g: Double
@@ -27,6 +27,9 @@ import Testing
     #expect(selection.segments.prefix(4).map { $0.states[0] / 3 } == [0, 8, 16, 25])
     #expect(selection.segments[3].states.last == 180 && selection.segments[7].states.last == 181)
     #expect(selection.segments[5].times.first == 0.8)
+    // each run is as long as a test rollout: 10 warm-up rows and 51 rolled out, times spaced on past the segment
+    #expect(selection.runs.allSatisfy { $0.states.count == 61 && $0.times.count == 61 })
+    #expect(abs(selection.runs[3].times.last! - (25 + 60) * step) < 1e-9 && selection.runs[3].states.last == 180)
     // exact: every rollout lasts its whole segment, 26 steps
     let exact = selection.score(Constant(0))
     #expect(abs(exact.validTime - 26 * step) < 1e-12 && exact.complete)
@@ -34,6 +37,16 @@ import Testing
     // at r = 11, long before the segment ends (r = 26)
     let drifting = selection.score(Constant(2))
     #expect(drifting.validTime < exact.validTime && drifting.validTime > 0 && !drifting.complete)
+    // exact over every segment, then out of the box at the 31st rolled-out step (past the segment's 26, within
+    // the test rollout's 51): worth nothing, and not complete
+    final class Unbinding: LearnedStepper {
+        var calls = 0
+        var parameterCount: Int { 0 }
+        func reset() { calls = 0 }
+        func advance(_ z: [Double]) -> [Double] { calls += 1; return [calls > 10 + 29 ? 1e6 : 0] }
+    }
+    let unbinding = selection.score(Unbinding())
+    #expect(unbinding.validTime == 0 && !unbinding.complete)
     // nothing to roll out, or no validation trajectory: no score
     #expect(RolloutSelection(validation: [], times: times, normalization: normalization, warmUp: 10, last: 60) == nil)
     #expect(RolloutSelection(validation: validation, times: times, normalization: normalization, warmUp: 60, last: 60) == nil)

@@ -6,18 +6,26 @@ import Recurrent
 
 /// The score of a learned stepper on the validation trajectories from many starts:
 ///
-///     score = (1/S) Σ_j VPT_j,
+///     score = (1/S) Σ_j VPT_j · [run j stays in its box for R steps],
 ///
 /// VPT_j the valid prediction time (`Metrics`, at the default threshold) of segment j: the stepper is warmed up
 /// on s reference states from row o_j of a validation trajectory, then rolls out L = ⌈(N − s)/2⌉ steps, where
-/// the test rollouts are warmed up on rows 0 … s−1 and roll out to row N = `last`. The score is complete when
-/// every segment's rollout stays valid to its end (the oscillator's, say): no weights can score longer. The
-/// starts o_j are spread evenly over 0 … N − s − L, ⌈`starts` / trajectories⌉ of them per trajectory (at least
-/// 2), so the score averages over many initial conditions (one VPT of one trajectory is too noisy to rank weights
-/// by) and never reads the test split.
+/// the test rollouts are warmed up on rows 0 … s−1 and roll out to row N = `last`. The same rollout is run on to
+/// R = N − s + 1 steps, as long as a test rollout, with no reference past the segment: a run that leaves its
+/// trajectory's allowed box (`Metrics.allowedBox`, what calls a test rollout diverged) or turns non-finite in
+/// that time scores 0, however long it stayed valid. A VPT alone is settled within the first few time units, and
+/// weights chosen by it alone were as likely to unbind an orbit later as not. The score is complete when every
+/// segment's rollout stays valid to its end and every run stays in its box (the oscillator's, say): no weights
+/// can score longer. The starts o_j are spread evenly over 0 … N − s − L, ⌈`starts` / trajectories⌉ of them per
+/// trajectory (at least 2), so the score averages over many initial conditions (one VPT of one trajectory is too
+/// noisy to rank weights by) and never reads the test split.
 public struct RolloutSelection {
     /// Segments of the validation trajectories, each row-major (s + L, d), with their output times.
     let segments: [(states: [Double], times: [Double])]
+    /// Rows of the long runs: each segment's warm-up rows then R = N − s + 1 rolled-out rows (past the segment,
+    /// the rows are its last repeated: only the warm-up rows are read), with their times (spaced as the last two
+    /// of the segment's past its end: a driven model reads the drive's phase at them).
+    let runs: [(states: [Double], times: [Double])]
     let boxes: [(lower: [Double], upper: [Double])]
     let warmUp: Int
     let normalization: Normalization
@@ -32,39 +40,61 @@ public struct RolloutSelection {
         let d = normalization.dimension, span = last - s + 1
         guard !validation.isEmpty, s >= 1, span >= 2, starts >= 2, times.count > last else { return nil }
         let length = (span + 1) / 2
-        var segments: [(states: [Double], times: [Double])] = [], boxes: [(lower: [Double], upper: [Double])] = []
+        var segments: [(states: [Double], times: [Double])] = [], runs: [(states: [Double], times: [Double])] = []
+        var boxes: [(lower: [Double], upper: [Double])] = []
         let perTrajectory = max(2, (starts + validation.count - 1) / validation.count)
         for trajectory in validation where trajectory.states.count >= (last + 1) * d {
             // The divergence box of the whole trajectory, as the test rollouts have theirs.
             let box = Metrics.allowedBox(normalization: normalization, reference: trajectory.states, dimension: d, last: last)
             for j in 0..<perTrajectory {
                 let o = j * (span - length) / (perTrajectory - 1)
-                segments.append((Array(trajectory.states[(o * d)..<((o + s + length) * d)]), Array(times[o..<(o + s + length)])))
+                let segment = (states: Array(trajectory.states[(o * d)..<((o + s + length) * d)]), times: Array(times[o..<(o + s + length)]))
+                segments.append(segment)
+                runs.append(Self.extended(segment, toRows: s + span, dimension: d))
                 boxes.append(box)
             }
         }
         guard !segments.isEmpty else { return nil }
-        self.segments = segments; self.boxes = boxes; warmUp = s; self.normalization = normalization; dimension = d
+        self.segments = segments; self.runs = runs; self.boxes = boxes; warmUp = s; self.normalization = normalization; dimension = d
     }
 
-    /// The mean VPT (time units) of the stepper's rollouts of every segment.
+    /// The mean VPT (time units) of the stepper's rollouts of every segment, counting 0 for a rollout that leaves
+    /// its box within R steps.
     public func score(_ stepper: LearnedStepper) -> RolloutScore {
         let d = dimension, s = warmUp
-        let last = segments[0].states.count / d - 1
-        // A driven model reads the drive's phase at each segment's own times: one segment per call.
+        let last = segments[0].states.count / d - 1, runLast = runs[0].states.count / d - 1
+        // A driven model reads the drive's phase at each run's own times: one run per call.
         let rollouts = normalization.forcingPeriod == 0
-            ? BatchedRolloutRunner.run(stepper, references: segments.map(\.states), dimension: d, warmUp: s, last: last,
+            ? BatchedRolloutRunner.run(stepper, references: runs.map(\.states), dimension: d, warmUp: s, last: runLast,
                                        normalization: normalization, boxes: boxes)
-            : zip(segments, boxes).flatMap { segment, box in
-                BatchedRolloutRunner.run(stepper, references: [segment.states], dimension: d, warmUp: s, last: last,
-                                         normalization: normalization, boxes: [box], times: segment.times)
+            : zip(runs, boxes).flatMap { run, box in
+                BatchedRolloutRunner.run(stepper, references: [run.states], dimension: d, warmUp: s, last: runLast,
+                                         normalization: normalization, boxes: [box], times: run.times)
             }
-        let metrics = zip(segments, rollouts).map { segment, rollout in
-            Metrics.evaluate(RolloutComparison(reference: segment.states, times: segment.times, rollout: rollout, warmUp: s,
-                                               last: last, normalization: normalization))
+        // The segment's part of each run: rows s−1 … last.
+        let rows = last - s + 2
+        let scored = zip(segments, rollouts).map { segment, run in
+            let part = Rollout(predicted: Array(run.predicted[..<(rows * d)]),
+                               divergedIndex: run.divergedIndex.flatMap { $0 < rows ? $0 : nil }, seconds: run.seconds)
+            let metrics = Metrics.evaluate(RolloutComparison(reference: segment.states, times: segment.times, rollout: part,
+                                                             warmUp: s, last: last, normalization: normalization))
+            return (metrics: metrics, bounded: run.divergedIndex == nil)
         }
-        return RolloutScore(validTime: metrics.map(\.validPredictionTime).reduce(0, +) / Double(metrics.count),
-                            complete: metrics.allSatisfy(\.validPredictionCensored))
+        return RolloutScore(validTime: scored.map { $0.bounded ? $0.metrics.validPredictionTime : 0 }.reduce(0, +) / Double(scored.count),
+                            complete: scored.allSatisfy { $0.bounded && $0.metrics.validPredictionCensored })
+    }
+
+    /// `segment` with rows up to `rows`: its last row repeated, times spaced as its last two.
+    static func extended(_ segment: (states: [Double], times: [Double]), toRows rows: Int, dimension d: Int)
+        -> (states: [Double], times: [Double]) {
+        var (states, times) = segment
+        let lastRow = Array(states[(states.count - d)...])
+        let step = times.count >= 2 ? times[times.count - 1] - times[times.count - 2] : 0
+        while times.count < rows {
+            states += lastRow
+            times.append(times[times.count - 1] + step)
+        }
+        return (states, times)
     }
 }
 
