@@ -105,6 +105,7 @@ private let declared = """
         ("[learning.esn]\nhidden = 16", "hidden", "learning.esn.hidden: hidden applies to the networks trained by backpropagation (rnn, lstm, gru), not to esn"),
         ("[learning.ngrc]\nwindow = 5", "window", "learning.ngrc.window: ngrc's window follows its delays and skip"),
         ("[learning.lstm]\nwindow = 101", "window", "learning.lstm.window: window 101 exceeds the evaluation start 100"),
+        ("[learning.rnn]\nnoise = 0.01\ndenoising = true", "denoising", "learning.rnn.denoising: denoising applies to the ridge fits (esn, ngrc, linear), not to rnn"),
     ])
     func misplacedShapesNameTheFileAndLine(table: String, key: String, message: String) throws {
         let text = try oscillatorText(with: table)

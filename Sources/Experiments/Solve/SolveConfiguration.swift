@@ -248,6 +248,10 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
             for (key, given) in networkKeys where given && !kind.isRecurrentNetwork {
                 throw problem.declarationError("learning.\(name).\(key)", "\(key) applies to the networks trained by backpropagation (\(ModelRegistry.all.filter(\.isRecurrentNetwork).map(\.name).joined(separator: ", "))), not to \(name)")
             }
+            if own.denoising == true, kind.isRecurrentNetwork {
+                throw problem.declarationError("learning.\(name).denoising", "denoising applies to the ridge fits (\(ModelRegistry.all.filter { !$0.isRecurrentNetwork }.map(\.name).joined(separator: ", "))), not to \(name)",
+                                               hint: "a network's inputs are noised without it: keep noise = σ alone")
+            }
             guard let window = own.window else { continue }
             if kind == .ngrc {
                 throw problem.declarationError("learning.ngrc.window", "ngrc's window follows its delays and skip, (delays − 1)·skip + 1; it takes no window")
