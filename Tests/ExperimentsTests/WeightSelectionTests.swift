@@ -36,6 +36,10 @@ private func lstmConfiguration(out: URL, selection: WeightSelection) -> SolveCon
     #expect(vpt.modelKey != loss.modelKey)
     #expect(vpt.configuration.settings["selected_by"] == "validation_vpt")
     #expect(loss.configuration.settings["selected_by"] == "validation_loss")
+    // The rollout score's rule is part of the key: weights chosen before runs that leave their box counted 0 are
+    // not a cache hit.
+    #expect(vpt.configuration.settings["selection_bounded_over"] == "test_rollout")
+    #expect(loss.configuration.settings["selection_bounded_over"] == nil)
     let commands = (SolvePipeline.commandLine(vpt.configuration), SolvePipeline.commandLine(loss.configuration))
     #expect(commands.1.contains(" --select-by loss") && !commands.0.contains("--select-by"), "\(commands)")
 }

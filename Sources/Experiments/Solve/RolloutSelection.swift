@@ -13,8 +13,8 @@ import Recurrent
 /// the test rollouts are warmed up on rows 0 … s−1 and roll out to row N = `last`. The same rollout is run on to
 /// R = N − s + 1 steps, as long as a test rollout, with no reference past the segment: a run that leaves its
 /// trajectory's allowed box (`Metrics.allowedBox`, what calls a test rollout diverged) or turns non-finite in
-/// that time scores 0, however long it stayed valid. A VPT alone is settled within the first few time units, and
-/// weights chosen by it alone were as likely to unbind an orbit later as not. The score is complete when every
+/// that time scores 0, however long it stayed valid. A VPT alone is settled within the first few time units, so
+/// weights whose rollouts unbind an orbit after it scored as well as weights whose rollouts stay on it. The score is complete when every
 /// segment's rollout stays valid to its end and every run stays in its box (the oscillator's, say): no weights
 /// can score longer. The starts o_j are spread evenly over 0 … N − s − L, ⌈`starts` / trajectories⌉ of them per
 /// trajectory (at least 2), so the score averages over many initial conditions (one VPT of one trajectory is too

@@ -82,6 +82,9 @@ enum RecurrentModels {
                          "learning_rate": CSV.format(c.learningRate)]
                 if let budget = c.effectiveBudget { s["budget_seconds"] = CSV.format(budget) } else { s["epochs"] = "\(c.effectiveEpochs)" }
                 s["selected_by"] = "validation_\(c.selection.rawValue)"
+                // Since the score counted 0 for a validation run that leaves its box within a test rollout's length
+                // (`RolloutSelection`): weights chosen before are another model, not a cache hit.
+                if c.selection == .vpt { s["selection_bounded_over"] = "test_rollout" }
                 if c.rolloutSteps > 0 { s["rollout_steps"] = "\(c.rolloutSteps)" }
                 if c.precision == .single { s["precision"] = c.precision.rawValue }
                 return s
@@ -150,7 +153,7 @@ enum RecurrentModels {
                         + (lastRecord.validationLoss.map { ", validation loss \(SummaryTable.format($0))" } ?? ""))
                 }
                 if let kept = history.selection, let selection = request.rolloutSelection {
-                    request.log("kept the weights of epoch \(kept.epoch + 1): validation VPT \(SummaryTable.format(kept.score.validTime)) (mean of \(selection.segments.count) starts\(kept.score.complete ? ", every one valid to its end" : "")), validation loss \(SummaryTable.format(kept.validationLoss)); \(kept.scores) scores took \(SummaryTable.format(kept.seconds)) s")
+                    request.log("kept the weights of epoch \(kept.epoch + 1): validation VPT \(SummaryTable.format(kept.score.validTime)) (mean of \(selection.segments.count) starts, 0 for a run that leaves its box\(kept.score.complete ? "; every one valid to its end" : "")), validation loss \(SummaryTable.format(kept.validationLoss)); \(kept.scores) scores took \(SummaryTable.format(kept.seconds)) s")
                 }
                 let recorded = history.records.map(\.seconds).reduce(0, +)
                 return TrainedRecurrentNetwork(network: network, recordedSeconds: recorded > 0 ? recorded : nil)
