@@ -1,5 +1,6 @@
 // `rnnode problems`: the catalog of ODE problems, one line each: name, dimension, title.
 import ArgumentParser
+import Foundation
 import Experiments
 import Problems
 
@@ -10,7 +11,26 @@ struct ProblemsCommand: ParsableCommand {
         discussion: "Problems are the *.toml files in the catalog folder ($RNNODE_PROBLEMS, else ./problems)."
     )
 
+    @Option(name: .customLong("settings"),
+            help: ArgumentHelp("Print, as JSON, the settings each model takes on this problem (a catalog name or a .toml file) at its defaults: its file's [learning] over rnnode's defaults.",
+                               valueName: "problem"))
+    var settingsOf: String?
+
+    func validate() throws {
+        // An unknown catalog name lists the known ones (as `rnnode reference`); a file is checked when it is read.
+        if let name = settingsOf, !(name.hasSuffix(".toml") || name.contains("/")) {
+            let names = try Catalog.names()
+            guard names.contains(name) else {
+                throw ValidationError("unknown problem '\(name)'; known problems: " + names.joined(separator: ", "))
+            }
+        }
+    }
+
     func run() throws {
+        if let name = settingsOf {
+            try Console.print(try Self.settingsJSON(of: try Catalog.load(name)))
+            return
+        }
         let problems = try Catalog.names().map { try Catalog.load($0) }
         let nameWidth = max(4, problems.map(\.name.count).max() ?? 0)
         var table = "name".padding(nameWidth) + "  dim  title\n"
@@ -19,6 +39,24 @@ struct ProblemsCommand: ParsableCommand {
                 + "  " + problem.title + "\n"
         }
         try Console.print(table, terminator: "")
+    }
+}
+
+extension ProblemsCommand {
+    /// Per model, what `rnnode solve <problem> --model M` takes without options: train_trajectories, and hidden,
+    /// window, noise and denoising as `SolveConfiguration.resolved(for:)` fills them from the file. The peer sweep
+    /// (bench/peers) reads this instead of the file, so the file has one reader.
+    static func settingsJSON(of problem: Problem) throws -> String {
+        var models: [String: [String: Any]] = [:]
+        for kind in ModelKind.allCases {
+            let c = try SolveConfiguration(problem: problem.name, model: kind).resolved(for: problem)
+            var entry: [String: Any] = ["train_trajectories": c.trainTrajectories, "noise": c.noise, "denoising": c.denoising]
+            if kind.isRecurrentNetwork { entry["hidden"] = c.hidden }
+            if kind != .ngrc { entry["window"] = c.window }
+            models[kind.rawValue] = entry
+        }
+        let data = try JSONSerialization.data(withJSONObject: ["problem": problem.name, "models": models], options: [.sortedKeys])
+        return String(decoding: data, as: UTF8.self)
     }
 }
 

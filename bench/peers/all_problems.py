@@ -33,7 +33,6 @@ import subprocess
 import sys
 import threading
 import time
-import tomllib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -44,21 +43,17 @@ PEERS = {
     "lstm": ("torch-lstm", "torch_solve.py"),
     "gru": ("torch-gru", "torch_solve.py"),
 }
-# Hidden units, window and input noise of each PyTorch peer: rnnode's defaults for the same cell (`rnnode solve
-# --help`, --hidden, --window, --noise), unless the problem's file declares its own (`[learning.<cell>] hidden`,
-# `window`, `noise`), which rnnode's cell then uses too.
-TORCH_HIDDEN = {"rnn": 32, "lstm": 32, "gru": 32}
-TORCH_WINDOW = 16
+# Hidden units, window and input noise of each PyTorch peer: what rnnode's cell of the same model takes on the
+# problem (its defaults, or the problem file's `[learning.<cell>]` hidden, window and noise), as
+# `rnnode problems --settings P` prints them, so the file has one reader, rnnode's.
 
 
-def declared(problem, cell):
-    """A catalog problem's `[learning.<cell>]` table from its file (empty when there is none)."""
-    path = os.path.join(ROOT, "problems", f"{problem}.toml")
-    try:
-        with open(path, "rb") as f:
-            return tomllib.load(f).get("learning", {}).get(cell, {})
-    except FileNotFoundError:
-        return {}
+def cell_settings(rnnode, problem):
+    """{model: {hidden, window, noise, ...}} of `rnnode problems --settings problem`; raises ValueError on failure."""
+    listing = subprocess.run([rnnode, "problems", "--settings", problem], capture_output=True, text=True)
+    if listing.returncode != 0:
+        raise ValueError(f"`rnnode problems --settings {problem}` failed: {listing.stderr.strip()}")
+    return json.loads(listing.stdout)["models"]
 
 
 printing = threading.Lock()
@@ -192,6 +187,12 @@ def main():
             failures.append(f"{problem} s{seed} data: {error}")
             say(f"{problem} s{seed}: {error}")
             return
+        try:
+            settings = cell_settings(a.rnnode, problem)
+        except (OSError, ValueError, KeyError) as error:
+            failures.append(f"{problem} s{seed} settings: {error}")
+            say(f"{problem} s{seed}: {error}")
+            return
         data = os.path.join(solve_dir, "data", f"{configuration['problem']}-{configuration['data_key']}")
         common = ["--out", rows_dir, "--seed", str(seed), "--eval-start", configuration["evaluation_start"],
                   "--threads", str(a.threads)]
@@ -205,10 +206,9 @@ def main():
                 command += ["--delays", str(a.ngrc_delays), "--skip", str(a.ngrc_skip),
                             "--degree", str(a.ngrc_degree), "--ridge", repr(a.ngrc_ridge)] + shlex.split(a.nvar_args)
             else:
-                own = declared(problem, name)
-                command += ["--cell", name, "--window", str(int(own.get("window", TORCH_WINDOW))),
-                            "--hidden", str(int(own.get("hidden", TORCH_HIDDEN[name]))),
-                            "--noise", repr(float(own.get("noise", 0.0))),
+                own = settings[name]
+                command += ["--cell", name, "--window", str(int(own["window"])), "--hidden", str(int(own["hidden"])),
+                            "--noise", repr(float(own["noise"])),
                             "--budget", repr(a.budget)] + shlex.split(a.torch_args)
             log = os.path.join(out, "logs", f"{problem}-s{seed}-{name}.log")
             ok, seconds, last = run(command, log, environment)
