@@ -20,12 +20,12 @@ import Recurrent
 /// trajectory (at least 2), so the score averages over many initial conditions (one VPT of one trajectory is too
 /// noisy to rank weights by) and never reads the test split.
 public struct RolloutSelection {
-    /// Segments of the validation trajectories, each row-major (s + L, d), with their output times.
-    let segments: [(states: [Double], times: [Double])]
-    /// Rows of the long runs: each segment's warm-up rows then R = N − s + 1 rolled-out rows (past the segment,
-    /// the rows are its last repeated: only the warm-up rows are read), with their times (spaced as the last two
-    /// of the segment's past its end: a driven model reads the drive's phase at them).
+    /// The long runs, row-major (s + R, d) with their output times: each begins with its segment of a validation
+    /// trajectory, s + L rows; past the segment the rows are its last repeated (only the warm-up rows are read as
+    /// inputs) and the times are spaced as its last two (a driven model reads the drive's phase at them).
     let runs: [(states: [Double], times: [Double])]
+    /// s + L: the rows of a segment, the head of its run.
+    let segmentRows: Int
     let boxes: [(lower: [Double], upper: [Double])]
     let warmUp: Int
     let normalization: Normalization
@@ -40,8 +40,7 @@ public struct RolloutSelection {
         let d = normalization.dimension, span = last - s + 1
         guard !validation.isEmpty, s >= 1, span >= 2, starts >= 2, times.count > last else { return nil }
         let length = (span + 1) / 2
-        var segments: [(states: [Double], times: [Double])] = [], runs: [(states: [Double], times: [Double])] = []
-        var boxes: [(lower: [Double], upper: [Double])] = []
+        var runs: [(states: [Double], times: [Double])] = [], boxes: [(lower: [Double], upper: [Double])] = []
         let perTrajectory = max(2, (starts + validation.count - 1) / validation.count)
         for trajectory in validation where trajectory.states.count >= (last + 1) * d {
             // The divergence box of the whole trajectory, as the test rollouts have theirs.
@@ -49,20 +48,19 @@ public struct RolloutSelection {
             for j in 0..<perTrajectory {
                 let o = j * (span - length) / (perTrajectory - 1)
                 let segment = (states: Array(trajectory.states[(o * d)..<((o + s + length) * d)]), times: Array(times[o..<(o + s + length)]))
-                segments.append(segment)
                 runs.append(Self.extended(segment, toRows: s + span, dimension: d))
                 boxes.append(box)
             }
         }
-        guard !segments.isEmpty else { return nil }
-        self.segments = segments; self.runs = runs; self.boxes = boxes; warmUp = s; self.normalization = normalization; dimension = d
+        guard !runs.isEmpty else { return nil }
+        self.runs = runs; segmentRows = s + length; self.boxes = boxes; warmUp = s; self.normalization = normalization; dimension = d
     }
 
     /// The mean VPT (time units) of the stepper's rollouts of every segment, counting 0 for a rollout that leaves
     /// its box within R steps.
     public func score(_ stepper: LearnedStepper) -> RolloutScore {
         let d = dimension, s = warmUp
-        let last = segments[0].states.count / d - 1, runLast = runs[0].states.count / d - 1
+        let last = segmentRows - 1, runLast = runs[0].states.count / d - 1
         // A driven model reads the drive's phase at each run's own times: one run per call.
         let rollouts = normalization.forcingPeriod == 0
             ? BatchedRolloutRunner.run(stepper, references: runs.map(\.states), dimension: d, warmUp: s, last: runLast,
@@ -71,17 +69,22 @@ public struct RolloutSelection {
                 BatchedRolloutRunner.run(stepper, references: [run.states], dimension: d, warmUp: s, last: runLast,
                                          normalization: normalization, boxes: [box], times: run.times)
             }
-        // The segment's part of each run: rows s−1 … last.
+        // The segment's part of each rollout, rows s−1 … last, against the segment (the head of its run).
         let rows = last - s + 2
-        let scored = zip(segments, rollouts).map { segment, run in
-            let part = Rollout(predicted: Array(run.predicted[..<(rows * d)]),
-                               divergedIndex: run.divergedIndex.flatMap { $0 < rows ? $0 : nil }, seconds: run.seconds)
-            let metrics = Metrics.evaluate(RolloutComparison(reference: segment.states, times: segment.times, rollout: part,
+        let scored = zip(runs, rollouts).map { run, rollout in
+            let part = Rollout(predicted: Array(rollout.predicted[..<(rows * d)]),
+                               divergedIndex: rollout.divergedIndex.flatMap { $0 < rows ? $0 : nil }, seconds: rollout.seconds)
+            let metrics = Metrics.evaluate(RolloutComparison(reference: run.states, times: run.times, rollout: part,
                                                              warmUp: s, last: last, normalization: normalization))
-            return (metrics: metrics, bounded: run.divergedIndex == nil)
+            return (metrics: metrics, bounded: rollout.divergedIndex == nil)
         }
         return RolloutScore(validTime: scored.map { $0.bounded ? $0.metrics.validPredictionTime : 0 }.reduce(0, +) / Double(scored.count),
                             complete: scored.allSatisfy { $0.bounded && $0.metrics.validPredictionCensored })
+    }
+
+    /// The segments of the validation trajectories, each row-major (s + L, d), with their output times.
+    var segments: [(states: [Double], times: [Double])] {
+        runs.map { (Array($0.states[..<(segmentRows * dimension)]), Array($0.times[..<segmentRows])) }
     }
 
     /// `segment` with rows up to `rows`: its last row repeated, times spaced as its last two.

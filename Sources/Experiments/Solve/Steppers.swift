@@ -153,7 +153,7 @@ enum RecurrentModels {
                         + (lastRecord.validationLoss.map { ", validation loss \(SummaryTable.format($0))" } ?? ""))
                 }
                 if let kept = history.selection, let selection = request.rolloutSelection {
-                    request.log("kept the weights of epoch \(kept.epoch + 1): validation VPT \(SummaryTable.format(kept.score.validTime)) (mean of \(selection.segments.count) starts, 0 for a run that leaves its box\(kept.score.complete ? "; every one valid to its end" : "")), validation loss \(SummaryTable.format(kept.validationLoss)); \(kept.scores) scores took \(SummaryTable.format(kept.seconds)) s")
+                    request.log("kept the weights of epoch \(kept.epoch + 1): validation VPT \(SummaryTable.format(kept.score.validTime)) (mean of \(selection.runs.count) starts, 0 for a run that leaves its box\(kept.score.complete ? "; every one valid to its end" : "")), validation loss \(SummaryTable.format(kept.validationLoss)); \(kept.scores) scores took \(SummaryTable.format(kept.seconds)) s")
                 }
                 let recorded = history.records.map(\.seconds).reduce(0, +)
                 return TrainedRecurrentNetwork(network: network, recordedSeconds: recorded > 0 ? recorded : nil)
