@@ -7,8 +7,9 @@ import TOMLKit
 public struct LearningSettings: Sendable, Equatable {
     /// `train_trajectories`: the number of training trajectories, the same for every model of the problem.
     public var trainTrajectories: Int?
-    /// Per model name (`[learning.esn]`), the input noise of its fit, its window and (networks trained by
-    /// backpropagation) its hidden units and closed-loop steps. The names are checked against the models
+    /// Per model name (`[learning.esn]`), the input noise of its fit, its window, (networks trained by
+    /// backpropagation) its hidden units and closed-loop steps, (ridge fits) its readout's ridge λ and (ngrc) its
+    /// monomials' degree. The names are checked against the models
     /// where they are known (Experiments), with `Problem.declarationError` naming the line.
     public var models: [String: ModelLearningSettings] = [:]
 
@@ -29,6 +30,9 @@ public struct LearningSettings: Sendable, Equatable {
     public static let hiddenRange = 1...4096
     /// The window a file may ask for, the same range as `--window`.
     public static let windowRange = 1...100_000
+    /// The highest monomial degree of ngrc a file may ask for, the same range as `--degree` (at 8, four variables
+    /// and two delays make 12 870 features).
+    public static let degreeRange = 1...8
 }
 
 /// One model's table under `[learning]`.
@@ -43,19 +47,26 @@ public struct ModelLearningSettings: Sendable, Equatable {
     public var hidden: Int?
     /// k: the reference states the model sees before it predicts (`--window`).
     public var window: Int?
+    /// λ of the ridge readout of a model fitted in closed form (`--ridge`).
+    public var ridge: Double?
+    /// p: the highest degree of ngrc's monomials (`--degree`).
+    public var degree: Int?
 
-    public init(noise: Double? = nil, denoising: Bool? = nil, rolloutSteps: Int? = nil, hidden: Int? = nil, window: Int? = nil) {
+    public init(noise: Double? = nil, denoising: Bool? = nil, rolloutSteps: Int? = nil, hidden: Int? = nil, window: Int? = nil,
+                ridge: Double? = nil, degree: Int? = nil) {
         self.noise = noise
         self.denoising = denoising
         self.rolloutSteps = rolloutSteps
         self.hidden = hidden
         self.window = window
+        self.ridge = ridge
+        self.degree = degree
     }
 }
 
 extension ProblemFileReader {
     static let learningKeys = ["train_trajectories"]
-    static let modelLearningKeys = ["noise", "denoising", "rollout_steps", "hidden", "window"]
+    static let modelLearningKeys = ["noise", "denoising", "rollout_steps", "hidden", "window", "ridge", "degree"]
 
     /// Reads the optional `[learning]` table: `train_trajectories`, then one sub-table per model name.
     static func learning(_ value: TOMLValueConvertible?,
@@ -104,6 +115,14 @@ extension ProblemFileReader {
                 settings.hidden = try wholeNumber(value, in: LearningSettings.hiddenRange, of: "hidden units", key: full, fail: fail)
             case "window":
                 settings.window = try wholeNumber(value, in: LearningSettings.windowRange, of: "states", key: full, fail: fail)
+            case "ridge":
+                guard let x = number(value) else {
+                    throw fail(full, "expected a number (the readout's ridge λ), got \(describe(value))", nil, nil)
+                }
+                guard x.isFinite, x >= 0 else { throw fail(full, "must be a finite number ≥ 0, got \(x)", nil, nil) }
+                settings.ridge = x
+            case "degree":
+                settings.degree = try wholeNumber(value, in: LearningSettings.degreeRange, of: "degrees", key: full, fail: fail)
             default:
                 throw fail(full, "unknown key '\(name)'", suggestion(name, modelLearningKeys, list: "keys"), nil)
             }

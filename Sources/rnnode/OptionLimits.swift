@@ -19,6 +19,8 @@ enum OptionLimits {
     /// Trajectory counts; a problem file's `train_trajectories` shares the range.
     static let trajectories = LearningSettings.trainTrajectoriesRange
     static let rolloutSteps = LearningSettings.rolloutStepsRange
+    /// ngrc's monomial degree; a problem file's `degree` shares the range.
+    static let degree = LearningSettings.degreeRange
     static let validationTrajectories = 0...100_000
     // A sparse reservoir (CSR, spectral radius by Arnoldi above 1024 units): memory is the ridge normal equations,
     // (N + 1 + d)² doubles per fitting thread plus one for the solve (20000 units: 3.2 GB each), checked against

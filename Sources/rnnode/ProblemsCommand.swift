@@ -43,7 +43,7 @@ struct ProblemsCommand: ParsableCommand {
 
 extension ProblemsCommand {
     /// Per model, what `rnnode solve <problem> --model M` takes without options: train_trajectories, and hidden,
-    /// window, noise and denoising as `SolveConfiguration.resolved(for:)` fills them from the file. The peer sweep
+    /// window, noise, denoising, ridge and degree as `SolveConfiguration.resolved(for:)` fills them from the file. The peer sweep
     /// (bench/peers) reads this instead of the file, so the file has one reader.
     static func settingsJSON(of problem: Problem) throws -> String {
         var models: [String: [String: Any]] = [:]
@@ -52,6 +52,10 @@ extension ProblemsCommand {
             var entry: [String: Any] = ["train_trajectories": c.trainTrajectories, "noise": c.noise, "denoising": c.denoising]
             if kind.isRecurrentNetwork { entry["hidden"] = c.hidden }
             if kind != .ngrc { entry["window"] = c.window }
+            // Those a model has (the ridge fits' λ, ngrc's degree), as its manifest gives them.
+            let own = kind.registration.settings(c)
+            if let ridge = own["ridge"].flatMap(Double.init) { entry["ridge"] = ridge }
+            if let degree = own["degree"].flatMap(Int.init) { entry["degree"] = degree }
             models[kind.rawValue] = entry
         }
         let data = try JSONSerialization.data(withJSONObject: ["problem": problem.name, "models": models], options: [.sortedKeys])

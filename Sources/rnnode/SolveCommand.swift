@@ -109,7 +109,7 @@ struct SolveCommand: ParsableCommand {
     @Option(name: .customLong("input-weights"), help: ArgumentHelp("ESN W_in: dense (every entry in ±--input-scaling) or one (each unit driven by one input, Pathak et al. 2018; default \(ReservoirSettings().inputWeights.rawValue)).", valueName: "dense|one"))
     var inputWeights: ReservoirInputWeights?
 
-    @Option(help: "Ridge λ of the readout of esn, ngrc or linear (defaults: \(CSV.format(ReservoirSettings().ridge)), \(CSV.format(NextGenerationSettings().ridge)) and 1e-8).")
+    @Option(help: "Ridge λ of the readout of esn, ngrc or linear (default: the problem file's [learning.<model>] ridge, else \(CSV.format(ReservoirSettings().ridge)), \(CSV.format(NextGenerationSettings().ridge)) and \(CSV.format(SolveConfiguration(problem: "").linearRidge))).")
     var ridge: Double?
 
     @Option(help: "Training threads (the batch split across them; default \(Parallelism.environmentVariable) or all cores).")
@@ -121,7 +121,7 @@ struct SolveCommand: ParsableCommand {
     @Option(help: "ngrc: steps s between the delayed states (default \(NextGenerationSettings().skip)).")
     var skip: Int?
 
-    @Option(help: "ngrc: highest degree p of the monomials of the delayed states (default \(NextGenerationSettings().degree)).")
+    @Option(help: "ngrc: highest degree p of the monomials of the delayed states (default: the problem file's [learning.ngrc] degree, else \(NextGenerationSettings().degree)).")
     var degree: Int?
 
     @Option(help: "σ of Gaussian noise, in z-units, on the inputs of the teacher-forced fit (esn, ngrc, linear: once; rnn, lstm, gru: afresh each epoch). Default: the problem file's [learning.<model>] noise (with its denoising), else 0.")
@@ -176,10 +176,10 @@ struct SolveCommand: ParsableCommand {
         if let biasScaling { c.reservoir.biasScaling = biasScaling }
         if let readout { c.reservoir.readout = readout }
         if let inputWeights { c.reservoir.inputWeights = inputWeights }
-        if let ridge { c.reservoir.ridge = ridge; c.linearRidge = ridge; c.ngrc.ridge = ridge }
+        if let ridge { c.ridgeOverride = ridge }
         if let delays { c.ngrc.delays = delays }
         if let skip { c.ngrc.skip = skip }
-        if let degree { c.ngrc.degree = degree }
+        if let degree { c.degreeOverride = degree }
         if let noise { c.noise = noise }
         if let denoising { c.denoising = denoising }
         c.tune = tune
@@ -226,7 +226,7 @@ struct SolveCommand: ParsableCommand {
         try OptionLimits.check("--budget", budget)
         try OptionLimits.check("--delays", delays, 1...1000)
         try OptionLimits.check("--skip", skip, 1...100_000)
-        try OptionLimits.check("--degree", degree, 1...8)
+        try OptionLimits.check("--degree", degree, OptionLimits.degree)
         try OptionLimits.check("--groups", groups, 1...100_000)
         try OptionLimits.check("--halo", halo, 0...100_000)
         try OptionLimits.check("--tune", tune, OptionLimits.tuneTrials)

@@ -29,7 +29,7 @@ import Testing
     }
 
     @Test func theFilesLearningTablesOverTheDefaults() throws {
-        let file = try problemFile("[learning]\ntrain_trajectories = 6\n[learning.gru]\nwindow = 24\nnoise = 0.01\n[learning.esn]\nnoise = 0.03\ndenoising = true\n")
+        let file = try problemFile("[learning]\ntrain_trajectories = 6\n[learning.gru]\nwindow = 24\nnoise = 0.01\n[learning.esn]\nnoise = 0.03\ndenoising = true\n[learning.ngrc]\nridge = 1e-5\ndegree = 3\n")
         let result = try RNNodeBinary.run(["problems", "--settings", file.path])
         #expect(result.status == 0, "\(result.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
@@ -41,6 +41,10 @@ import Testing
         #expect(models["lstm"]?["window"] as? Int == 16 && models["lstm"]?["noise"] as? Double == 0)
         #expect(models["esn"]?["denoising"] as? Bool == true && models["esn"]?["hidden"] == nil)
         #expect(models["ngrc"] != nil && models["ngrc"]?["window"] == nil)
+        // A ridge fit's λ and ngrc's degree, the file's or the model's own; a network has neither.
+        #expect(models["ngrc"]?["ridge"] as? Double == 1e-5 && models["ngrc"]?["degree"] as? Int == 3)
+        #expect(models["linear"]?["ridge"] as? Double == 1e-8 && models["esn"]?["degree"] == nil)
+        #expect(models["lstm"]?["ridge"] == nil && models["lstm"]?["degree"] == nil)
     }
 
     @Test func aBadSettingNamesTheFileAndLine() throws {

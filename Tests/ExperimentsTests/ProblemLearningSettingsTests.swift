@@ -101,7 +101,31 @@ private let declared = """
         #expect(SolvePipeline.modelKey(won, problem: problem) != SolvePipeline.modelKey(rnn, problem: problem))
     }
 
+    @Test func readoutSettingsReachTheirModelAndTheCommandLineWins() throws {
+        let problem = try Catalog.parse(try oscillatorText(with: "[learning.ngrc]\nridge = 1e-5\ndegree = 3\n\n[learning.linear]\nridge = 1e-3"),
+                                        file: "mine.toml")
+        let ngrc = try SolveConfiguration(problem: "mine.toml", model: .ngrc).resolved(for: problem)
+        #expect(ngrc.ngrc.ridge == 1e-5 && ngrc.ngrc.degree == 3)
+        #expect(SolveConfiguration(problem: "mine.toml", model: .ngrc).settingsFromFile(filled: ngrc) == ["ridge = 1e-05", "degree = 3"])
+        let line = SolvePipeline.commandLine(ngrc)
+        #expect(line.contains("--degree 3") && line.contains("--ridge 1e-05"), "\(line)")
+        let linear = try SolveConfiguration(problem: "mine.toml", model: .linear).resolved(for: problem)
+        #expect(linear.linearRidge == 1e-3 && SolvePipeline.commandLine(linear).contains("--ridge 0.001"), "\(SolvePipeline.commandLine(linear))")
+        // Another model keeps its defaults; the options win; the cached model is keyed by what was taken.
+        let esn = try SolveConfiguration(problem: "mine.toml", model: .esn).resolved(for: problem)
+        #expect(esn.reservoir.ridge == ReservoirSettings().ridge)
+        var given = SolveConfiguration(problem: "mine.toml", model: .ngrc)
+        given.ridgeOverride = 1e-7; given.degreeOverride = 2
+        let won = try given.resolved(for: problem)
+        #expect(won.ngrc.ridge == 1e-7 && won.ngrc.degree == 2 && given.settingsFromFile(filled: won).isEmpty)
+        #expect(SolvePipeline.modelKey(won, problem: problem) != SolvePipeline.modelKey(ngrc, problem: problem))
+        // Resolving twice takes the same.
+        #expect(try ngrc.resolved(for: problem) == ngrc)
+    }
+
     @Test(arguments: [
+        ("[learning.lstm]\nridge = 1e-5", "ridge", "learning.lstm.ridge: ridge applies to esn, ngrc, linear, not to lstm"),
+        ("[learning.esn]\ndegree = 3", "degree", "learning.esn.degree: degree applies to ngrc, not to esn"),
         ("[learning.esn]\nhidden = 16", "hidden", "learning.esn.hidden: hidden applies to the networks trained by backpropagation (rnn, lstm, gru), not to esn"),
         ("[learning.ngrc]\nwindow = 5", "window", "learning.ngrc.window: ngrc's window follows its delays and skip"),
         ("[learning.lstm]\nwindow = 101", "window", "learning.lstm.window: window 101 exceeds the evaluation start 100"),

@@ -35,6 +35,8 @@ private func line(of prefix: String, in text: String) -> Int {
         #expect(alone.learning == LearningSettings(models: ["lstm": ModelLearningSettings(noise: 1e-3, rolloutSteps: 16)]))
         let shaped = try Catalog.parse(withLearning("[learning.gru]\nhidden = 16\nwindow = 24"), file: "problems/test.toml")
         #expect(shaped.learning == LearningSettings(models: ["gru": ModelLearningSettings(hidden: 16, window: 24)]))
+        let readout = try Catalog.parse(withLearning("[learning.ngrc]\nridge = 1e-5\ndegree = 3"), file: "problems/test.toml")
+        #expect(readout.learning == LearningSettings(models: ["ngrc": ModelLearningSettings(ridge: 1e-5, degree: 3)]))
     }
 
     @Test(arguments: [
@@ -56,6 +58,12 @@ private func line(of prefix: String, in text: String) -> Int {
         ("[learning.gru]\nhidden = \"16\"", "hidden", "got a string"),
         ("[learning.gru]\nwindow = 0", "window", "expected a whole number of states from 1 to 100000, got the integer 0"),
         ("[learning.gru]\nhiden = 16", "hiden", "did you mean 'hidden'?"),
+        ("[learning.ngrc]\nridge = -1e-5", "ridge", "must be a finite number ≥ 0, got -1e-05"),
+        ("[learning.ngrc]\nridge = inf", "ridge", "must be a finite number ≥ 0, got inf"),
+        ("[learning.linear]\nridge = \"small\"", "ridge", "expected a number (the readout's ridge λ), got a string"),
+        ("[learning.ngrc]\ndegree = 0", "degree", "expected a whole number of degrees from 1 to 8, got the integer 0"),
+        ("[learning.ngrc]\ndegree = 9", "degree", "from 1 to 8"),
+        ("[learning.ngrc]\ndegre = 3", "degre", "did you mean 'degree'?"),
     ])
     func mistakesNameTheFileLineAndKey(table: String, key: String, message: String) {
         let text = withLearning(table)

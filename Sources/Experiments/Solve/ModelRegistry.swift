@@ -74,6 +74,9 @@ public struct ModelRegistration: Sendable {
 }
 
 extension ModelRegistration {
+    /// The knob of that name (the setting `--tune` searches, and a problem file or an option may set), if any.
+    public func knob(_ name: String) -> TuningKnob? { knobs.first { $0.name == name } }
+
     /// For the models without a Float32 path (fitted in closed form in Double): refuses `--precision single`.
     static func requireDoublePrecision(_ c: SolveConfiguration) throws {
         guard c.precision == .double else {

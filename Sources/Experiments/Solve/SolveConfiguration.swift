@@ -139,6 +139,12 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
     public var linearRidge: Double = 1e-8
     /// NG-RC settings (ngrc).
     public var ngrc = NextGenerationSettings()
+    /// `--ridge`: λ of the readout of esn, ngrc or linear (their `ridge` knob sets it, in `resolved(for:)`); nil:
+    /// the problem file's `[learning.<model>] ridge`, else the model's default.
+    public var ridgeOverride: Double?
+    /// `--degree`: p of ngrc's monomials (its `degree` knob sets it, in `resolved(for:)`); nil: the problem file's
+    /// `[learning.ngrc] degree`, else `NextGenerationSettings().degree`.
+    public var degreeOverride: Int?
     /// `--noise`, `--denoising` (their meaning: `noise`, `denoising`); nil: the problem file's `[learning.<model>]`,
     /// else none (`resolved(for:)`).
     public var noiseOverride: Double?
@@ -230,11 +236,13 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
     }
 
     /// The configuration with the problem file's `[learning]` settings filled in where the command line left them
-    /// unset: `train_trajectories`, and the model's own table's `noise`, `denoising`, `rollout_steps`, `hidden` and
-    /// `window`. A `--noise` given here replaces the file's noise and its denoising both (the two belong together);
-    /// `--denoising`/`--no-denoising` replaces its denoising only. Throws a `ProblemError` naming the line of a table
-    /// for no known model, of `rollout_steps` or `hidden` for a model not trained by backpropagation, of a `window`
-    /// for ngrc (its delays set it) or beyond the evaluation start.
+    /// unset: `train_trajectories`, and the model's own table's `noise`, `denoising`, `rollout_steps`, `hidden`,
+    /// `window`, `ridge` and `degree`; then `ridgeOverride` and `degreeOverride`, wherever they came from, set the
+    /// model's own settings. A `--noise` given here replaces the file's noise and its denoising both (the two belong
+    /// together); `--denoising`/`--no-denoising` replaces its denoising only. Throws a `ProblemError` naming the line
+    /// of a table for no known model, of `rollout_steps` or `hidden` for a model not trained by backpropagation, of
+    /// `ridge` for one that is, of `degree` for another model than ngrc, of a `window` for ngrc (its delays set it)
+    /// or beyond the evaluation start.
     public func resolved(for problem: Problem) throws -> SolveConfiguration {
         let learning = problem.learning
         for name in learning.models.keys.sorted() where ModelKind(rawValue: name) == nil {
@@ -247,6 +255,9 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
             let networkKeys = [("hidden", own.hidden != nil), ("rollout_steps", own.rolloutSteps != nil)]
             for (key, given) in networkKeys where given && !kind.isRecurrentNetwork {
                 throw problem.declarationError("learning.\(name).\(key)", "\(key) applies to the networks trained by backpropagation (\(ModelRegistry.all.filter(\.isRecurrentNetwork).map(\.name).joined(separator: ", "))), not to \(name)")
+            }
+            for (key, given) in [("ridge", own.ridge != nil), ("degree", own.degree != nil)] where given && kind.registration.knob(key) == nil {
+                throw problem.declarationError("learning.\(name).\(key)", "\(key) applies to \(ModelRegistry.all.filter { $0.knob(key) != nil }.map(\.name).joined(separator: ", ")), not to \(name)")
             }
             if own.denoising == true, kind.isRecurrentNetwork {
                 throw problem.declarationError("learning.\(name).denoising", "denoising applies to the ridge fits (\(ModelRegistry.all.filter { !$0.isRecurrentNetwork }.map(\.name).joined(separator: ", "))), not to \(name)",
@@ -271,7 +282,12 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
             if c.rolloutStepsOverride == nil { c.rolloutStepsOverride = own.rolloutSteps }
             if c.hiddenOverride == nil { c.hiddenOverride = own.hidden }
             if c.windowOverride == nil { c.windowOverride = own.window }
+            if c.ridgeOverride == nil { c.ridgeOverride = own.ridge }
+            if c.degreeOverride == nil { c.degreeOverride = own.degree }
         }
+        // The model's own knob of the name sets them (a model without one has no such setting to take).
+        if let ridge = c.ridgeOverride { model.registration.knob("ridge")?.apply(&c, ridge) }
+        if let degree = c.degreeOverride { model.registration.knob("degree")?.apply(&c, Double(degree)) }
         return c
     }
 
@@ -289,6 +305,8 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
         note("rollout_steps", rolloutStepsOverride, filled.rolloutStepsOverride)
         note("hidden", hiddenOverride, filled.hiddenOverride)
         note("window", windowOverride, filled.windowOverride)
+        note("ridge", ridgeOverride, filled.ridgeOverride, CSV.format)
+        note("degree", degreeOverride, filled.degreeOverride)
         return taken
     }
 
