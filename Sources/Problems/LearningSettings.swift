@@ -7,22 +7,28 @@ import TOMLKit
 public struct LearningSettings: Sendable, Equatable {
     /// `train_trajectories`: the number of training trajectories, the same for every model of the problem.
     public var trainTrajectories: Int?
+    /// `validation_trajectories`: the number of validation trajectories (the networks' weights are chosen on them,
+    /// `--tune` scores on them), the same for every model of the problem.
+    public var validationTrajectories: Int?
     /// Per model name (`[learning.esn]`), the input noise of its fit, its window, (networks trained by
     /// backpropagation) its hidden units and closed-loop steps, (ridge fits) its readout's ridge λ and (ngrc) its
     /// monomials' degree. The names are checked against the models
     /// where they are known (Experiments), with `Problem.declarationError` naming the line.
     public var models: [String: ModelLearningSettings] = [:]
 
-    public init(trainTrajectories: Int? = nil, models: [String: ModelLearningSettings] = [:]) {
+    public init(trainTrajectories: Int? = nil, validationTrajectories: Int? = nil, models: [String: ModelLearningSettings] = [:]) {
         self.trainTrajectories = trainTrajectories
+        self.validationTrajectories = validationTrajectories
         self.models = models
     }
 
     /// True when the file declares nothing.
-    public var isEmpty: Bool { trainTrajectories == nil && models.isEmpty }
+    public var isEmpty: Bool { trainTrajectories == nil && validationTrajectories == nil && models.isEmpty }
 
     /// The training trajectories a file may ask for, the same range as the command line's trajectory counts.
     public static let trainTrajectoriesRange = 1...100_000
+    /// The validation trajectories a file may ask for, the same range as `--validation-trajectories`.
+    public static let validationTrajectoriesRange = 0...100_000
     /// The closed-loop steps a file may ask for, the same range as `--rollout-steps`.
     public static let rolloutStepsRange = 0...1000
     /// The hidden units a file may ask for, the same range as `--hidden` (4096 make an LSTM layer's recurrent
@@ -65,10 +71,11 @@ public struct ModelLearningSettings: Sendable, Equatable {
 }
 
 extension ProblemFileReader {
-    static let learningKeys = ["train_trajectories"]
+    static let learningKeys = ["train_trajectories", "validation_trajectories"]
     static let modelLearningKeys = ["noise", "denoising", "rollout_steps", "hidden", "window", "ridge", "degree"]
 
-    /// Reads the optional `[learning]` table: `train_trajectories`, then one sub-table per model name.
+    /// Reads the optional `[learning]` table: `train_trajectories`, `validation_trajectories`, then one sub-table per
+    /// model name.
     static func learning(_ value: TOMLValueConvertible?,
                          fail: (String?, String, String?, String?) -> ProblemError) throws(ProblemError) -> LearningSettings {
         guard let value else { return LearningSettings() }
@@ -82,6 +89,11 @@ extension ProblemFileReader {
             if key == "train_trajectories" {
                 settings.trainTrajectories = try wholeNumber(entry, in: LearningSettings.trainTrajectoriesRange, of: "trajectories",
                                                              key: full, fail: fail)
+                continue
+            }
+            if key == "validation_trajectories" {
+                settings.validationTrajectories = try wholeNumber(entry, in: LearningSettings.validationTrajectoriesRange, of: "trajectories",
+                                                                  key: full, fail: fail)
                 continue
             }
             guard let modelTable = entry.table else {

@@ -21,7 +21,8 @@ enum OptionLimits {
     static let rolloutSteps = LearningSettings.rolloutStepsRange
     /// ngrc's monomial degree; a problem file's `degree` shares the range.
     static let degree = LearningSettings.degreeRange
-    static let validationTrajectories = 0...100_000
+    /// A problem file's `validation_trajectories` shares the range.
+    static let validationTrajectories = LearningSettings.validationTrajectoriesRange
     // A sparse reservoir (CSR, spectral radius by Arnoldi above 1024 units): memory is the ridge normal equations,
     // (N + 1 + d)² doubles per fitting thread plus one for the solve (20000 units: 3.2 GB each), checked against
     // the memory budget by the solve command's estimate; time is the Cholesky solve, N³/3 flops (2.7·10¹² at 20000).

@@ -42,14 +42,16 @@ struct ProblemsCommand: ParsableCommand {
 }
 
 extension ProblemsCommand {
-    /// Per model, what `rnnode solve <problem> --model M` takes without options: train_trajectories, and hidden,
+    /// Per model, what `rnnode solve <problem> --model M` takes without options: train_trajectories,
+    /// validation_trajectories, and hidden,
     /// rollout_steps, window, noise, denoising, ridge and degree as `SolveConfiguration.resolved(for:)` fills them from the file. The peer sweep
     /// (bench/peers) reads this instead of the file, so the file has one reader.
     static func settingsJSON(of problem: Problem) throws -> String {
         var models: [String: [String: Any]] = [:]
         for kind in ModelKind.allCases {
             let c = try SolveConfiguration(problem: problem.name, model: kind).resolved(for: problem)
-            var entry: [String: Any] = ["train_trajectories": c.trainTrajectories, "noise": c.noise, "denoising": c.denoising]
+            var entry: [String: Any] = ["train_trajectories": c.trainTrajectories, "validation_trajectories": c.validationTrajectories,
+                                        "noise": c.noise, "denoising": c.denoising]
             if kind.isRecurrentNetwork { entry["hidden"] = c.hidden; entry["rollout_steps"] = c.rolloutSteps }
             if kind != .ngrc { entry["window"] = c.window }
             // Those a model has (the ridge fits' λ, ngrc's degree), as its manifest gives them.

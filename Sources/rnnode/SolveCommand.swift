@@ -46,7 +46,7 @@ struct SolveCommand: ParsableCommand {
     @Option(name: .customLong("train-trajectories"), help: "Training trajectories (default: the problem file's [learning] train_trajectories, else 4).")
     var trainTrajectories: Int?
 
-    @Option(name: .customLong("validation-trajectories"), help: "Validation trajectories: best-epoch selection, loss report (default 1).")
+    @Option(name: .customLong("validation-trajectories"), help: "Validation trajectories: the networks' weights chosen on them, --tune's score (default: the problem file's [learning] validation_trajectories, else 1).")
     var validationTrajectories: Int?
 
     @Option(name: .customLong("test-trajectories"), help: "Held-out test trajectories (default 8).")

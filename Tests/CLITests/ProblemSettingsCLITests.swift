@@ -29,7 +29,7 @@ import Testing
     }
 
     @Test func theFilesLearningTablesOverTheDefaults() throws {
-        let file = try problemFile("[learning]\ntrain_trajectories = 6\n[learning.gru]\nwindow = 24\nnoise = 0.01\nrollout_steps = 8\n[learning.esn]\nnoise = 0.03\ndenoising = true\n[learning.ngrc]\nridge = 1e-5\ndegree = 3\n")
+        let file = try problemFile("[learning]\ntrain_trajectories = 6\nvalidation_trajectories = 3\n[learning.gru]\nwindow = 24\nnoise = 0.01\nrollout_steps = 8\n[learning.esn]\nnoise = 0.03\ndenoising = true\n[learning.ngrc]\nridge = 1e-5\ndegree = 3\n")
         let result = try RNNodeBinary.run(["problems", "--settings", file.path])
         #expect(result.status == 0, "\(result.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
@@ -37,6 +37,7 @@ import Testing
         #expect(json["problem"] as? String == "mine")
         #expect(models["gru"]?["window"] as? Int == 24 && models["gru"]?["noise"] as? Double == 0.01)
         #expect(models["gru"]?["hidden"] as? Int == 32 && models["gru"]?["train_trajectories"] as? Int == 6)
+        #expect(models["esn"]?["validation_trajectories"] as? Int == 3 && models["lstm"]?["validation_trajectories"] as? Int == 3)
         #expect(models["gru"]?["rollout_steps"] as? Int == 8 && models["lstm"]?["rollout_steps"] as? Int == 0 && models["esn"]?["rollout_steps"] == nil)
         // Another network keeps rnnode's defaults; a ridge model's denoising comes through; ngrc has no window.
         #expect(models["lstm"]?["window"] as? Int == 16 && models["lstm"]?["noise"] as? Double == 0)

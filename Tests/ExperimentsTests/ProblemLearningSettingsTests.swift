@@ -41,6 +41,24 @@ private let declared = """
         #expect(unchanged.trainTrajectories == SolveDefaults.trainTrajectories && unchanged.noise == 0 && !unchanged.denoising)
     }
 
+    @Test func validationTrajectoriesReachEveryModelAndTheCommandLineWins() throws {
+        let problem = try Catalog.parse(try oscillatorText(with: "[learning]\nvalidation_trajectories = 4"), file: "mine.toml")
+        for model in [ModelKind.lstm, .esn] {
+            let c = try SolveConfiguration(problem: "mine.toml", model: model).resolved(for: problem)
+            #expect(c.validationTrajectories == 4 && c.trainTrajectories == SolveDefaults.trainTrajectories)
+            #expect(SolveConfiguration(problem: "mine.toml", model: model).settingsFromFile(filled: c) == ["validation_trajectories = 4"])
+            #expect(SolvePipeline.commandLine(c).contains("--validation-trajectories 4"), "\(SolvePipeline.commandLine(c))")
+        }
+        var given = SolveConfiguration(problem: "mine.toml", model: .lstm)
+        given.validationTrajectories = 2
+        let won = try given.resolved(for: problem)
+        #expect(won.validationTrajectories == 2 && given.settingsFromFile(filled: won).isEmpty)
+        #expect(try SolveConfiguration(problem: "mine.toml", model: .lstm).quick().resolved(for: problem).validationTrajectories == 1)
+        // Without the key, the default, and the command line does not spell it.
+        let plain = try SolveConfiguration(problem: "plain.toml", model: .lstm).resolved(for: try Catalog.parse(try oscillatorText(with: ""), file: "plain.toml"))
+        #expect(plain.validationTrajectories == SolveDefaults.validationTrajectories && !SolvePipeline.commandLine(plain).contains("--validation-trajectories"))
+    }
+
     @Test func theCommandLineWins() throws {
         let problem = try Catalog.parse(try oscillatorText(with: declared), file: "mine.toml")
         var given = SolveConfiguration(problem: "mine.toml", model: .esn)

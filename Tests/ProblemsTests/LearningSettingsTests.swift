@@ -37,6 +37,8 @@ private func line(of prefix: String, in text: String) -> Int {
         #expect(shaped.learning == LearningSettings(models: ["gru": ModelLearningSettings(hidden: 16, window: 24)]))
         let readout = try Catalog.parse(withLearning("[learning.ngrc]\nridge = 1e-5\ndegree = 3"), file: "problems/test.toml")
         #expect(readout.learning == LearningSettings(models: ["ngrc": ModelLearningSettings(ridge: 1e-5, degree: 3)]))
+        let validated = try Catalog.parse(withLearning("[learning]\nvalidation_trajectories = 4"), file: "problems/test.toml")
+        #expect(validated.learning == LearningSettings(validationTrajectories: 4) && !validated.learning.isEmpty)
     }
 
     @Test(arguments: [
@@ -44,6 +46,8 @@ private func line(of prefix: String, in text: String) -> Int {
         ("[learning]\ntrain_trajectories = 2.5", "train_trajectories", "got the number 2.5"),
         ("[learning]\ntrain_trajectories = 1000000", "train_trajectories", "from 1 to 100000"),
         ("[learning]\nepochs = 3", "epochs", "unknown key 'epochs'"),
+        ("[learning]\nvalidation_trajectories = -1", "validation_trajectories", "expected a whole number of trajectories from 0 to 100000, got the integer -1"),
+        ("[learning]\nvalidation_trajectories = \"4\"", "validation_trajectories", "got a string"),
         ("[learning.esn]\nnois = 0.1", "nois", "did you mean 'noise'?"),
         ("[learning.esn]\nnoise = -0.1", "noise", "must be a finite number ≥ 0, got -0.1"),
         ("[learning.esn]\nnoise = nan", "noise", "must be a finite number ≥ 0, got nan"),

@@ -129,7 +129,9 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
     /// Training trajectories; nil: the problem file's `[learning] train_trajectories`, else
     /// `SolveDefaults.trainTrajectories` (`resolved(for:)`).
     public var trainTrajectoriesOverride: Int?
-    public var validationTrajectories: Int = 1
+    /// Validation trajectories; nil: the problem file's `[learning] validation_trajectories`, else
+    /// `SolveDefaults.validationTrajectories` (`resolved(for:)`).
+    public var validationTrajectoriesOverride: Int?
     public var testTrajectories: Int = 8
     /// Evaluation horizon (time units after the problem's start); nil: the problem's whole span.
     public var horizon: Double?
@@ -220,6 +222,12 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
         set { trainTrajectoriesOverride = newValue }
     }
 
+    /// The effective number of validation trajectories.
+    public var validationTrajectories: Int {
+        get { validationTrajectoriesOverride ?? SolveDefaults.validationTrajectories }
+        set { validationTrajectoriesOverride = newValue }
+    }
+
     /// σ of the Gaussian noise (z-units) added to the inputs of the teacher-forced fit: once for the ridge fits
     /// (esn, ngrc, linear), afresh every epoch for the recurrent networks; 0: none.
     public var noise: Double {
@@ -236,7 +244,7 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
     }
 
     /// The configuration with the problem file's `[learning]` settings filled in where the command line left them
-    /// unset: `train_trajectories`, and the model's own table's `noise`, `denoising`, `rollout_steps`, `hidden`,
+    /// unset: `train_trajectories`, `validation_trajectories`, and the model's own table's `noise`, `denoising`, `rollout_steps`, `hidden`,
     /// `window`, `ridge` and `degree`; then `ridgeOverride` and `degreeOverride`, wherever they came from, set the
     /// model's own settings. A `--noise` given here replaces the file's noise and its denoising both (the two belong
     /// together); `--denoising`/`--no-denoising` replaces its denoising only. Throws a `ProblemError` naming the line
@@ -274,6 +282,7 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
         }
         var c = self
         if c.trainTrajectoriesOverride == nil { c.trainTrajectoriesOverride = learning.trainTrajectories }
+        if c.validationTrajectoriesOverride == nil { c.validationTrajectoriesOverride = learning.validationTrajectories }
         if let own = learning.models[model.rawValue] {
             if c.noiseOverride == nil {
                 c.noiseOverride = own.noise
@@ -300,6 +309,7 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
             if mine == nil, let value = resolved { taken.append("\(key) = \(show(value))") }
         }
         note("train_trajectories", trainTrajectoriesOverride, filled.trainTrajectoriesOverride)
+        note("validation_trajectories", validationTrajectoriesOverride, filled.validationTrajectoriesOverride)
         note("noise", noiseOverride, filled.noiseOverride, CSV.format)
         note("denoising", denoisingOverride, filled.denoisingOverride)
         note("rollout_steps", rolloutStepsOverride, filled.rolloutStepsOverride)
@@ -355,6 +365,9 @@ public enum SolveDefaults {
 
     /// Training trajectories of a problem whose file does not set `[learning] train_trajectories`.
     public static let trainTrajectories = 4
+
+    /// Validation trajectories of a problem whose file does not set `[learning] validation_trajectories`.
+    public static let validationTrajectories = 1
 
     public static func epochs(for model: ModelKind) -> Int { model.registration.defaultEpochs }
 

@@ -285,6 +285,7 @@ public enum SolvePipeline {
             parts += ["--select-by", c.selection.rawValue]
         }
         // Explicit whenever set (here or by the problem file), so that the line means the same if the file changes.
+        if let validation = c.validationTrajectoriesOverride { parts += ["--validation-trajectories", "\(validation)"] }
         if c.model != .ngrc, c.model.registration.knob("ridge") != nil, let ridge = c.ridgeOverride { parts += ["--ridge", CSV.format(ridge)] }
         if let noise = c.noiseOverride { parts += ["--noise", CSV.format(noise)] }
         if let denoising = c.denoisingOverride, denoising || c.noiseOverride != nil { parts += [denoising ? "--denoising" : "--no-denoising"] }
