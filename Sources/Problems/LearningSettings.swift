@@ -12,8 +12,8 @@ public struct LearningSettings: Sendable, Equatable {
     public var validationTrajectories: Int?
     /// Per model name (`[learning.esn]`), the input noise of its fit, its window, (networks trained by
     /// backpropagation) its hidden units and closed-loop steps, (ridge fits) its readout's ridge λ and (ngrc) its
-    /// monomials' degree. The names are checked against the models
-    /// where they are known (Experiments), with `Problem.declarationError` naming the line.
+    /// monomials' degree. The names are checked against the models where they are known (Experiments), with
+    /// `Problem.declarationError` naming the line.
     public var models: [String: ModelLearningSettings] = [:]
 
     public init(trainTrajectories: Int? = nil, validationTrajectories: Int? = nil, models: [String: ModelLearningSettings] = [:]) {

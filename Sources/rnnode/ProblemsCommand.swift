@@ -43,8 +43,8 @@ struct ProblemsCommand: ParsableCommand {
 
 extension ProblemsCommand {
     /// Per model, what `rnnode solve <problem> --model M` takes without options: train_trajectories,
-    /// validation_trajectories, and hidden,
-    /// rollout_steps, window, noise, denoising, ridge and degree as `SolveConfiguration.resolved(for:)` fills them from the file. The peer sweep
+    /// validation_trajectories, and hidden, rollout_steps, window, noise, denoising, ridge and degree as
+    /// `SolveConfiguration.resolved(for:)` fills them from the file. The peer sweep
     /// (bench/peers) reads this instead of the file, so the file has one reader.
     static func settingsJSON(of problem: Problem) throws -> String {
         var models: [String: [String: Any]] = [:]

@@ -244,9 +244,9 @@ public struct SolveConfiguration: Codable, Hashable, Sendable {
     }
 
     /// The configuration with the problem file's `[learning]` settings filled in where the command line left them
-    /// unset: `train_trajectories`, `validation_trajectories`, and the model's own table's `noise`, `denoising`, `rollout_steps`, `hidden`,
-    /// `window`, `ridge` and `degree`; then `ridgeOverride` and `degreeOverride`, wherever they came from, set the
-    /// model's own settings. A `--noise` given here replaces the file's noise and its denoising both (the two belong
+    /// unset: `train_trajectories`, `validation_trajectories`, and the model's own table's `noise`, `denoising`,
+    /// `rollout_steps`, `hidden`, `window`, `ridge` and `degree`; then `ridgeOverride` and `degreeOverride`, wherever
+    /// they came from, set the model's own settings. A `--noise` given here replaces the file's noise and its denoising both (the two belong
     /// together); `--denoising`/`--no-denoising` replaces its denoising only. Throws a `ProblemError` naming the line
     /// of a table for no known model, of `rollout_steps` or `hidden` for a model not trained by backpropagation, of
     /// `ridge` for one that is, of `degree` for another model than ngrc, of a `window` for ngrc (its delays set it)
