@@ -166,6 +166,14 @@ def main():
     environment = dict(os.environ, **{name: str(a.threads) for name in
                                       ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")})
     failures = []
+    # One `problems --settings` per problem, whichever of its seeds asks first (a failure is not kept).
+    settings_of, settings_lock = {}, threading.Lock()
+
+    def settings_for(problem):
+        with settings_lock:
+            if problem not in settings_of:
+                settings_of[problem] = cell_settings(a.rnnode, problem)
+            return settings_of[problem]
 
     def pair(problem, seed):
         finished = done(rows_path)
@@ -188,7 +196,7 @@ def main():
             say(f"{problem} s{seed}: {error}")
             return
         try:
-            settings = cell_settings(a.rnnode, problem)
+            settings = settings_for(problem)
         except (OSError, ValueError, KeyError) as error:
             failures.append(f"{problem} s{seed} settings: {error}")
             say(f"{problem} s{seed}: {error}")
