@@ -262,7 +262,14 @@ private func entries(_ directory: String) -> [String] {
         slow.compiler = script
         slow.compileTimeout = 0.5
         let start = Date()
-        let outcome = try lorenz(3).compile(slow)
+        var outcome = try lorenz(3).compile(slow)
+        // A child another test forks while the script is still open for writing holds that descriptor until its
+        // own exec (close-on-exec closes it only then); executing the script meanwhile fails with ETXTBSY, which the
+        // spawn reports as status 127. That window is a few milliseconds: after it the script runs.
+        if outcome.warnings.count == 1 && outcome.warnings[0].contains("exited with status 127") {
+            usleep(200_000)
+            outcome = try lorenz(3).compile(slow)
+        }
         #expect(Date().timeIntervalSince(start) < 10)
         #expect(outcome.functions == nil && outcome.note.hasPrefix("interpreted ("))
         #expect(outcome.warnings.count == 1 && outcome.warnings[0].contains("stopped after the time limit of 0.5 s"),
