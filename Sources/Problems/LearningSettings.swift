@@ -86,15 +86,16 @@ extension ProblemFileReader {
         for key in table.keys.sorted() {
             let full = "learning.\(key)"
             let entry = table[key]!
-            if key == "train_trajectories" {
+            switch key {
+            case "train_trajectories":
                 settings.trainTrajectories = try wholeNumber(entry, in: LearningSettings.trainTrajectoriesRange, of: "trajectories",
                                                              key: full, fail: fail)
                 continue
-            }
-            if key == "validation_trajectories" {
+            case "validation_trajectories":
                 settings.validationTrajectories = try wholeNumber(entry, in: LearningSettings.validationTrajectoriesRange, of: "trajectories",
                                                                   key: full, fail: fail)
                 continue
+            default: break
             }
             guard let modelTable = entry.table else {
                 throw fail(full, "unknown key '\(key)'",
@@ -113,11 +114,7 @@ extension ProblemFileReader {
             let value = table[name]!
             switch name {
             case "noise":
-                guard let x = number(value) else {
-                    throw fail(full, "expected a number (σ in z-units), got \(describe(value))", nil, nil)
-                }
-                guard x.isFinite, x >= 0 else { throw fail(full, "must be a finite number ≥ 0, got \(x)", nil, nil) }
-                settings.noise = x
+                settings.noise = try nonNegativeNumber(value, of: "σ in z-units", key: full, fail: fail)
             case "denoising":
                 guard let flag = value.bool else { throw fail(full, "expected true or false, got \(describe(value))", nil, nil) }
                 settings.denoising = flag
@@ -128,11 +125,7 @@ extension ProblemFileReader {
             case "window":
                 settings.window = try wholeNumber(value, in: LearningSettings.windowRange, of: "states", key: full, fail: fail)
             case "ridge":
-                guard let x = number(value) else {
-                    throw fail(full, "expected a number (the readout's ridge λ), got \(describe(value))", nil, nil)
-                }
-                guard x.isFinite, x >= 0 else { throw fail(full, "must be a finite number ≥ 0, got \(x)", nil, nil) }
-                settings.ridge = x
+                settings.ridge = try nonNegativeNumber(value, of: "the readout's ridge λ", key: full, fail: fail)
             case "degree":
                 settings.degree = try wholeNumber(value, in: LearningSettings.degreeRange, of: "degrees", key: full, fail: fail)
             default:
@@ -143,6 +136,14 @@ extension ProblemFileReader {
             throw fail("\(key).denoising", "denoising needs input noise", "add noise = σ (σ > 0) to [\(key)]", nil)
         }
         return settings
+    }
+
+    /// A finite number ≥ 0, else an error naming the key and what the number is ("expected a number (σ in z-units)").
+    private static func nonNegativeNumber(_ value: TOMLValueConvertible, of meaning: String, key: String,
+                                          fail: (String?, String, String?, String?) -> ProblemError) throws(ProblemError) -> Double {
+        guard let x = number(value) else { throw fail(key, "expected a number (\(meaning)), got \(describe(value))", nil, nil) }
+        guard x.isFinite, x >= 0 else { throw fail(key, "must be a finite number ≥ 0, got \(x)", nil, nil) }
+        return x
     }
 
     /// A whole number within `range`, else an error naming the key and the range ("a whole number of steps from 0
