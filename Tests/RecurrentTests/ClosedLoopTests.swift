@@ -47,6 +47,60 @@ func closedLoopGradientMatchesCentralDifferences(_ c: GradientCase) {
     #expect(worstRelativeDifference(analytic, teacherForced).value > 1e-2)
 }
 
+@Test(arguments: gradientCases.filter { $0.truncation == nil })
+func closedLoopGradientThroughAnAngleMatchesCentralDifferences(_ c: GradientCase) {
+    // A feedback like the test above's with input 1 an angle of period 0.9 (normalised units), short enough that
+    // the fed-back inputs wrap: the reduction is the identity to first order between its jumps, which a central
+    // difference of step 1e−5 does not cross here (it would show as an error of O(1/h)). Scales nearer 1 than
+    // `testFeedback`'s keep |L| = O(1), so the rounding part of the error budget below is 10× under it.
+    let angle = ClosedLoopFeedback.Angle(component: 1, period: 0.9, shift: 0.15)
+    let plain = ClosedLoopFeedback(scale: [0.6, 1.0], offset: testFeedback.offset)
+    let feedback = ClosedLoopFeedback(scale: plain.scale, offset: plain.offset, angles: [angle])
+    let data = randomDataset(steps: 6)
+    let network = RecurrentNetwork(configuration: .init(cell: c.cell, inputSize: 2, hiddenSize: 3, layers: c.layers, outputSize: 2),
+                                   seed: 11)
+    let workspace = BPTTWorkspace<Double>(configuration: network.configuration, layout: network.layout, maxBatch: data.count, maxSteps: data.steps)
+    let scratch = ClosedLoopScratch(workspace, parameterCount: network.parameterCount)
+    let indices = Array(0..<data.count)[...]
+    func loss(_ theta: [Double], _ feedback: ClosedLoopFeedback, gradient: inout [Double]?) -> Double {
+        theta.withUnsafeBufferPointer { p in
+            if gradient == nil {
+                return workspace.closedLoopSquaredError(data, indices: indices, feedback: feedback, parameters: p.baseAddress!,
+                                                        gradient: nil, scratch: scratch)
+            }
+            return gradient!.withUnsafeMutableBufferPointer { g in
+                workspace.closedLoopSquaredError(data, indices: indices, feedback: feedback, parameters: p.baseAddress!,
+                                                 gradient: g.baseAddress!, scratch: scratch)
+            }
+        }
+    }
+    var analytic: [Double]? = [Double](repeating: 0, count: network.parameterCount), none: [Double]? = nil
+    let reducedLoss = loss(network.parameters, feedback, gradient: &analytic)
+    // Every fed-back angle lies in the range the reduction maps to, [−p/2 − c, p/2 − c), and some left it before.
+    let fedBack = ((data.lossFromStep + 1)..<data.steps).flatMap { n in
+        (0..<data.count).map { r in workspace.inputs.base[(n * data.count + r) * 2 + 1] }
+    }
+    #expect(fedBack.allSatisfy { $0 >= -0.45 - 0.15 && $0 < 0.45 - 0.15 }, "\(fedBack)")
+    #expect(abs(reducedLoss - loss(network.parameters, plain, gradient: &none)) > 1e-3, "the angle was never reduced")
+    let numeric = centralDifferenceGradient(at: network.parameters, step: 1e-5) { loss($0, feedback, gradient: &none) }
+    let worst = worstGradientEntries(analytic: analytic!, numeric: numeric, floor: 1e-4) { network.layout.describe(index: $0) }
+    print("closed-loop gradient check through an angle \(c): loss \(reducedLoss), worst \(worst[0])")
+    // The error budget of the check above.
+    #expect(worst[0].relativeError < 1e-6, "\(c): worst entries\n\(worst.map(\.description).joined(separator: "\n"))")
+}
+
+@Test func anAngleIsReducedIntoTheDataRange() {
+    // p = 2π/σ with σ = 2, c = μ/σ = 0.5: y = 2z + 1 reduced to [−π, π).
+    let angle = ClosedLoopFeedback.Angle(component: 0, period: 2 * Double.pi / 2, shift: 0.5)
+    for y in stride(from: -20.0, through: 20.0, by: 0.37) {
+        let z = (y - 1) / 2, reduced = angle.reduced(z)
+        let expected = y - 2 * Double.pi * (y / (2 * Double.pi) + 0.5).rounded(.down)
+        #expect(abs(2 * reduced + 1 - expected) < 1e-12 && expected >= -Double.pi && expected < Double.pi)
+    }
+    // No angle: the feedback decodes and compares as before.
+    #expect(ClosedLoopFeedback(scale: [1], offset: [0], angles: []) == ClosedLoopFeedback(scale: [1], offset: [0]))
+}
+
 @Test(arguments: CellKind.allCases)
 func closedLoopWithoutFedBackStepsIsTeacherForcing(_ cell: CellKind) {
     // Loss from the last step only: nothing is fed back, and the loss and gradient are the teacher-forced ones.

@@ -80,9 +80,6 @@ public enum SolvePipeline {
         if c.parallel != nil, problem.forcingPeriod != nil {
             try fail("--groups cuts the state into patches, but \(problem.name) is driven ([forcing]): the patches do not see the drive's phase yet")
         }
-        if c.rolloutSteps > 0, let k = problem.periods.firstIndex(where: { $0 != nil }) {
-            try fail("--rollout-steps feeds the unreduced state back in training, but \(problem.name)'s \(problem.variables[k]) is an angle ([periodic]); train without it")
-        }
         if c.denoising && c.model.isRecurrentNetwork {
             try fail("--denoising applies to the ridge fits (esn, ngrc, linear), not to \(c.model.rawValue)")
         }

@@ -138,11 +138,16 @@ enum RecurrentModels {
                           normalization.dimension == request.training.inputSize, request.training.inputSize == request.training.outputSize else {
                         throw SolveConfigurationError("--rollout-steps needs the state's normalisation and as many inputs as outputs")
                     }
-                    // z_{n+1} = z_n + (σ_Δ/σ_y) ĝ_n + μ_Δ/σ_y
+                    // z_{n+1} = z_n + (σ_Δ/σ_y) ĝ_n + μ_Δ/σ_y, an angle reduced as `Normalization.z` reduces it
                     let d = normalization.dimension
+                    let angles = (0..<d).filter { normalization.periods[$0] > 0 }.map {
+                        ClosedLoopFeedback.Angle(component: $0, period: normalization.periods[$0] / normalization.stateScale[$0],
+                                                 shift: normalization.stateMean[$0] / normalization.stateScale[$0])
+                    }
                     trainer.closedLoop = ClosedLoopTraining(
                         feedback: ClosedLoopFeedback(scale: (0..<d).map { normalization.incrementScale[$0] / normalization.stateScale[$0] },
-                                                     offset: (0..<d).map { normalization.incrementMean[$0] / normalization.stateScale[$0] }),
+                                                     offset: (0..<d).map { normalization.incrementMean[$0] / normalization.stateScale[$0] },
+                                                     angles: angles),
                         rolloutSteps: c.rolloutSteps)
                 }
                 let history = try trainer

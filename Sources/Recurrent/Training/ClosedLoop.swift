@@ -3,16 +3,49 @@
 import Foundation
 
 /// The feedback of a predicted increment into the next input (input size = output size):
-///   x̃_{n+1} = x̃_n + α ⊙ ŷ_n + β.
+///   x̃_{n+1} = x̃_n + α ⊙ ŷ_n + β,
+/// an input that is an angle then reduced into its range as the data's inputs are (`Angle`).
 /// In normalised coordinates, z_{n+1} = (y_n + μ_Δ + σ_Δ ĝ_n − μ_y)/σ_y = z_n + (σ_Δ/σ_y) ĝ_n + μ_Δ/σ_y.
 public struct ClosedLoopFeedback: Codable, Equatable, Sendable {
     /// α, every entry positive.
     public var scale: [Double]
     /// β.
     public var offset: [Double]
-    public init(scale: [Double], offset: [Double]) {
+    /// The inputs that are angles (nil: none).
+    public var angles: [Angle]?
+
+    /// An input that is an angle y = σ_y z + μ_y, which the data give reduced to [−P/2, P/2): fed back reduced
+    /// the same way, in normalised units
+    ///   z ↦ z − p·⌊(z + c)/p + 1/2⌋,   p = P/σ_y,  c = μ_y/σ_y.
+    /// The reduction's derivative is 1 wherever it is continuous, so the gradient of the closed loop is unchanged;
+    /// the error of a fed-back angle is its difference from the data's, reduced to [−p/2, p/2).
+    public struct Angle: Codable, Equatable, Sendable {
+        /// The input's index.
+        public var component: Int
+        /// p = P/σ_y.
+        public var period: Double
+        /// c = μ_y/σ_y.
+        public var shift: Double
+        public init(component: Int, period: Double, shift: Double) {
+            precondition(component >= 0 && period > 0 && period.isFinite && shift.isFinite)
+            self.component = component; self.period = period; self.shift = shift
+        }
+        /// The normalised input z of an angle reduced into the data's range.
+        @inline(__always)
+        public func reduced(_ z: Double) -> Double { z - period * ((z + shift) / period + 0.5).rounded(.down) }
+    }
+
+    public init(scale: [Double], offset: [Double], angles: [Angle]? = nil) {
         precondition(scale.count == offset.count && scale.allSatisfy { $0 > 0 && $0.isFinite })
-        self.scale = scale; self.offset = offset
+        precondition((angles ?? []).allSatisfy { $0.component < scale.count })
+        self.scale = scale; self.offset = offset; self.angles = angles?.isEmpty == true ? nil : angles
+    }
+
+    /// Per input, p of an angle, 0 for the others.
+    var periods: [Double] {
+        var p = [Double](repeating: 0, count: scale.count)
+        for a in angles ?? [] { p[a.component] = a.period }
+        return p
     }
 }
 
@@ -83,10 +116,11 @@ final class ClosedLoopScratch<Scalar: RecurrentScalar> {
 extension BPTTWorkspace {
     /// The closed-loop loss of sequences `indices` of `data` (whole sequences, no truncation) and, when asked, its
     /// gradient added into `g`. Steps n < k = lossFromStep + 1 are teacher-forced (x̃_n = x_n); from step k on the
-    /// input is fed back, x̃_{n+1} = x̃_n + α ⊙ ŷ_n + β. The error of step n ≥ lossFromStep is the next state's
-    /// error in increment units,
+    /// input is fed back, x̃_{n+1} = x̃_n + α ⊙ ŷ_n + β (an angle reduced). The error of step n ≥ lossFromStep is the
+    /// next state's error in increment units,
     ///   e_n = (x̃_{n+1} − x_{n+1}*)/α = (x̃_n − x_n)/α + ŷ_n − y_n,   x_{n+1}* = x_n + α ⊙ y_n + β (the data's),
-    /// so with no fed-back step it is the teacher-forced error, and L = scale · Σ e², scale = 1/(counted entries).
+    /// x̃_n − x_n of an angle reduced to [−p/2, p/2), so with no fed-back step it is the teacher-forced error, and
+    /// L = scale · Σ e², scale = 1/(counted entries).
     ///
     /// Forward: the fed-back inputs are set one step at a time (step n's output needs only steps ≤ n), then one
     /// full pass. Backward: with D_n = ∂L/∂e_n, the adjoint of the fed-back inputs is
@@ -102,6 +136,7 @@ extension BPTTWorkspace {
         let scale = 1 / Double((batchCount ?? b) * (t - data.lossFromStep) * d)
         let alpha = feedback.scale, beta = feedback.offset
         let alphaScalar = alpha.map { Scalar($0) }, betaScalar = beta.map { Scalar($0) }
+        let angles = feedback.angles ?? [], periods = feedback.periods
         zeroState(batch: b)
         gather(data, indices: indices, from: 0, steps: t)
         let x = inputs.base, y = outputs.base, target = targets.base, x0 = scratch.dataInputs.base
@@ -113,6 +148,7 @@ extension BPTTWorkspace {
                 for r in 0..<b {
                     let from = (n * b + r) * d, to = ((n + 1) * b + r) * d
                     for i in 0..<d { x[to + i] = x[from + i] + alphaScalar[i] * y[from + i] + betaScalar[i] }
+                    for a in angles { x[to + a.component] = Scalar(a.reduced(Double(x[to + a.component]))) }
                 }
             }
         }
@@ -126,7 +162,9 @@ extension BPTTWorkspace {
                 let row = (n * b + r) * d
                 for i in 0..<d {
                     // In Double whatever the precision (exactly the Double expression for Double).
-                    let e = (Double(x[row + i]) - Double(x0[row + i])) / alpha[i] + Double(y[row + i]) - Double(target[row + i])
+                    var dx = Double(x[row + i]) - Double(x0[row + i])
+                    if periods[i] > 0 { dx -= periods[i] * (dx / periods[i] + 0.5).rounded(.down) }
+                    let e = dx / alpha[i] + Double(y[row + i]) - Double(target[row + i])
                     sum += e * e
                     direct[row + i] = Scalar(2 * scale * e)
                 }
